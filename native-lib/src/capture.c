@@ -1,0 +1,274 @@
+/*
+ * Capturing a thread's stack inside that thread.
+ *
+ * A request takes a slot, sends the target thread a queued realtime signal carrying (slot, seq),
+ * and waits on the slot's futex word with a deadline. The handler, running in the target thread,
+ * claims the slot only if the word still says PENDING for that seq, unwinds into the slot's own
+ * preallocated buffer, and publishes DONE. State and seq share one 32-bit word, so every
+ * transition is a single compare-and-swap: a handler that arrives late (after its requester gave
+ * up) sees a different seq or state and touches nothing, and a handler that is mid-unwind when its
+ * requester gives up frees the slot itself when it finishes. No request ever reads a buffer that
+ * a handler may still write.
+ *
+ * In the handler: no malloc, no locks, no stdio, errno preserved. libunwind's local unwinder with
+ * its per-thread cache is async-signal-safe in the way profilers rely on (see docs/DESIGN.md).
+ */
+#define _GNU_SOURCE
+#include "stacktrace.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/* Frames of the handler and the kernel's signal trampoline above the interrupted one. */
+#define HANDLER_HEADROOM 32
+
+enum slot_state {
+    SLOT_FREE = 0,     /* nobody owns it */
+    SLOT_RESERVED,     /* a requester is filling in the parameters */
+    SLOT_PENDING,      /* signal sent, handler not started */
+    SLOT_CAPTURING,    /* the handler is unwinding into the buffer */
+    SLOT_DONE,         /* frames ready for the requester */
+    SLOT_ABANDONED,    /* requester timed out while the handler was unwinding */
+};
+#define STATE_BITS 3
+#define STATE_MASK ((1u << STATE_BITS) - 1)
+#define SEQ_MASK ((1u << (32 - STATE_BITS)) - 1)
+#define WORD(seq, state) (((uint32_t) (seq) << STATE_BITS) | (uint32_t) (state))
+
+enum request_mode { MODE_PING = 0, MODE_UNWIND = 1 };
+
+struct slot {
+    _Atomic uint32_t word;  /* seq << STATE_BITS | state; also the futex word */
+    int mode;
+    int max;
+    int count;
+    uintptr_t frames[ST_MAX_FRAMES + HANDLER_HEADROOM];
+};
+
+static struct slot slots[ST_SLOTS];
+static _Atomic uint32_t next_seq = 1;
+static _Atomic int installed_signo;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *timeout) {
+    return syscall(SYS_futex, (uint32_t *) addr, op | FUTEX_PRIVATE_FLAG, val, timeout, NULL, 0);
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Unwinds the interrupted code of this thread. The fast path is unw_backtrace (libunwind's cached
+ * frame shapes), which starts here, in the handler; everything above the interrupted pc is cut
+ * off. If that pc is not among the first frames, we fall back to stepping from the signal context.
+ */
+static int unwind_interrupted(ucontext_t *uc, uintptr_t *frames, int max) {
+    uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
+    int n = unw_backtrace((void **) frames, max + HANDLER_HEADROOM);
+    for (int i = 0; i < n && i < HANDLER_HEADROOM; i++) {
+        if (frames[i] == pc) {
+            int kept = n - i < max ? n - i : max;
+            memmove(frames, frames + i, (size_t) kept * sizeof(uintptr_t));
+            return kept;
+        }
+    }
+    unw_cursor_t cursor;
+    if (unw_init_local2(&cursor, (unw_context_t *) uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+        frames[0] = pc;
+        return max > 0 ? 1 : 0;
+    }
+    n = 0;
+    while (n < max) {
+        unw_word_t ip;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        frames[n++] = (uintptr_t) ip;
+        if (unw_step(&cursor) <= 0) break;
+    }
+    return n;
+}
+
+static void on_signal(int signo, siginfo_t *info, void *context) {
+    (void) signo;
+    int saved_errno = errno;
+    /* Only our own queued requests: anything else sent to this signal is ignored. */
+    if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
+        uintptr_t value = (uintptr_t) info->si_value.sival_ptr;
+        unsigned index = (unsigned) (value & 0xff);
+        uint32_t seq = (uint32_t) (value >> 8) & SEQ_MASK;
+        if (index < ST_SLOTS) {
+            struct slot *s = &slots[index];
+            uint32_t expected = WORD(seq, SLOT_PENDING);
+            if (atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_CAPTURING))) {
+                s->count = s->mode == MODE_UNWIND ? unwind_interrupted(context, s->frames, s->max) : 0;
+                expected = WORD(seq, SLOT_CAPTURING);
+                if (atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_DONE))) {
+                    futex(&s->word, FUTEX_WAKE, 1, NULL);
+                } else {
+                    /* ABANDONED: the requester is gone, so the slot is ours to free. */
+                    atomic_store(&s->word, WORD(seq, SLOT_FREE));
+                }
+            }
+        }
+    }
+    errno = saved_errno;
+}
+
+int st_abi_version(void) { return ST_ABI_VERSION; }
+
+int st_gettid(void) { return (int) syscall(SYS_gettid); }
+
+int st_signal(void) { return atomic_load(&installed_signo); }
+
+int64_t st_signal_owner(int signo) {
+    struct sigaction old;
+    if (signo <= 0 || signo >= NSIG || sigaction(signo, NULL, &old) != 0) return -EINVAL;
+    if (old.sa_flags & SA_SIGINFO) return (int64_t) (uintptr_t) old.sa_sigaction;
+    if (old.sa_handler == SIG_DFL) return 0;
+    if (old.sa_handler == SIG_IGN) return 1;
+    return (int64_t) (uintptr_t) old.sa_handler;
+}
+
+int st_init(int signo) {
+    if (signo < SIGRTMIN || signo > SIGRTMAX) return -ST_ESIGNAL;
+    pthread_mutex_lock(&init_lock);
+    int result = 0;
+    int current = atomic_load(&installed_signo);
+    if (current == signo) goto out;
+    if (current != 0) { result = -ST_EOTHERSIG; goto out; }
+    if (st_signal_owner(signo) != 0) { result = -ST_EBUSY; goto out; }
+
+    /* Per-thread caches keep the unwinder lock-free inside the handler; a first backtrace here
+       runs libunwind's one-time initialisation outside any signal handler. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    void *warm[4];
+    unw_backtrace(warm, 4);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(signo, &sa, NULL) != 0) { result = -errno; goto out; }
+    atomic_store(&installed_signo, signo);
+out:
+    pthread_mutex_unlock(&init_lock);
+    return result;
+}
+
+int st_capture_self(int64_t *out, int max) {
+    if (out == NULL || max < 0 || max > ST_MAX_FRAMES) return -EINVAL;
+    void *frames[ST_MAX_FRAMES + 1];
+    /* Our handler must not interrupt this thread's own use of libunwind's per-thread cache. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    int signo = atomic_load(&installed_signo);
+    if (signo != 0) sigaddset(&block, signo);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int n = unw_backtrace(frames, max + 1);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* frames[0] is this function. */
+    int kept = n > 1 ? n - 1 : 0;
+    for (int i = 0; i < kept; i++) out[i] = (int64_t) (uintptr_t) frames[i + 1];
+    return kept;
+}
+
+static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
+    for (;;) {
+        uint32_t seq = atomic_fetch_add(&next_seq, 1) & SEQ_MASK;
+        unsigned start = (unsigned) tid * 2654435761u;
+        for (unsigned k = 0; k < ST_SLOTS; k++) {
+            struct slot *s = &slots[(start + k) % ST_SLOTS];
+            uint32_t w = atomic_load(&s->word);
+            if ((w & STATE_MASK) == SLOT_FREE
+                && atomic_compare_exchange_strong(&s->word, &w, WORD(seq, SLOT_RESERVED))) {
+                *seq_out = seq;
+                return s;
+            }
+        }
+        if (now_ns() >= deadline) return NULL;
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+static int request(int tid, int mode, int64_t *out, int max, int timeout_ms) {
+    int signo = atomic_load(&installed_signo);
+    if (signo == 0) return -ST_ENOTINIT;
+    if (tid <= 0 || max < 0 || max > ST_MAX_FRAMES || timeout_ms < 0) return -EINVAL;
+    if (mode == MODE_UNWIND && out == NULL) return -EINVAL;
+
+    int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;
+    uint32_t seq;
+    struct slot *s = claim_slot(tid, &seq, deadline);
+    if (s == NULL) return -EAGAIN;
+    s->mode = mode;
+    s->max = max;
+    s->count = 0;
+    atomic_store_explicit(&s->word, WORD(seq, SLOT_PENDING), memory_order_release);
+
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = signo;
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value.sival_ptr = (void *) (((uintptr_t) seq << 8) | (uintptr_t) (s - slots));
+    /* Always this process: tgid is getpid(), so no other process can ever be signalled. */
+    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, signo, &info) != 0) {
+        int err = errno;
+        atomic_store(&s->word, WORD(seq, SLOT_FREE));
+        return -err;
+    }
+
+    for (;;) {
+        uint32_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        if (w == WORD(seq, SLOT_DONE)) break;
+        int64_t left = deadline - now_ns();
+        if (left <= 0) {
+            uint32_t expected = WORD(seq, SLOT_PENDING);
+            if (atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_FREE))) return -ETIMEDOUT;
+            if (expected == WORD(seq, SLOT_CAPTURING)
+                && atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_ABANDONED))) {
+                return -ETIMEDOUT;
+            }
+            if (expected == WORD(seq, SLOT_DONE)) break;
+            continue;
+        }
+        struct timespec ts = {left / 1000000000, left % 1000000000};
+        futex(&s->word, FUTEX_WAIT, w, &ts);
+    }
+    int n = s->count;
+    for (int i = 0; i < n; i++) out[i] = (int64_t) s->frames[i];
+    atomic_store(&s->word, WORD(seq, SLOT_FREE));
+    return n;
+}
+
+int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms) {
+    return request(tid, MODE_UNWIND, out, max, timeout_ms);
+}
+
+int st_ping_thread(int tid, int timeout_ms) {
+    return request(tid, MODE_PING, NULL, 0, timeout_ms);
+}
+
+int st_slots_in_use(void) {
+    int used = 0;
+    for (int i = 0; i < ST_SLOTS; i++) {
+        if ((atomic_load(&slots[i].word) & STATE_MASK) != SLOT_FREE) used++;
+    }
+    return used;
+}

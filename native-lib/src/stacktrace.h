@@ -1,0 +1,60 @@
+/*
+ * libstacktrace: the native core of stacktrace for the JVM.
+ *
+ * It does one thing: capture raw instruction addresses of a thread of this process, inside that
+ * thread, from a signal handler. Everything else (names, formatting, policy) lives in Java.
+ *
+ * The ABI is plain C: ints, longs and caller-owned buffers. Functions return a count (>= 0) or a
+ * negative errno-style code (ST_E*), never abort.
+ */
+#ifndef STACKTRACE_H
+#define STACKTRACE_H
+
+#include <stdint.h>
+#include <jni.h>
+
+#define ST_ABI_VERSION 1
+
+/* Capacity of one capture. */
+#define ST_MAX_FRAMES 1024
+/* Concurrent requests in flight across the process. */
+#define ST_SLOTS 32
+
+/* Error codes, returned negated. Where an errno fits, it is the errno. */
+#define ST_ENOTINIT   1000  /* st_init has not succeeded */
+#define ST_EBUSY      1001  /* another handler already owns the signal */
+#define ST_ESIGNAL    1002  /* not a realtime signal */
+#define ST_EOTHERSIG  1003  /* already initialised with another signal */
+
+int st_abi_version(void);
+
+/* Installs the capture handler on a free realtime signal. Idempotent for the same signal. */
+int st_init(int signo);
+/* The installed signal, or 0. */
+int st_signal(void);
+/* The handler currently installed for signo: 0 = default, 1 = ignored, else its address. */
+int64_t st_signal_owner(int signo);
+
+int st_gettid(void);
+
+/* The calling thread's stack, innermost first, without this function's own frame. */
+int st_capture_self(int64_t *out, int max);
+/* Another thread's stack, taken inside it by the signal handler. Waits at most timeout_ms. */
+int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms);
+/* The same round trip with a handler that does nothing: the floor for st_capture_thread. */
+int st_ping_thread(int tid, int timeout_ms);
+
+/* Requests currently in flight (slots not free). For tests and diagnostics. */
+int st_slots_in_use(void);
+
+/* Reads nwords machine words at addr without faulting: returns nwords, or -EFAULT. */
+int st_peek(int64_t addr, int64_t *out, int nwords);
+
+/* java.lang.Thread's eetop (the VM's JavaThread*), 0 when the thread is not alive. */
+jlong st_thread_eetop(JNIEnv *env, jobject thread);
+
+/* C++ demangling through the C++ runtime's __cxa_demangle, when one can be found.
+   Returns the length written (NUL-terminated, truncated to outlen-1), or -1. */
+int st_demangle(const char *mangled, char *out, int outlen);
+
+#endif

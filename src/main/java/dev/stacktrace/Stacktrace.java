@@ -1,0 +1,156 @@
+package dev.stacktrace;
+
+import dev.stacktrace.internal.capture.NativeCapture;
+import dev.stacktrace.internal.jvm.NativeThreadIds;
+import dev.stacktrace.internal.symbols.StackResolver;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Native (C/C++) call stacks of the threads of this JVM: the JVM counterpart of the Python
+ * stacktrace library's basic API.
+ *
+ * <p>Another thread's stack is taken inside that thread by a signal handler that only records
+ * instruction addresses; names are resolved afterwards, here, with caches. The thread is not
+ * stopped and notices nothing. The signal (a free realtime one, default 58) and the wait for a
+ * thread (default 100 ms) are set by the system properties {@code dev.stacktrace.signal} and
+ * {@code dev.stacktrace.timeoutMillis}.
+ *
+ * <p>{@code showJvm=false} leaves out the JVM's own frames (libjvm, the interpreter, JIT code and
+ * stubs), as the seed's show_python did for CPython; {@code maxDepth} counts the frames returned.
+ *
+ * <p>Failures are a {@link StacktraceException} whose message says what to do; bad arguments are
+ * an {@link IllegalArgumentException} or a {@link NullPointerException}.
+ */
+public final class Stacktrace {
+    /** The depth the no-argument forms use. */
+    public static final int DEFAULT_MAX_DEPTH = 100;
+    /** The deepest stack one call returns. */
+    public static final int MAX_DEPTH = NativeCapture.MAX_DEPTH;
+
+    private Stacktrace() {}
+
+    // ---- the calling thread ----
+
+    public static List<StackEntry> getStack(int maxDepth, boolean showJvm) {
+        checkDepth(maxDepth);
+        return StackResolver.ownStack(NativeCapture.get().captureSelf(rawDepth(maxDepth, showJvm)), maxDepth, showJvm);
+    }
+
+    public static List<StackEntry> getStack() {
+        return getStack(DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static void printStack(PrintStream out, int maxDepth, boolean showJvm) {
+        checkStream(out);
+        print(getStack(maxDepth, showJvm), out);
+    }
+
+    public static void printStack(PrintStream out) {
+        printStack(out, DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static void printStack() {
+        printStack(System.out, DEFAULT_MAX_DEPTH, true);
+    }
+
+    // ---- another thread ----
+
+    public static List<StackEntry> getThreadStack(Thread thread, int maxDepth, boolean showJvm) {
+        Objects.requireNonNull(thread, "thread is null");
+        checkDepth(maxDepth);
+        if (thread == Thread.currentThread() && !NativeThreadIds.isVirtual(thread)) return getStack(maxDepth, showJvm);
+        return getNativeThreadStack(NativeThreadIds.of(thread), maxDepth, showJvm);
+    }
+
+    public static List<StackEntry> getThreadStack(Thread thread) {
+        return getThreadStack(thread, DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static List<StackEntry> getNativeThreadStack(int nativeTid, int maxDepth, boolean showJvm) {
+        checkTid(nativeTid);
+        checkDepth(maxDepth);
+        if (nativeTid == NativeCapture.currentTid()) return getStack(maxDepth, showJvm);
+        long[] raw = NativeCapture.get().captureThread(nativeTid, rawDepth(maxDepth, showJvm));
+        return StackResolver.interruptedStack(raw, maxDepth, showJvm);
+    }
+
+    public static List<StackEntry> getNativeThreadStack(int nativeTid) {
+        return getNativeThreadStack(nativeTid, DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static void printThreadStack(Thread thread, PrintStream out, int maxDepth, boolean showJvm) {
+        checkStream(out);
+        print(getThreadStack(thread, maxDepth, showJvm), out);
+    }
+
+    public static void printThreadStack(Thread thread, PrintStream out) {
+        printThreadStack(thread, out, DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static void printThreadStack(Thread thread) {
+        printThreadStack(thread, System.out, DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static void printNativeThreadStack(int nativeTid, PrintStream out, int maxDepth, boolean showJvm) {
+        checkStream(out);
+        print(getNativeThreadStack(nativeTid, maxDepth, showJvm), out);
+    }
+
+    public static void printNativeThreadStack(int nativeTid, PrintStream out) {
+        printNativeThreadStack(nativeTid, out, DEFAULT_MAX_DEPTH, true);
+    }
+
+    public static void printNativeThreadStack(int nativeTid) {
+        printNativeThreadStack(nativeTid, System.out, DEFAULT_MAX_DEPTH, true);
+    }
+
+    // ---- thread ids ----
+
+    /** The OS thread id of a platform thread: what jstack prints as nid and top -H shows. */
+    public static int nativeThreadId(Thread thread) {
+        return NativeThreadIds.of(thread);
+    }
+
+    /** The OS thread id of the calling thread. */
+    public static int currentNativeThreadId() {
+        return NativeCapture.currentTid();
+    }
+
+    // ---- formatting ----
+
+    /** The printed form of a stack: one {@link StackEntry#format()} line per frame. */
+    public static String format(List<StackEntry> stack) {
+        StringBuilder text = new StringBuilder();
+        for (StackEntry entry : stack) text.append(entry.format()).append(System.lineSeparator());
+        return text.toString();
+    }
+
+    private static void print(List<StackEntry> stack, PrintStream out) {
+        out.print(format(stack));
+        out.flush();
+    }
+
+    /** With showJvm=false, JVM frames are dropped after capture, so capture deeper to fill maxDepth. */
+    private static int rawDepth(int maxDepth, boolean showJvm) {
+        return showJvm ? maxDepth : Math.min(MAX_DEPTH, Math.max(4 * maxDepth, 128));
+    }
+
+    private static void checkDepth(int maxDepth) {
+        if (maxDepth < 0 || maxDepth > MAX_DEPTH) {
+            throw new IllegalArgumentException("maxDepth must be between 0 and " + MAX_DEPTH + ", not " + maxDepth);
+        }
+    }
+
+    private static void checkTid(int nativeTid) {
+        if (nativeTid <= 0) {
+            throw new IllegalArgumentException("nativeTid must be a positive OS thread id (as jstack's nid or "
+                    + "top -H show), not " + nativeTid);
+        }
+    }
+
+    private static void checkStream(PrintStream out) {
+        Objects.requireNonNull(out, "out (the PrintStream to print to) is null");
+    }
+}

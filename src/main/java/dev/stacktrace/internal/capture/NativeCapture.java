@@ -1,0 +1,197 @@
+package dev.stacktrace.internal.capture;
+
+import dev.stacktrace.StacktraceException;
+import dev.stacktrace.StacktraceException.Reason;
+import dev.stacktrace.internal.binding.LibStacktrace;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Raw stacks (instruction addresses, innermost first) of threads of this process, with the
+ * native library's error codes turned into exceptions that say what to do.
+ *
+ * <p>Configured by system properties read once, at first use:
+ * {@value #SIGNAL_PROPERTY} (a free realtime signal, default {@value #DEFAULT_SIGNAL}, i.e.
+ * SIGRTMAX-6; SIGRTMAX-2 is taken by the JDK's libnio) and {@value #TIMEOUT_PROPERTY} (how long to wait for a thread, default
+ * {@value #DEFAULT_TIMEOUT_MILLIS} ms).
+ */
+public final class NativeCapture {
+    public static final String SIGNAL_PROPERTY = "dev.stacktrace.signal";
+    public static final String TIMEOUT_PROPERTY = "dev.stacktrace.timeoutMillis";
+    public static final int DEFAULT_SIGNAL = 58;
+    public static final int DEFAULT_TIMEOUT_MILLIS = 100;
+    public static final int MAX_DEPTH = LibStacktrace.MAX_FRAMES;
+
+    private static final int ESRCH = 3;
+    private static final int EAGAIN = 11;
+    private static final int EINVAL = 22;
+    private static final int ETIMEDOUT = 110;
+
+    private static volatile NativeCapture instance;
+
+    private final int signal;
+    private final int timeoutMillis;
+    private final long handlerAddress;
+    /** Threads that timed out: checked in /proc before they are signalled again. */
+    private final Set<Integer> suspects = ConcurrentHashMap.newKeySet();
+
+    private NativeCapture(int signal, int timeoutMillis, long handlerAddress) {
+        this.signal = signal;
+        this.timeoutMillis = timeoutMillis;
+        this.handlerAddress = handlerAddress;
+    }
+
+    /** The process-wide instance; installs the signal handler on first use. */
+    public static NativeCapture get() {
+        NativeCapture capture = instance;
+        if (capture == null) {
+            synchronized (NativeCapture.class) {
+                capture = instance;
+                if (capture == null) {
+                    capture = start(intProperty(SIGNAL_PROPERTY, DEFAULT_SIGNAL),
+                            intProperty(TIMEOUT_PROPERTY, DEFAULT_TIMEOUT_MILLIS));
+                    instance = capture;
+                }
+            }
+        }
+        return capture;
+    }
+
+    private static NativeCapture start(int signal, int timeoutMillis) {
+        if (timeoutMillis <= 0) {
+            throw new IllegalArgumentException(TIMEOUT_PROPERTY + " must be a positive number of milliseconds, not "
+                    + timeoutMillis);
+        }
+        linked();
+        int rc = LibStacktrace.st_init(signal);
+        if (rc < 0) {
+            throw new StacktraceException(Reason.SIGNAL_UNAVAILABLE, switch (-rc) {
+                case LibStacktrace.E_SIGNAL -> "signal " + signal + " is not a realtime signal (SIGRTMIN.."
+                        + "SIGRTMAX); set -D" + SIGNAL_PROPERTY + " to a free one such as " + DEFAULT_SIGNAL;
+                case LibStacktrace.E_BUSY -> "signal " + signal + " already has a handler (" + owner(signal)
+                        + "), which stacktrace will not replace; set -D" + SIGNAL_PROPERTY
+                        + " to a free realtime signal";
+                case LibStacktrace.E_OTHER_SIGNAL -> "the native library is already using signal "
+                        + LibStacktrace.st_signal() + "; " + SIGNAL_PROPERTY + " cannot change after first use";
+                default -> "cannot install the handler for signal " + signal + " (error " + -rc + ")";
+            });
+        }
+        return new NativeCapture(signal, timeoutMillis, LibStacktrace.st_signal_owner(signal));
+    }
+
+    /** Loads the native library, turning a link failure into an exception that says what to install. */
+    public static void linked() {
+        try {
+            LibStacktrace.st_abi_version();
+        } catch (LinkageError e) {
+            String detail = String.valueOf(e.getMessage());
+            String hint = detail.contains("libunwind")
+                    ? " — install libunwind (Debian/Ubuntu: apt-get install libunwind8)" : "";
+            throw new StacktraceException(Reason.UNSUPPORTED, "cannot load the native library: " + detail + hint, e);
+        }
+    }
+
+    private static String owner(int signal) {
+        long handler = LibStacktrace.st_signal_owner(signal);
+        return handler == 1 ? "the signal is ignored (SIG_IGN)" : String.format("handler at 0x%x", handler);
+    }
+
+    private static int intProperty(String name, int fallback) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) return fallback;
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + name + " must be a whole number, not '" + value + "'");
+        }
+    }
+
+    public int signal() {
+        return signal;
+    }
+
+    public int timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    /** The OS id of the calling thread. */
+    public static int currentTid() {
+        linked();
+        return LibStacktrace.st_gettid();
+    }
+
+    /** The calling thread's frames from its caller of this method down (JNA's own frames included). */
+    public long[] captureSelf(int maxDepth) {
+        long[] frames = new long[Math.max(1, maxDepth)];
+        int n = LibStacktrace.st_capture_self(frames, maxDepth);
+        if (n < 0) throw failure(n, currentTid());
+        return Arrays.copyOf(frames, n);
+    }
+
+    /** Another thread's frames, taken inside it by the signal handler. */
+    public long[] captureThread(int tid, int maxDepth) {
+        checkSuspect(tid);
+        long[] frames = new long[Math.max(1, maxDepth)];
+        int n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
+        if (n < 0) throw failure(n, tid);
+        return Arrays.copyOf(frames, n);
+    }
+
+    /** The bare signal round trip to a thread, with a handler that does nothing (the floor). */
+    public void ping(int tid) {
+        checkSuspect(tid);
+        int rc = LibStacktrace.st_ping_thread(tid, timeoutMillis);
+        if (rc < 0) throw failure(rc, tid);
+    }
+
+    /** A thread that timed out before is looked at first, so it fails at once if it still can't answer. */
+    private void checkSuspect(int tid) {
+        if (!suspects.contains(tid)) return;
+        Optional<TaskStatus> status = TaskStatus.read(tid);
+        if (status.isEmpty()) {
+            suspects.remove(tid);
+            throw noSuchThread(tid);
+        }
+        if (status.get().blocks(signal)) throw blocked(status.get());
+        suspects.remove(tid);
+    }
+
+    private RuntimeException failure(int rc, int tid) {
+        return switch (-rc) {
+            case ESRCH -> noSuchThread(tid);
+            case ETIMEDOUT -> explainTimeout(tid);
+            case EAGAIN -> new StacktraceException(Reason.BUSY, "too many stack requests in flight at once "
+                    + "(or the signal queue is full); retry, or ask for fewer stacks concurrently");
+            case EINVAL -> new IllegalArgumentException("invalid request for thread " + tid);
+            case LibStacktrace.E_NOT_INIT -> new StacktraceException(Reason.INTERNAL, "native library not initialised");
+            default -> new StacktraceException(Reason.INTERNAL, "native capture failed with error " + -rc);
+        };
+    }
+
+    private StacktraceException explainTimeout(int tid) {
+        if (LibStacktrace.st_signal_owner(signal) != handlerAddress) {
+            return new StacktraceException(Reason.SIGNAL_UNAVAILABLE, "another library replaced stacktrace's handler "
+                    + "for signal " + signal + "; restart with -D" + SIGNAL_PROPERTY + " set to a signal nobody uses");
+        }
+        Optional<TaskStatus> status = TaskStatus.read(tid);
+        if (status.isEmpty()) return noSuchThread(tid);
+        suspects.add(tid);
+        if (status.get().blocks(signal)) return blocked(status.get());
+        return new StacktraceException(Reason.TIMEOUT, "thread " + tid + " (" + status.get().name() + ", state "
+                + status.get().state() + ") did not answer within " + timeoutMillis + " ms; it may be stopped "
+                + "or starved of CPU. Retry, or raise -D" + TIMEOUT_PROPERTY);
+    }
+
+    private StacktraceException blocked(TaskStatus status) {
+        return new StacktraceException(Reason.SIGNAL_BLOCKED, "thread " + status.tid() + " (" + status.name()
+                + ") blocks signal " + signal + ", so its stack cannot be taken while it does; if that thread "
+                + "blocks all signals on purpose, nothing can be done from inside the process");
+    }
+
+    private static StacktraceException noSuchThread(int tid) {
+        return new StacktraceException(Reason.NO_SUCH_THREAD, "no thread with native id " + tid
+                + " in this process (pid " + ProcessHandle.current().pid() + "); it may have exited");
+    }
+}

@@ -1,0 +1,96 @@
+package dev.stacktrace.internal.symbols;
+
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+/**
+ * This process's mappings, each bound on first use to its parsed ELF object. The mappings are
+ * re-read when an address falls outside all of them (a library loaded since), at most once per
+ * {@code minRereadNanos} so that a stream of garbage addresses cannot cause a storm of re-reads.
+ *
+ * <p>Known limit: an address still covered by a stale mapping (library unloaded and the range
+ * reused) does not trigger a re-read; the JVM rarely unloads native libraries.
+ */
+final class AddressSpace {
+
+    /** The owning object of an address: its mapping, names for reports, and the object's symbols. */
+    record Located(Mapping mapping, String library, String path, boolean inJvm, ElfObject object, long bias) {}
+
+    private record Snapshot(ProcessMaps maps, Located[] located, long readAtNanos) {}
+
+    static final long DEFAULT_MIN_REREAD_NANOS = 100_000_000L;
+
+    private final Supplier<ProcessMaps> reader;
+    private final ElfObjectCache objects;
+    private final ElfObjectLoader loader;
+    private final long minRereadNanos;
+    private volatile Snapshot snapshot;
+
+    AddressSpace(Supplier<ProcessMaps> reader, ElfObjectCache objects, ElfObjectLoader loader, long minRereadNanos) {
+        this.reader = reader;
+        this.objects = objects;
+        this.loader = loader;
+        this.minRereadNanos = minRereadNanos;
+    }
+
+    /** The owner of {@code address}, or null when no mapping covers it. */
+    Located locate(long address) {
+        Snapshot s = snapshot;
+        if (s == null) {
+            s = reread(null);
+        }
+        int i = s.maps.indexOf(address);
+        if (i < 0) {
+            if (System.nanoTime() - s.readAtNanos < minRereadNanos) {
+                return null;
+            }
+            s = reread(s);
+            i = s.maps.indexOf(address);
+            if (i < 0) {
+                return null;
+            }
+        }
+        Located l = s.located[i];
+        if (l == null) {
+            // Racy but safe: Located is immutable and binding the same mapping twice gives equal results.
+            l = bind(s.maps.get(i));
+            s.located[i] = l;
+        }
+        return l;
+    }
+
+    private synchronized Snapshot reread(Snapshot seen) {
+        Snapshot s = snapshot;
+        if (s != seen && s != null) {
+            return s; // another thread re-read meanwhile
+        }
+        ProcessMaps maps = reader.get();
+        s = new Snapshot(maps, new Located[maps.size()], System.nanoTime());
+        snapshot = s;
+        return s;
+    }
+
+    private Located bind(Mapping m) {
+        if (m.vdso()) {
+            ElfObject vdso = objects.get(new ElfObjectCache.Key("vdso", m.start(), m.path()), () -> loader.loadVdso(m));
+            return new Located(m, "[vdso]", null, false, vdso, vdso.biasFor(m));
+        }
+        if (!m.fileBacked()) {
+            if (m.anonymous()) {
+                // Anonymous executable memory in a JVM is its code cache: JIT code, interpreter, stubs.
+                return m.executable()
+                        ? new Located(m, "[jit]", null, true, null, ElfObject.NO_BIAS)
+                        : new Located(m, "[unknown]", null, false, null, ElfObject.NO_BIAS);
+            }
+            return new Located(m, m.path(), null, false, null, ElfObject.NO_BIAS); // [stack], [heap], [vsyscall]
+        }
+        String library = m.fileName();
+        boolean inJvm = library.equals("libjvm.so");
+        if (m.deleted()) {
+            return new Located(m, library, m.path(), inJvm, ElfObject.failed(m.path(), "file deleted"), ElfObject.NO_BIAS);
+        }
+        ElfObject object = objects.get(new ElfObjectCache.Key(m.device(), m.inode(), m.path()),
+                () -> loader.loadFile(Path.of(m.path()), m.inode()));
+        return new Located(m, library, m.path(), inJvm, object, object.biasFor(m));
+    }
+}

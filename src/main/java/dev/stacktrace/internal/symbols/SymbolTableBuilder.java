@@ -1,0 +1,207 @@
+package dev.stacktrace.internal.symbols;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Merges the symbol tables of an object (.symtab, .dynsym, a separate debug file's .symtab) into
+ * one {@link SymbolTable}: code symbols only, one entry per start address, the best name winning.
+ */
+final class SymbolTableBuilder {
+
+    private static final int SYM_SIZE = 24;
+    private static final int STT_NOTYPE = 0;
+    private static final int STT_OBJECT = 1;
+    private static final int STT_FUNC = 2;
+    private static final int STT_GNU_IFUNC = 10;
+    private static final int STB_LOCAL = 0;
+    private static final int STB_GLOBAL = 1;
+    private static final int STB_WEAK = 2;
+    private static final int STB_GNU_UNIQUE = 10;
+    private static final int SHN_LORESERVE = 0xff00;
+
+    // Rank bits: a function beats a sized data/label symbol; an exported name (.dynsym) beats an
+    // internal alias (getpid over __GI___getpid); then GLOBAL > WEAK > LOCAL.
+    private static final int RANK_FUNC = 8;
+    private static final int RANK_EXPORTED = 4;
+
+    private final List<ByteBuffer> stringTables = new ArrayList<>();
+    private int count;
+    private long[] starts = new long[1024];
+    private long[] sizes = new long[1024];
+    private long[] sectionEnds = new long[1024];
+    private int[] nameOffsets = new int[1024];
+    private byte[] nameTables = new byte[1024];
+    private int[] ranks = new int[1024];
+
+    /**
+     * Adds the code symbols of {@code table} (a SYMTAB or DYNSYM section of {@code elf}).
+     * {@code exported} marks .dynsym, whose names are the ones callers link against.
+     */
+    void add(ElfFile elf, ElfFile.Section table, boolean exported) throws IOException {
+        if (table == null || table.type() == ElfFile.SHT_NOBITS || (table.flags() & ElfFile.SHF_COMPRESSED) != 0) {
+            return;
+        }
+        List<ElfFile.Section> sections = elf.sections();
+        if (table.link() <= 0 || table.link() >= sections.size()) {
+            return;
+        }
+        ElfFile.Section strSection = sections.get(table.link());
+        if (strSection.type() != ElfFile.SHT_STRTAB || (strSection.flags() & ElfFile.SHF_COMPRESSED) != 0
+                || stringTables.size() >= Byte.MAX_VALUE) {
+            return;
+        }
+        ByteBuffer strings = elf.contents(strSection);
+        ByteBuffer syms = elf.contents(table);
+        int entsize = table.entsize() >= SYM_SIZE && table.entsize() < 1024 ? (int) table.entsize() : SYM_SIZE;
+        int n = syms.limit() / entsize;
+        byte tableId = (byte) stringTables.size();
+        boolean used = false;
+        for (int i = 1; i < n; i++) { // entry 0 is the reserved null symbol
+            int b = i * entsize;
+            int info = syms.get(b + 4) & 0xff;
+            int type = info & 0xf;
+            int bind = info >>> 4;
+            int shndx = Short.toUnsignedInt(syms.getShort(b + 6));
+            int nameOffset = syms.getInt(b);
+            long value = syms.getLong(b + 8);
+            long size = syms.getLong(b + 16);
+            if (shndx == 0 || shndx >= SHN_LORESERVE || shndx >= sections.size()) {
+                continue; // undefined, absolute or common: no code address
+            }
+            ElfFile.Section section = sections.get(shndx);
+            boolean function = type == STT_FUNC || type == STT_GNU_IFUNC;
+            if (!function && !((type == STT_NOTYPE || type == STT_OBJECT) && size > 0 && section.executable())) {
+                continue;
+            }
+            if (nameOffset <= 0 || nameOffset >= strings.limit() || strings.get(nameOffset) == 0) {
+                continue;
+            }
+            int rank = (function ? RANK_FUNC : 0) | (exported ? RANK_EXPORTED : 0) | bindScore(bind);
+            append(value, size, section.addr() + section.size(), nameOffset, tableId, rank);
+            used = true;
+        }
+        if (used) {
+            stringTables.add(strings);
+        }
+    }
+
+    private static int bindScore(int bind) {
+        return switch (bind) {
+            case STB_GLOBAL, STB_GNU_UNIQUE -> 2;
+            case STB_WEAK -> 1;
+            default -> 0; // STB_LOCAL and anything unknown
+        };
+    }
+
+    private void append(long start, long size, long sectionEnd, int nameOffset, byte table, int rank) {
+        if (count == starts.length) {
+            int cap = count * 2;
+            starts = Arrays.copyOf(starts, cap);
+            sizes = Arrays.copyOf(sizes, cap);
+            sectionEnds = Arrays.copyOf(sectionEnds, cap);
+            nameOffsets = Arrays.copyOf(nameOffsets, cap);
+            nameTables = Arrays.copyOf(nameTables, cap);
+            ranks = Arrays.copyOf(ranks, cap);
+        }
+        starts[count] = start;
+        sizes[count] = size;
+        sectionEnds[count] = sectionEnd;
+        nameOffsets[count] = nameOffset;
+        nameTables[count] = table;
+        ranks[count] = rank;
+        count++;
+    }
+
+    SymbolTable build() {
+        if (count == 0) {
+            return SymbolTable.EMPTY;
+        }
+        ByteBuffer[] tables = stringTables.toArray(new ByteBuffer[0]);
+        Integer[] order = new Integer[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int c = Long.compareUnsigned(starts[a], starts[b]);
+            if (c != 0) {
+                return c;
+            }
+            c = Integer.compare(ranks[b], ranks[a]);
+            return c != 0 ? c : compareNames(tables, a, b);
+        });
+        long[] outStarts = new long[count];
+        int[] outExtents = new int[count];
+        int[] outNames = new int[count];
+        byte[] outTables = new byte[count];
+        int n = 0;
+        for (int i = 0; i < count; ) {
+            int best = order[i];
+            long size = sizes[best];
+            int j = i + 1;
+            for (; j < count && starts[order[j]] == starts[best]; j++) {
+                if (size == 0) {
+                    size = sizes[order[j]]; // an alias may carry the size the winner lacks
+                }
+            }
+            outStarts[n] = starts[best];
+            outExtents[n] = size > 0 ? clampToInt(size) : -clampToInt(Math.max(1, sectionEnds[best] - starts[best]));
+            outNames[n] = nameOffsets[best];
+            outTables[n] = nameTables[best];
+            n++;
+            i = j;
+        }
+        return new SymbolTable(Arrays.copyOf(outStarts, n), Arrays.copyOf(outExtents, n),
+                Arrays.copyOf(outNames, n), Arrays.copyOf(outTables, n), tables);
+    }
+
+    private static int clampToInt(long v) {
+        return (int) Math.min(v, Integer.MAX_VALUE);
+    }
+
+    /** Among aliases of equal rank: fewer leading underscores, then shorter, then alphabetical. */
+    private int compareNames(ByteBuffer[] tables, int a, int b) {
+        ByteBuffer ta = tables[nameTables[a]];
+        ByteBuffer tb = tables[nameTables[b]];
+        int oa = nameOffsets[a];
+        int ob = nameOffsets[b];
+        int c = Integer.compare(leading(ta, oa), leading(tb, ob));
+        if (c != 0) {
+            return c;
+        }
+        c = Integer.compare(length(ta, oa), length(tb, ob));
+        if (c != 0) {
+            return c;
+        }
+        for (int k = 0; ; k++) {
+            int x = byteAt(ta, oa + k);
+            int y = byteAt(tb, ob + k);
+            if (x != y || x == 0) {
+                return Integer.compare(x, y);
+            }
+        }
+    }
+
+    private static int byteAt(ByteBuffer t, int i) {
+        return i < t.limit() ? t.get(i) & 0xff : 0;
+    }
+
+    private static int leading(ByteBuffer t, int offset) {
+        int k = 0;
+        while (byteAt(t, offset + k) == '_') {
+            k++;
+        }
+        return k;
+    }
+
+    private static int length(ByteBuffer t, int offset) {
+        int k = 0;
+        while (byteAt(t, offset + k) != 0) {
+            k++;
+        }
+        return k;
+    }
+}

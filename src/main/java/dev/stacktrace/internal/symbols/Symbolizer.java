@@ -1,0 +1,122 @@
+package dev.stacktrace.internal.symbols;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+
+/**
+ * Turns instruction addresses of this process into symbol, offset and library.
+ *
+ * <p>The first address in a library parses that library (tens of ms for libjvm.so); later
+ * lookups are two binary searches and a cached name. Thread-safe; {@link #resolve} never throws
+ * for odd addresses or unreadable files, it answers {@code "?"} instead.
+ */
+public final class Symbolizer {
+
+    private static final String UNKNOWN_LIBRARY = "[unknown]";
+
+    /** Process-wide state shared by every instance: the mappings and the parsed objects. */
+    private static final class Process {
+        static final AddressSpace SPACE = new AddressSpace(ProcessMaps::readSelf, new ElfObjectCache(),
+                new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)),
+                AddressSpace.DEFAULT_MIN_REREAD_NANOS);
+        static final Symbolizer SHARED = new Symbolizer(UnaryOperator.identity());
+    }
+
+    /** A demangler with its own cache, swapped as one so that no stale cached name survives a swap. */
+    private record Demangling(UnaryOperator<String> demangler, ConcurrentHashMap<String, String> cache) {}
+
+    private final AddressSpace space;
+    private volatile Demangling demangling;
+
+    /** @param demangler maps an Itanium-mangled name ("_Z...") to its readable form; may return null or its input */
+    public Symbolizer(UnaryOperator<String> demangler) {
+        this(Process.SPACE, demangler);
+    }
+
+    Symbolizer(AddressSpace space, UnaryOperator<String> demangler) {
+        this.space = space;
+        setDemangler(demangler);
+    }
+
+    /** The process-wide instance; it starts without demangling until the binding installs one. */
+    public static Symbolizer shared() {
+        return Process.SHARED;
+    }
+
+    public void setDemangler(UnaryOperator<String> demangler) {
+        this.demangling = new Demangling(demangler == null ? UnaryOperator.identity() : demangler,
+                new ConcurrentHashMap<>());
+    }
+
+    /**
+     * Resolves one address.
+     *
+     * @param returnAddress true for a return address (every frame but the innermost): the call
+     *                      instruction is just before it, and at the very end of a function the
+     *                      return address already lies in the next one, so address-1 is looked
+     *                      up; the offset is still reported relative to {@code address}
+     */
+    public ResolvedAddress resolve(long address, boolean returnAddress) {
+        long lookup = returnAddress ? address - 1 : address;
+        AddressSpace.Located at = null;
+        try {
+            at = space.locate(lookup);
+            if (at == null) {
+                return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, UNKNOWN_LIBRARY, null, false);
+            }
+            if (at.object() != null && at.bias() != ElfObject.NO_BIAS) {
+                SymbolTable symbols = at.object().symbols();
+                int i = symbols.indexOf(lookup + at.bias());
+                if (i >= 0) {
+                    long start = symbols.start(i) - at.bias();
+                    return new ResolvedAddress(address, demangle(symbols.name(i)), address - start,
+                            at.library(), at.path(), at.inJvm());
+                }
+            }
+            return unnamed(address, at);
+        } catch (RuntimeException | InternalError e) {
+            // InternalError: a fault reading a mapped file that was truncated under us.
+            return at == null
+                    ? new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, UNKNOWN_LIBRARY, null, false)
+                    : unnamed(address, at);
+        }
+    }
+
+    private static ResolvedAddress unnamed(long address, AddressSpace.Located at) {
+        return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, at.library(), at.path(), at.inJvm());
+    }
+
+    private String demangle(String raw) {
+        if (!raw.startsWith("_Z")) {
+            return raw;
+        }
+        Demangling d = demangling;
+        String cached = d.cache.get(raw);
+        if (cached != null) {
+            return cached;
+        }
+        String readable;
+        try {
+            readable = d.demangler.apply(raw);
+        } catch (RuntimeException e) {
+            readable = null; // a broken demangler costs readability, never the stack
+        }
+        if (readable == null || readable.isEmpty()) {
+            readable = raw;
+        }
+        d.cache.put(raw, readable);
+        return readable;
+    }
+
+    /** Why the object owning {@code address} has no symbols, or null (diagnostics and tests). */
+    String failureAt(long address) {
+        AddressSpace.Located at = space.locate(address);
+        return at == null || at.object() == null ? null : at.object().failure();
+    }
+
+    /** The separate debug file used for the object owning {@code address}, or null. */
+    String debugFileAt(long address) {
+        AddressSpace.Located at = space.locate(address);
+        return at == null || at.object() == null ? null : at.object().debugFile();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.stacktrace.internal.symbols;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class LibcSymbolsTest {
+
+    private final Symbolizer symbolizer = new Symbolizer(UnaryOperator.identity());
+
+    @Test
+    void exportedFunctionResolvesToItsStartWithOffsets() {
+        long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");
+
+        ResolvedAddress at = symbolizer.resolve(getpid, false);
+        assertEquals("getpid", at.name()); // nm -D: getpid is the exported (weak) name of __getpid
+        assertEquals(0, at.offset());
+        assertEquals("libc.so.6", at.library());
+        assertTrue(at.path().endsWith("/libc.so.6"), at.path());
+        assertFalse(at.inJvm());
+        assertEquals(getpid, at.address());
+
+        ResolvedAddress inside = symbolizer.resolve(getpid + 5, false);
+        assertEquals("getpid", inside.name());
+        assertEquals(5, inside.offset());
+    }
+
+    @Test
+    void returnAddressLooksUpThePrecedingByteButReportsItsOwnOffset() {
+        long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");
+        ResolvedAddress ret = symbolizer.resolve(getpid + 5, true);
+        assertEquals("getpid", ret.name());
+        assertEquals(5, ret.offset());
+
+        // A call as the last instruction of the function before getpid returns to getpid's first
+        // byte: as a return address it belongs to the preceding function.
+        ResolvedAddress boundary = symbolizer.resolve(getpid, true);
+        assertFalse("getpid".equals(boundary.name()), boundary.toString());
+        ResolvedAddress before = symbolizer.resolve(getpid - 1, false);
+        assertEquals(before.name(), boundary.name());
+        assertEquals(before.offset() + 1, boundary.offset());
+    }
+
+    @Test
+    void everyExportedFunctionResolvesToItsNameOrAnAlias() {
+        Path libc = Path.of(symbolizer.resolve(NativeOracle.address(NativeOracle.libc(), "getpid"), false).path());
+        List<NativeOracle.NmSymbol> dynamic = NativeOracle.nm(libc, true);
+        assumeTrue(!dynamic.isEmpty(), "nm not available");
+        long base = NativeOracle.address(NativeOracle.libc(), "getpid") - NativeOracle.valueOf(dynamic, "getpid");
+        Map<Long, List<String>> aliases = NativeOracle.namesByValue(dynamic);
+        int checked = 0;
+        for (NativeOracle.NmSymbol s : dynamic) {
+            if (s.type() == 'T' || s.type() == 'W') {
+                ResolvedAddress r = symbolizer.resolve(base + s.value(), false);
+                assertTrue(aliases.get(s.value()).contains(r.name()), s + " resolved as " + r);
+                assertEquals(0, r.offset(), r.toString());
+                checked++;
+            }
+        }
+        assertTrue(checked > 1000, "only " + checked + " exported functions");
+    }
+
+    /**
+     * Local functions exist only in the separate debug file (libc6-dbg); the ones nm lists there
+     * with a unique address must resolve by name, and disappear when the debug file is not searched.
+     */
+    @Test
+    void localFunctionsResolveThroughTheSeparateDebugFile() {
+        long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");
+        Path libc = Path.of(symbolizer.resolve(getpid, false).path());
+        String notes = NativeOracle.run("readelf", "-n", libc.toString());
+        assumeTrue(notes != null, "readelf not available");
+        String buildId = notes.lines().filter(l -> l.contains("Build ID:")).map(l -> l.substring(l.indexOf(':') + 1).trim())
+                .findFirst().orElseThrow();
+        Path debug = Path.of("/usr/lib/debug/.build-id", buildId.substring(0, 2), buildId.substring(2) + ".debug");
+        assumeTrue(Files.isRegularFile(debug), "libc debug file not installed");
+
+        String used = symbolizer.debugFileAt(getpid);
+        assertNotNull(used);
+        assertTrue(Files.exists(Path.of(used)) && isSame(Path.of(used), debug), used);
+
+        List<NativeOracle.NmSymbol> all = NativeOracle.nm(debug, false);
+        Set<String> exported = NativeOracle.nm(libc, true).stream().map(NativeOracle.NmSymbol::name).collect(Collectors.toSet());
+        Map<Long, List<String>> aliases = NativeOracle.namesByValue(all);
+        long base = getpid - NativeOracle.valueOf(all, "getpid");
+        List<NativeOracle.NmSymbol> locals = all.stream()
+                .filter(s -> s.type() == 't' && s.size() > 2 && !exported.contains(s.name())
+                        && aliases.get(s.value()).size() == 1)
+                .toList();
+        assertTrue(locals.size() > 500, "few local functions: " + locals.size());
+
+        ElfObject withoutDebug = new ElfObjectLoader(new DebugFileLocator(Path.of("/nonexistent-debug-root")))
+                .loadFile(libc, 0);
+        assertTrue(withoutDebug.debugFile() == null && withoutDebug.failure() == null, withoutDebug.toString());
+        ElfObject withDebug = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)).loadFile(libc, 0);
+        assertTrue(withDebug.symbols().size() > withoutDebug.symbols().size() + 1000,
+                withDebug.symbols().size() + " vs " + withoutDebug.symbols().size());
+        int step = Math.max(1, locals.size() / 300);
+        int checked = 0;
+        for (int i = 0; i < locals.size(); i += step) {
+            NativeOracle.NmSymbol s = locals.get(i);
+            ResolvedAddress r = symbolizer.resolve(base + s.value() + s.size() / 2, false);
+            assertEquals(s.name(), r.name(), s.toString());
+            assertEquals(s.size() / 2, r.offset());
+            int j = withoutDebug.symbols().indexOf(s.value() + s.size() / 2);
+            assertFalse(j >= 0 && withoutDebug.symbols().name(j).equals(s.name()), s + " named without debug file");
+            checked++;
+        }
+        assertTrue(checked >= 250, "checked " + checked);
+    }
+
+    private static boolean isSame(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}

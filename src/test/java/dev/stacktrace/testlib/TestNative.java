@@ -1,0 +1,37 @@
+package dev.stacktrace.testlib;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+
+/** The test-only native library (src/test/native/stacktracetest.cpp), by JNA direct mapping. */
+public final class TestNative {
+    static {
+        Native.register(TestNative.class, NativeLibrary.getInstance("stacktracetest"));
+    }
+
+    private TestNative() {}
+
+    public static native int stt_recurse_then_read(int depth, int fd);
+
+    public static native long stt_recurse_then_spin(int depth, int millis);
+
+    public static native void stt_start_spinning();
+
+    public static native void stt_stop_spinning();
+
+    public static native int stt_recurse_then_sleep(int depth, int millis);
+
+    public static native int stt_read_with_signal_blocked(int signo, int fd);
+
+    public static native long stt_read_fully(int fd, byte[] buf, long len);
+
+    public static native int stt_errno_survives(int value, int millis);
+
+    public static native int stt_install_dummy_handler(int signo);
+
+    public static native int stt_pipe(int[] fds);
+
+    public static native long stt_write(int fd, byte[] buf, long len);
+
+    public static native int stt_close(int fd);
+}
