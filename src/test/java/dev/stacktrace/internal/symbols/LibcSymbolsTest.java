@@ -44,13 +44,31 @@ class LibcSymbolsTest {
         assertEquals("getpid", ret.name());
         assertEquals(5, ret.offset());
 
-        // A call as the last instruction of the function before getpid returns to getpid's first
-        // byte: as a return address it belongs to the preceding function.
-        ResolvedAddress boundary = symbolizer.resolve(getpid, true);
-        assertFalse("getpid".equals(boundary.name()), boundary.toString());
-        ResolvedAddress before = symbolizer.resolve(getpid - 1, false);
-        assertEquals(before.name(), boundary.name());
-        assertEquals(before.offset() + 1, boundary.offset());
+    }
+
+    /**
+     * A call that is the last instruction of a function returns to the first byte of the next one;
+     * as a return address that byte belongs to the calling function.
+     */
+    @Test
+    void returnAddressAtAFunctionEndBelongsToTheCaller() {
+        long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");
+        List<NativeOracle.NmSymbol> dynamic = NativeOracle.nm(Path.of(symbolizer.resolve(getpid, false).path()), true);
+        assumeTrue(!dynamic.isEmpty(), "nm not available");
+        long base = getpid - NativeOracle.valueOf(dynamic, "getpid");
+        Map<Long, List<String>> aliases = NativeOracle.namesByValue(dynamic);
+        NativeOracle.NmSymbol first = dynamic.stream()
+                .filter(f -> NativeOracle.isCode(f) && f.size() > 0 && aliases.containsKey(f.value() + f.size())
+                        && dynamic.stream().anyMatch(g -> NativeOracle.isCode(g) && g.value() == f.value() + f.size()))
+                .findFirst().orElseThrow(() -> new AssertionError("no two adjacent exported functions"));
+        long next = base + first.value() + first.size();
+
+        ResolvedAddress asReturn = symbolizer.resolve(next, true);
+        assertTrue(aliases.get(first.value()).contains(asReturn.name()), first + " vs " + asReturn);
+        assertEquals(first.size(), asReturn.offset());
+        ResolvedAddress asPc = symbolizer.resolve(next, false);
+        assertTrue(aliases.get(first.value() + first.size()).contains(asPc.name()), asPc.toString());
+        assertEquals(0, asPc.offset());
     }
 
     @Test

@@ -1,0 +1,367 @@
+package dev.stacktrace.bench;
+
+import dev.stacktrace.StackEntry;
+import dev.stacktrace.Stacktrace;
+import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.capture.NativeCapture;
+import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.testlib.TestNative;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/**
+ * Speed of the native core (issue 2): one run, one target thread per scenario, every approach
+ * timed per call with System.nanoTime (warm-up first, then N timed calls, sorted percentiles).
+ *
+ * <p>Targets: a Java thread blocked in native code (JNA → stt_recurse_then_read(30, pipe), about
+ * 30 native frames above JNA/JIT/libjvm) and one spinning in native code (stt_recurse_then_spin).
+ *
+ * <p>Run through {@code bench/native-stack.sh}. Options: {@code --warmup N} (default 5000),
+ * {@code --calls N} (20000), {@code --depth N} (recursion depth, 30), {@code --max-seconds S}
+ * (per-row time cap for the slow JVM rows, 12), {@code --target blocked|spinning|both|java-spin|all}
+ * (default all; both = the two native targets; all adds a Java thread spinning in JIT code, as
+ * context for Thread.getStackTrace),
+ * {@code --print-stack} (print one resolved stack per target).
+ */
+public final class NativeStackBenchmark {
+
+    private static int warmup = 5_000;
+    private static int calls = 20_000;
+    private static int depth = 30;
+    private static double maxSeconds = 12;
+    private static String targets = "all";
+    private static boolean printStack;
+
+    private static final double NO_CAP = Double.POSITIVE_INFINITY;
+
+    /** Keeps results alive so that no call can be optimised away. */
+    private static volatile long sink;
+
+    public static void main(String[] args) throws Exception {
+        parse(args);
+        Locale.setDefault(Locale.ROOT);
+        System.out.printf("NativeStackBenchmark: java %s (%s), %d cpus, warm-up %d, calls %d, depth %d%n",
+                System.getProperty("java.version"), System.getProperty("java.vm.name"),
+                Runtime.getRuntime().availableProcessors(), warmup, calls, depth);
+        NativeCapture.get();  // installs the handler before anything is timed
+        long start = System.nanoTime();
+        List<Scenario> done = new ArrayList<>();
+        boolean twoNative = targets.equals("both") || targets.equals("all");
+        if (twoNative || targets.equals("blocked")) done.add(run(new BlockedTarget()));
+        if (twoNative || targets.equals("spinning")) done.add(run(new SpinningTarget()));
+        if (targets.equals("all") || targets.equals("java-spin")) done.add(run(new JavaSpinningTarget()));
+        System.out.println();
+        System.out.println("== Goals (p50 ratios) ==");
+        for (Scenario s : done) {
+            double floor = s.p50("ping");
+            double names = s.p50("names");
+            double jvm = s.p50("getStackTrace");
+            System.out.printf("%-9s names/floor = %.2f (goal <= 2.0: %s)   names/Thread.getStackTrace = %.3f "
+                            + "(goal <= 0.2: %s)%n", s.label, names / floor, names / floor <= 2.0 ? "met" : "MISSED",
+                    names / jvm, names / jvm <= 0.2 ? "met" : "MISSED");
+        }
+        System.out.printf("total run time %.1f s%n", (System.nanoTime() - start) / 1e9);
+    }
+
+    // ---- one target ----
+
+    private static Scenario run(Target target) throws Exception {
+        target.start();
+        try {
+            int tid = target.tid;
+            Thread thread = target.thread;
+            NativeCapture capture = NativeCapture.get();
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            long javaId = thread.getId();
+
+            System.out.println();
+            System.out.printf("== Target: %s (tid %d, \"%s\") ==%n", target.label, tid, thread.getName());
+            // What one capture sees, before anything is timed.
+            long[] raw = capture.captureThread(tid, 100);
+            List<StackEntry> stack = Stacktrace.getNativeThreadStack(tid, 100, true);
+            describe(target, raw, stack);
+            if (printStack) System.out.print(Stacktrace.format(stack));
+
+            Scenario s = new Scenario(target.label);
+            s.add(measure("ping", "floor: NativeCapture.ping(tid)", NO_CAP, () -> {
+                capture.ping(tid);
+                return 1;
+            }));
+            s.add(measure("raw", "raw: NativeCapture.captureThread(tid, 100)", NO_CAP,
+                    () -> capture.captureThread(tid, 100).length));
+            s.add(measure("names", "names: Stacktrace.getNativeThreadStack(tid, 100, true)", NO_CAP,
+                    () -> Stacktrace.getNativeThreadStack(tid, 100, true).size()));
+            s.add(measure("getStackTrace", "Thread.getStackTrace()", maxSeconds,
+                    () -> thread.getStackTrace().length));
+            s.add(measure("threadInfo", "ThreadMXBean.getThreadInfo(id, MAX_VALUE)", maxSeconds, () -> {
+                ThreadInfo info = mx.getThreadInfo(javaId, Integer.MAX_VALUE);
+                return info == null ? 0 : info.getStackTrace().length;
+            }));
+            // Pieces of the names row, to see where the time goes.
+            final long[] fixed = raw;
+            s.add(measure("resolve", "  piece: StackResolver.interruptedStack(raw) only", NO_CAP,
+                    () -> StackResolver.interruptedStack(fixed, 100, true).size()));
+            s.add(measure("jna", "  piece: one JNA direct call (st_gettid)", NO_CAP,
+                    LibStacktrace::st_gettid));
+            s.print();
+
+            // The stack is still what it was: the target never left its native frames.
+            List<StackEntry> after = Stacktrace.getNativeThreadStack(tid, 100, true);
+            if (count(after, "descend_") != count(stack, "descend_")) {
+                System.out.println("WARNING: the target's stack changed during the run");
+            }
+            return s;
+        } finally {
+            target.stop();
+        }
+    }
+
+    private static void describe(Target target, long[] raw, List<StackEntry> stack) {
+        int named = 0;
+        int firstJvm = -1;
+        for (int i = 0; i < stack.size(); i++) {
+            if (stack.get(i).hasName()) named++;
+            if (firstJvm < 0 && stack.get(i).isJvm()) firstJvm = i;
+        }
+        System.out.printf("depth captured: %d raw frames, %d entries, %d with names, %d x %s, innermost %s, "
+                        + "first JVM frame at #%d%n", raw.length, stack.size(), named, count(stack, target.recurser),
+                target.recurser, stack.isEmpty() ? "-" : stack.get(0).name() + " (" + stack.get(0).library() + ")",
+                firstJvm);
+        // The frames just around the native → JVM boundary, and the outermost one.
+        StringBuilder libs = new StringBuilder();
+        String last = null;
+        for (StackEntry e : stack) {
+            if (!e.library().equals(last)) {
+                if (last != null) libs.append(" > ");
+                libs.append(e.library());
+                last = e.library();
+            }
+        }
+        System.out.println("libraries, innermost first: " + libs);
+        if (!stack.isEmpty()) System.out.println("outermost: " + stack.get(stack.size() - 1).format());
+    }
+
+    private static int count(List<StackEntry> stack, String fragment) {
+        int n = 0;
+        for (StackEntry e : stack) if (e.name().contains(fragment)) n++;
+        return n;
+    }
+
+    // ---- timing ----
+
+    private static Row measure(String key, String label, double capSeconds, IntSupplier call) {
+        long acc = 0;
+        long warmDeadline = capSeconds == NO_CAP ? Long.MAX_VALUE : System.nanoTime() + (long) (capSeconds * 0.3e9);
+        for (int i = 0; i < warmup; i++) {
+            acc += call.getAsInt();
+            if (capSeconds != NO_CAP && (i & 63) == 0 && System.nanoTime() > warmDeadline) break;
+        }
+        long[] t = new long[calls];
+        long deadline = capSeconds == NO_CAP ? Long.MAX_VALUE : System.nanoTime() + (long) (capSeconds * 1e9);
+        int n = 0;
+        while (n < calls) {
+            long t0 = System.nanoTime();
+            acc += call.getAsInt();
+            long t1 = System.nanoTime();
+            t[n++] = t1 - t0;
+            if (capSeconds != NO_CAP && t1 > deadline) break;
+        }
+        sink += acc;
+        long[] timed = Arrays.copyOf(t, n);
+        Arrays.sort(timed);
+        double sum = 0;
+        for (long v : timed) sum += v;
+        return new Row(key, label, n, pct(timed, 0.50), pct(timed, 0.99), sum / n, timed[n - 1]);
+    }
+
+    private static long pct(long[] sorted, double p) {
+        int i = (int) Math.ceil(p * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    private record Row(String key, String label, int n, long p50, long p99, double mean, long max) {}
+
+    private static final class Scenario {
+        final String label;
+        final List<Row> rows = new ArrayList<>();
+
+        Scenario(String label) {
+            this.label = label;
+        }
+
+        void add(Row r) {
+            rows.add(r);
+        }
+
+        double p50(String key) {
+            for (Row r : rows) if (r.key.equals(key)) return r.p50;
+            throw new IllegalStateException(key);
+        }
+
+        void print() {
+            double floor = p50("ping");
+            System.out.printf("%-56s %7s %10s %10s %10s %10s %8s%n", "call (" + label + " target)", "n", "p50 us",
+                    "p99 us", "mean us", "max us", "p50/ping");
+            for (Row r : rows) {
+                System.out.printf("%-56s %7d %10.1f %10.1f %10.1f %10.1f %8.2f%n", r.label, r.n, r.p50 / 1e3,
+                        r.p99 / 1e3, r.mean / 1e3, r.max / 1e3, r.p50 / floor);
+            }
+        }
+    }
+
+    // ---- targets ----
+
+    private abstract static class Target {
+        final String label;
+        final String recurser;
+        Thread thread;
+        volatile int tid;
+        final CountDownLatch ready = new CountDownLatch(1);
+
+        Target(String label, String recurser) {
+            this.label = label;
+            this.recurser = recurser;
+        }
+
+        void start() throws Exception {
+            thread = new Thread(() -> {
+                tid = Stacktrace.currentNativeThreadId();
+                ready.countDown();
+                body();
+            }, "bench-" + label);
+            thread.setDaemon(true);
+            thread.start();
+            if (!ready.await(10, TimeUnit.SECONDS)) throw new IllegalStateException("target did not start");
+            // Wait until the target is inside its deepest native frame.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                List<StackEntry> s = Stacktrace.getNativeThreadStack(tid, 100, true);
+                if (arrived(s)) break;
+                if (System.nanoTime() > deadline) throw new IllegalStateException("target never reached depth "
+                        + depth + ":\n" + Stacktrace.format(s));
+                Thread.sleep(5);
+            }
+            Thread.sleep(50);
+        }
+
+        boolean arrived(List<StackEntry> stack) {
+            return count(stack, recurser) >= depth - 1;
+        }
+
+        abstract void body();
+
+        abstract void stop() throws Exception;
+    }
+
+    /** Blocked in read(2) on a pipe, about 30 native frames deep. */
+    private static final class BlockedTarget extends Target {
+        final int[] fds = new int[2];
+
+        BlockedTarget() {
+            super("blocked", "descend_read");
+            if (TestNative.stt_pipe(fds) != 0) throw new IllegalStateException("pipe failed");
+        }
+
+        @Override
+        void body() {
+            TestNative.stt_recurse_then_read(depth, fds[0]);
+        }
+
+        @Override
+        void stop() throws Exception {
+            TestNative.stt_write(fds[1], new byte[] {1}, 1);
+            thread.join(5_000);
+            TestNative.stt_close(fds[0]);
+            TestNative.stt_close(fds[1]);
+        }
+    }
+
+    /** Spinning in native code, about 30 native frames deep. */
+    private static final class SpinningTarget extends Target {
+        SpinningTarget() {
+            super("spinning", "descend_spin");
+        }
+
+        @Override
+        void start() throws Exception {
+            TestNative.stt_start_spinning();
+            super.start();
+        }
+
+        @Override
+        void body() {
+            TestNative.stt_recurse_then_spin(depth, 600_000);
+        }
+
+        @Override
+        void stop() throws Exception {
+            TestNative.stt_stop_spinning();
+            thread.join(5_000);
+        }
+    }
+
+    /**
+     * Context only: a Java thread spinning in JIT-compiled Java code, the case where the JVM's own
+     * stack walk must wait for the thread to reach a safepoint poll. The native unwinder stops at
+     * the first JIT frame here (no JVM-aware walker yet), so its depth is not comparable.
+     */
+    private static final class JavaSpinningTarget extends Target {
+        private volatile boolean running = true;
+        private final long startNanos = System.nanoTime();
+
+        JavaSpinningTarget() {
+            super("java-spin", "spinJava");
+        }
+
+        @Override
+        boolean arrived(List<StackEntry> stack) {
+            return System.nanoTime() - startNanos > TimeUnit.MILLISECONDS.toNanos(500);  // C2 has compiled it
+        }
+
+        @Override
+        void body() {
+            long x = 1;
+            while (running) x = spinJava(x);
+            sink += x;
+        }
+
+        private static long spinJava(long x) {
+            for (int i = 0; i < 1_000_000; i++) x = x * 6364136223846793005L + 1442695040888963407L;
+            return x;
+        }
+
+        @Override
+        void stop() throws Exception {
+            running = false;
+            thread.join(5_000);
+        }
+    }
+
+    private static void parse(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--calls" -> calls = Integer.parseInt(args[++i]);
+                case "--depth" -> depth = Integer.parseInt(args[++i]);
+                case "--max-seconds" -> maxSeconds = Double.parseDouble(args[++i]);
+                case "--target" -> targets = args[++i];
+                case "--print-stack" -> printStack = true;
+                default -> {
+                    System.err.println("usage: NativeStackBenchmark [--warmup N] [--calls N] [--depth N] "
+                            + "[--max-seconds S] [--target blocked|spinning|both|java-spin|all] [--print-stack]");
+                    System.exit(2);
+                }
+            }
+        }
+        if (calls < 1 || warmup < 0 || depth < 2) throw new IllegalArgumentException("bad arguments");
+    }
+}

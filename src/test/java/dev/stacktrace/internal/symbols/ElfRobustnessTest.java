@@ -1,0 +1,86 @@
+package dev.stacktrace.internal.symbols;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ElfRobustnessTest {
+
+    @TempDir
+    Path dir;
+
+    private final ElfObjectLoader loader = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT));
+
+    private static Path libc() {
+        return Path.of(Symbolizer.shared().resolve(NativeOracle.address(NativeOracle.libc(), "getpid"), false).path());
+    }
+
+    private void assertNoSymbols(Path file, String expectedFailure) {
+        ElfObject object = loader.loadFile(file, 0);
+        assertNotNull(object.failure(), "failure remembered for " + file);
+        assertTrue(object.failure().contains(expectedFailure), object.failure());
+        assertEquals(0, object.symbols().size());
+        assertEquals(-1, object.symbols().indexOf(0x1000));
+        assertEquals(ElfObject.NO_BIAS, object.biasFor(new Mapping(0x1000, 0x2000, "r-xp", 0, "00:00", 1, file.toString(), false)));
+    }
+
+    @Test
+    void nonElfFile() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.so"), "hello, this is not an ELF file at all\n".repeat(100));
+        assertNoSymbols(text, "not an ELF");
+        assertThrows(ElfFormatException.class, () -> ElfFile.parse(ElfBytes.of(ByteBuffer.wrap(Files.readAllBytes(text)))));
+    }
+
+    @Test
+    void emptyAndMissingFiles() throws IOException {
+        assertNoSymbols(Files.createFile(dir.resolve("empty.so")), "not an ELF");
+        assertNoSymbols(dir.resolve("missing.so"), "NoSuchFile");
+    }
+
+    @Test
+    void truncatedElfFiles() throws IOException {
+        byte[] whole = Files.readAllBytes(libc());
+        for (int length : new int[] {4, 20, 63, 64, 200, 4096, whole.length / 2, whole.length - 100}) {
+            Path cut = Files.write(dir.resolve("cut" + length + ".so"), Arrays.copyOf(whole, length));
+            // Section headers sit at the end of the file, so every cut loses them.
+            assertNoSymbols(cut, length < 64 ? "ELF" : "outside image");
+        }
+    }
+
+    @Test
+    void thirtyTwoBitAndBigEndianElf() throws IOException {
+        byte[] header = Arrays.copyOf(Files.readAllBytes(libc()), 4096);
+        header[4] = 1; // ELFCLASS32
+        assertNoSymbols(Files.write(dir.resolve("elf32.so"), header), "64-bit");
+        header[4] = 2;
+        header[5] = 2; // ELFDATA2MSB
+        assertNoSymbols(Files.write(dir.resolve("elfbe.so"), header), "little-endian");
+    }
+
+    @Test
+    void intactCopyStillLoads() throws IOException {
+        Path copy = Files.copy(libc(), dir.resolve("libc-copy.so.6"));
+        ElfObject object = loader.loadFile(copy, 0);
+        assertEquals(null, object.failure());
+        assertTrue(object.symbols().size() > 1000, "symbols: " + object.symbols().size());
+        assertEquals(4, object.segments().size(), "libc has four PT_LOADs");
+    }
+
+    @Test
+    void fileReplacedAfterMappingIsRefused() throws IOException {
+        Path copy = Files.copy(libc(), dir.resolve("libc-replaced.so.6"));
+        long inode = (Long) Files.getAttribute(copy, "unix:ino");
+        ElfObject object = loader.loadFile(copy, inode + 1);
+        assertTrue(object.failure().contains("replaced"), object.failure());
+        assertEquals(0, object.symbols().size());
+    }
+}
