@@ -51,6 +51,7 @@ public final class NativeStackBenchmark {
         System.out.printf("NativeStackBenchmark: java %s (%s), %d cpus, warm-up %d, calls %d, depth %d%n",
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors(), warmup, calls, depth);
+        System.out.println("load average before: " + loadAverage());
         NativeCapture.get();  // installs the handler before anything is timed
         long start = System.nanoTime();
         List<Scenario> done = new ArrayList<>();
@@ -68,7 +69,17 @@ public final class NativeStackBenchmark {
                             + "(goal <= 0.2: %s)%n", s.label, names / floor, names / floor <= 2.0 ? "met" : "MISSED",
                     names / jvm, names / jvm <= 0.2 ? "met" : "MISSED");
         }
-        System.out.printf("total run time %.1f s%n", (System.nanoTime() - start) / 1e9);
+        System.out.printf("total run time %.1f s, load average after: %s%n", (System.nanoTime() - start) / 1e9,
+                loadAverage());
+    }
+
+    /** Other processes on the machine skew every figure here: the run records how busy it was. */
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     // ---- one target ----
@@ -90,27 +101,33 @@ public final class NativeStackBenchmark {
             describe(target, raw, stack);
             if (printStack) System.out.print(Stacktrace.format(stack));
 
-            Scenario s = new Scenario(target.label);
-            s.add(measure("ping", "floor: NativeCapture.ping(tid)", NO_CAP, () -> {
+            List<Spec> specs = new ArrayList<>();
+            specs.add(measure("ping", "floor: NativeCapture.ping(tid)", NO_CAP, () -> {
                 capture.ping(tid);
                 return 1;
             }));
-            s.add(measure("raw", "raw: NativeCapture.captureThread(tid, 100)", NO_CAP,
+            specs.add(measure("raw", "raw: NativeCapture.captureThread(tid, 100)", NO_CAP,
                     () -> capture.captureThread(tid, 100).length));
-            s.add(measure("names", "names: Stacktrace.getNativeThreadStack(tid, 100, true)", NO_CAP,
+            specs.add(measure("names", "names: Stacktrace.getNativeThreadStack(tid, 100, true)", NO_CAP,
                     () -> Stacktrace.getNativeThreadStack(tid, 100, true).size()));
-            s.add(measure("getStackTrace", "Thread.getStackTrace()", maxSeconds,
+            specs.add(measure("getStackTrace", "Thread.getStackTrace()", maxSeconds,
                     () -> thread.getStackTrace().length));
-            s.add(measure("threadInfo", "ThreadMXBean.getThreadInfo(id, MAX_VALUE)", maxSeconds, () -> {
+            specs.add(measure("threadInfo", "ThreadMXBean.getThreadInfo(id, MAX_VALUE)", maxSeconds, () -> {
                 ThreadInfo info = mx.getThreadInfo(javaId, Integer.MAX_VALUE);
                 return info == null ? 0 : info.getStackTrace().length;
             }));
             // Pieces of the names row, to see where the time goes.
             final long[] fixed = raw;
-            s.add(measure("resolve", "  piece: StackResolver.interruptedStack(raw) only", NO_CAP,
+            specs.add(measure("resolve", "  piece: StackResolver.interruptedStack(raw) only", NO_CAP,
                     () -> StackResolver.interruptedStack(fixed, 100, true).size()));
-            s.add(measure("jna", "  piece: one JNA direct call (st_gettid)", NO_CAP,
+            long[][] latest = {raw};
+            specs.add(measure("resolveAfter", "  piece: the same, each right after an untimed capture", NO_CAP,
+                    () -> latest[0] = capture.captureThread(tid, 100),
+                    () -> StackResolver.interruptedStack(latest[0], 100, true).size()));
+            specs.add(measure("jna", "  piece: one JNA direct call (st_gettid)", NO_CAP,
                     LibStacktrace::st_gettid));
+            Scenario s = new Scenario(target.label);
+            for (Row r : runInterleaved(specs)) s.add(r);
             s.print();
 
             // The stack is still what it was: the target never left its native frames.
@@ -157,29 +174,90 @@ public final class NativeStackBenchmark {
 
     // ---- timing ----
 
-    private static Row measure(String key, String label, double capSeconds, IntSupplier call) {
-        long acc = 0;
-        long warmDeadline = capSeconds == NO_CAP ? Long.MAX_VALUE : System.nanoTime() + (long) (capSeconds * 0.3e9);
-        for (int i = 0; i < warmup; i++) {
-            acc += call.getAsInt();
-            if (capSeconds != NO_CAP && (i & 63) == 0 && System.nanoTime() > warmDeadline) break;
+    private static Spec measure(String key, String label, double capSeconds, IntSupplier call) {
+        return measure(key, label, capSeconds, null, call);
+    }
+
+    /** @param before untimed work done before every call (null for none) */
+    private static Spec measure(String key, String label, double capSeconds, Runnable before, IntSupplier call) {
+        return new Spec(key, label, capSeconds, before, call);
+    }
+
+    /** Calls per turn: the rows take turns in blocks of this size, so that drift in the machine's load hits all alike. */
+    private static final int BLOCK = 500;
+
+    /** One row being measured. */
+    private static final class Spec {
+        final String key;
+        final String label;
+        final double capSeconds;
+        final Runnable before;
+        final IntSupplier call;
+        final long[] times = new long[calls];
+        int n;
+        long spentNanos;
+
+        Spec(String key, String label, double capSeconds, Runnable before, IntSupplier call) {
+            this.key = key;
+            this.label = label;
+            this.capSeconds = capSeconds;
+            this.before = before;
+            this.call = call;
         }
-        long[] t = new long[calls];
-        long deadline = capSeconds == NO_CAP ? Long.MAX_VALUE : System.nanoTime() + (long) (capSeconds * 1e9);
-        int n = 0;
-        while (n < calls) {
-            long t0 = System.nanoTime();
-            acc += call.getAsInt();
-            long t1 = System.nanoTime();
-            t[n++] = t1 - t0;
-            if (capSeconds != NO_CAP && t1 > deadline) break;
+
+        boolean capped() {
+            return capSeconds != NO_CAP && spentNanos > capSeconds * 1e9;
         }
-        sink += acc;
-        long[] timed = Arrays.copyOf(t, n);
-        Arrays.sort(timed);
-        double sum = 0;
-        for (long v : timed) sum += v;
-        return new Row(key, label, n, pct(timed, 0.50), pct(timed, 0.99), sum / n, timed[n - 1]);
+
+        void warmUp() {
+            long acc = 0;
+            long deadline = capSeconds == NO_CAP ? Long.MAX_VALUE : System.nanoTime() + (long) (capSeconds * 0.3e9);
+            for (int i = 0; i < warmup; i++) {
+                if (before != null) before.run();
+                acc += call.getAsInt();
+                if ((i & 63) == 0 && System.nanoTime() > deadline) break;
+            }
+            sink += acc;
+        }
+
+        void block() {
+            long acc = 0;
+            long blockStart = System.nanoTime();
+            for (int k = 0; k < BLOCK && n < times.length; k++) {
+                if (before != null) before.run();
+                long t0 = System.nanoTime();
+                acc += call.getAsInt();
+                times[n++] = System.nanoTime() - t0;
+            }
+            spentNanos += System.nanoTime() - blockStart;
+            sink += acc;
+        }
+
+        Row row() {
+            long[] timed = Arrays.copyOf(times, n);
+            Arrays.sort(timed);
+            double sum = 0;
+            for (long v : timed) sum += v;
+            return new Row(key, label, n, pct(timed, 0.50), pct(timed, 0.99), sum / n, timed[n - 1]);
+        }
+    }
+
+    /** Warms every row up, then runs them in turns of {@link #BLOCK} calls until each has its calls or its time. */
+    private static List<Row> runInterleaved(List<Spec> specs) {
+        for (Spec spec : specs) spec.warmUp();
+        boolean more = true;
+        while (more) {
+            more = false;
+            for (Spec spec : specs) {
+                if (spec.n < calls && !spec.capped()) {
+                    spec.block();
+                    more |= spec.n < calls && !spec.capped();
+                }
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Spec spec : specs) rows.add(spec.row());
+        return rows;
     }
 
     private static long pct(long[] sorted, double p) {

@@ -8,9 +8,12 @@ import java.util.List;
 /** Raw addresses → {@link StackEntry} list: names, the showJvm filter, the depth limit. */
 public final class StackResolver {
     private static final Symbolizer SYMBOLS = Symbolizer.shared();
+    private static final String OUR_LIBRARY = LibStacktrace.PATH.toString();  // loads JNA and us first
 
     static {
         SYMBOLS.setDemangler(StackResolver::demangle);
+        String dispatch = System.getProperty("jnidispatch.path");  // set once JNA has loaded
+        if (dispatch != null) SYMBOLS.nameLibrary(dispatch, "libjnidispatch.so");
     }
 
     private StackResolver() {}
@@ -42,7 +45,7 @@ public final class StackResolver {
 
     private static boolean isOurMachinery(ResolvedAddress r) {
         if (r.path() == null) return false;
-        return r.path().equals(LibStacktrace.PATH.toString()) || r.path().equals(System.getProperty("jnidispatch.path"));
+        return r.path().equals(OUR_LIBRARY) || r.path().equals(System.getProperty("jnidispatch.path"));
     }
 
     private static String demangle(String mangled) {

@@ -27,6 +27,8 @@ public final class Symbolizer {
 
     private final AddressSpace space;
     private volatile Demangling demangling;
+    /** Display names for objects loaded from temporary files (JNA extracts its own as "jna123.tmp"). */
+    private final ConcurrentHashMap<String, String> libraryNames = new ConcurrentHashMap<>();
 
     /** @param demangler maps an Itanium-mangled name ("_Z...") to its readable form; may return null or its input */
     public Symbolizer(UnaryOperator<String> demangler) {
@@ -41,6 +43,15 @@ public final class Symbolizer {
     /** The process-wide instance; it starts without demangling until the binding installs one. */
     public static Symbolizer shared() {
         return Process.SHARED;
+    }
+
+    /** Shows the object mapped from {@code path} as {@code displayName} in every resolved address. */
+    public void nameLibrary(String path, String displayName) {
+        libraryNames.put(path, displayName);
+    }
+
+    private String library(AddressSpace.Located at) {
+        return at.path() == null ? at.library() : libraryNames.getOrDefault(at.path(), at.library());
     }
 
     public void setDemangler(UnaryOperator<String> demangler) {
@@ -70,7 +81,7 @@ public final class Symbolizer {
                 if (i >= 0) {
                     long start = symbols.start(i) - at.bias();
                     return new ResolvedAddress(address, demangle(symbols.name(i)), address - start,
-                            at.library(), at.path(), at.inJvm());
+                            library(at), at.path(), at.inJvm());
                 }
             }
             return unnamed(address, at);
@@ -82,8 +93,8 @@ public final class Symbolizer {
         }
     }
 
-    private static ResolvedAddress unnamed(long address, AddressSpace.Located at) {
-        return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, at.library(), at.path(), at.inJvm());
+    private ResolvedAddress unnamed(long address, AddressSpace.Located at) {
+        return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, library(at), at.path(), at.inJvm());
     }
 
     private String demangle(String raw) {
