@@ -4,7 +4,7 @@
 # spinning target thread. Prints a table and the goal ratios; see docs/PERFORMANCE.md.
 #
 #   bench/native-stack.sh [--warmup N] [--calls N] [--depth N] [--max-seconds S]
-#                         [--target blocked|spinning|both] [--print-stack]
+#                         [--target blocked|spinning|both|java-spin|all] [--print-stack]
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/native-stack.sh
 #   SKIP_BUILD=1 bench/native-stack.sh      (reuse target/ as it is)
 set -euo pipefail

@@ -41,10 +41,14 @@ enum slot_state {
     SLOT_DONE,         /* frames ready for the requester */
     SLOT_ABANDONED,    /* requester timed out while the handler was unwinding */
 };
-#define STATE_BITS 3
-#define STATE_MASK ((1u << STATE_BITS) - 1)
+#define STATE_BITS 4
+#define STATE_MASK 7u
+/* Set by a requester about to sleep on the futex: only then does the handler pay for a wake-up. */
+#define WAITER 8u
 #define SEQ_MASK ((1u << (32 - STATE_BITS)) - 1)
 #define WORD(seq, state) (((uint32_t) (seq) << STATE_BITS) | (uint32_t) (state))
+/* How long a requester spins before it sleeps: most answers from a running thread come sooner. */
+#define SPIN_NANOS 20000
 
 enum request_mode { MODE_PING = 0, MODE_UNWIND = 1 };
 
@@ -101,6 +105,31 @@ static int unwind_interrupted(ucontext_t *uc, uintptr_t *frames, int max) {
     return n;
 }
 
+/* Handler side: PENDING(seq) -> CAPTURING(seq), keeping the requester's WAITER bit. */
+static int claim(struct slot *s, uint32_t seq) {
+    for (;;) {
+        uint32_t w = atomic_load(&s->word);
+        if ((w & ~WAITER) != WORD(seq, SLOT_PENDING)) return 0;  /* stale, or given up */
+        if (atomic_compare_exchange_weak(&s->word, &w, WORD(seq, SLOT_CAPTURING) | (w & WAITER))) return 1;
+    }
+}
+
+/* Handler side: CAPTURING(seq) -> DONE(seq), waking the requester if it sleeps; or, if it gave up
+   meanwhile (ABANDONED), free the slot: nobody else will. */
+static void publish(struct slot *s, uint32_t seq) {
+    for (;;) {
+        uint32_t w = atomic_load(&s->word);
+        if ((w & ~WAITER) != WORD(seq, SLOT_CAPTURING)) {
+            atomic_store(&s->word, WORD(seq, SLOT_FREE));
+            return;
+        }
+        if (atomic_compare_exchange_weak(&s->word, &w, WORD(seq, SLOT_DONE))) {
+            if (w & WAITER) futex(&s->word, FUTEX_WAKE, 1, NULL);
+            return;
+        }
+    }
+}
+
 static void on_signal(int signo, siginfo_t *info, void *context) {
     (void) signo;
     int saved_errno = errno;
@@ -111,16 +140,9 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
         uint32_t seq = (uint32_t) (value >> 8) & SEQ_MASK;
         if (index < ST_SLOTS) {
             struct slot *s = &slots[index];
-            uint32_t expected = WORD(seq, SLOT_PENDING);
-            if (atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_CAPTURING))) {
+            if (claim(s, seq)) {
                 s->count = s->mode == MODE_UNWIND ? unwind_interrupted(context, s->frames, s->max) : 0;
-                expected = WORD(seq, SLOT_CAPTURING);
-                if (atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_DONE))) {
-                    futex(&s->word, FUTEX_WAKE, 1, NULL);
-                } else {
-                    /* ABANDONED: the requester is gone, so the slot is ours to free. */
-                    atomic_store(&s->word, WORD(seq, SLOT_FREE));
-                }
+                publish(s, seq);
             }
         }
     }
@@ -205,6 +227,34 @@ static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
     }
 }
 
+/* Requester side: spin briefly, then sleep on the futex until DONE(seq) or the deadline. At the
+   deadline, PENDING -> FREE (the handler never ran) or CAPTURING -> ABANDONED (it frees the slot). */
+static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
+    int64_t spin_until = now_ns() + SPIN_NANOS;
+    for (int i = 0;; i++) {
+        if (atomic_load_explicit(&s->word, memory_order_acquire) == WORD(seq, SLOT_DONE)) return 0;
+        __builtin_ia32_pause();
+        if ((i & 63) == 63 && now_ns() >= spin_until) break;
+    }
+    for (;;) {
+        uint32_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        if (w == WORD(seq, SLOT_DONE)) return 0;
+        uint32_t state = w & ~WAITER;
+        int64_t left = deadline - now_ns();
+        if (left <= 0) {
+            uint32_t next = state == WORD(seq, SLOT_PENDING) ? WORD(seq, SLOT_FREE) : WORD(seq, SLOT_ABANDONED);
+            if (atomic_compare_exchange_strong(&s->word, &w, next)) return -1;
+            continue;  /* the handler moved on meanwhile: look again */
+        }
+        if (!(w & WAITER)) {
+            if (!atomic_compare_exchange_strong(&s->word, &w, w | WAITER)) continue;
+            w |= WAITER;
+        }
+        struct timespec ts = {left / 1000000000, left % 1000000000};
+        futex(&s->word, FUTEX_WAIT, w, &ts);
+    }
+}
+
 static int request(int tid, int mode, int64_t *out, int max, int timeout_ms) {
     int signo = atomic_load(&installed_signo);
     if (signo == 0) return -ST_ENOTINIT;
@@ -234,23 +284,7 @@ static int request(int tid, int mode, int64_t *out, int max, int timeout_ms) {
         return -err;
     }
 
-    for (;;) {
-        uint32_t w = atomic_load_explicit(&s->word, memory_order_acquire);
-        if (w == WORD(seq, SLOT_DONE)) break;
-        int64_t left = deadline - now_ns();
-        if (left <= 0) {
-            uint32_t expected = WORD(seq, SLOT_PENDING);
-            if (atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_FREE))) return -ETIMEDOUT;
-            if (expected == WORD(seq, SLOT_CAPTURING)
-                && atomic_compare_exchange_strong(&s->word, &expected, WORD(seq, SLOT_ABANDONED))) {
-                return -ETIMEDOUT;
-            }
-            if (expected == WORD(seq, SLOT_DONE)) break;
-            continue;
-        }
-        struct timespec ts = {left / 1000000000, left % 1000000000};
-        futex(&s->word, FUTEX_WAIT, w, &ts);
-    }
+    if (await_done(s, seq, deadline) != 0) return -ETIMEDOUT;
     int n = s->count;
     for (int i = 0; i < n; i++) out[i] = (int64_t) s->frames[i];
     atomic_store(&s->word, WORD(seq, SLOT_FREE));

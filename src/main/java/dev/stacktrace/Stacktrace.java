@@ -71,7 +71,7 @@ public final class Stacktrace {
     public static List<StackEntry> getNativeThreadStack(int nativeTid, int maxDepth, boolean showJvm) {
         checkTid(nativeTid);
         checkDepth(maxDepth);
-        if (nativeTid == NativeCapture.currentTid()) return getStack(maxDepth, showJvm);
+        if (nativeTid == NativeThreadIds.current()) return getStack(maxDepth, showJvm);
         long[] raw = NativeCapture.get().captureThread(nativeTid, rawDepth(maxDepth, showJvm));
         return StackResolver.interruptedStack(raw, maxDepth, showJvm);
     }
@@ -115,7 +115,7 @@ public final class Stacktrace {
 
     /** The OS thread id of the calling thread. */
     public static int currentNativeThreadId() {
-        return NativeCapture.currentTid();
+        return NativeThreadIds.current();
     }
 
     // ---- formatting ----

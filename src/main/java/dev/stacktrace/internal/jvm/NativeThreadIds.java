@@ -20,12 +20,14 @@ import java.lang.invoke.MethodType;
  */
 public final class NativeThreadIds {
     private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
+    /** A platform thread's tid never changes: ask the kernel once per thread. */
+    private static final ThreadLocal<Integer> CURRENT = ThreadLocal.withInitial(NativeCapture::currentTid);
 
     private NativeThreadIds() {}
 
     public static int of(Thread thread) {
         if (thread == null) throw new NullPointerException("thread is null");
-        if (thread == Thread.currentThread() && !isVirtual(thread)) return NativeCapture.currentTid();
+        if (thread == Thread.currentThread() && !isVirtual(thread)) return current();
         if (isVirtual(thread)) {
             throw new IllegalArgumentException("\"" + thread.getName() + "\" is a virtual thread: it has no OS thread "
                     + "of its own (it runs on a carrier thread while mounted); pass a platform thread");
@@ -39,6 +41,12 @@ public final class NativeThreadIds {
         int tid = (int) peek(osThread + offsets.threadId);  // pid_t: the low 32 bits (little-endian)
         if (eetop(thread) != javaThread || tid <= 0) throw notAlive(thread);
         return tid;
+    }
+
+    /** The calling thread's tid; a virtual thread gets its carrier's, asked afresh each time. */
+    public static int current() {
+        Thread me = Thread.currentThread();
+        return isVirtual(me) ? NativeCapture.currentTid() : CURRENT.get();
     }
 
     private static long eetop(Thread thread) {

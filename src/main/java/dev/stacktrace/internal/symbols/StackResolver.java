@@ -2,7 +2,7 @@ package dev.stacktrace.internal.symbols;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.internal.binding.LibStacktrace;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Raw addresses → {@link StackEntry} list: names, the showJvm filter, the depth limit. */
@@ -34,13 +34,23 @@ public final class StackResolver {
     }
 
     private static List<StackEntry> resolve(long[] raw, int from, boolean firstIsExact, int maxDepth, boolean showJvm) {
-        List<StackEntry> stack = new ArrayList<>(Math.min(maxDepth, raw.length - from));
-        for (int i = from; i < raw.length && stack.size() < maxDepth; i++) {
-            ResolvedAddress r = SYMBOLS.resolve(raw[i], !(firstIsExact && i == from));
-            if (!showJvm && r.inJvm()) continue;
-            stack.add(new StackEntry(r.address(), r.name(), r.offset(), r.library(), r.inJvm()));
+        StackEntry[] stack = new StackEntry[Math.max(0, Math.min(maxDepth, raw.length - from))];
+        int n = 0;
+        StackEntry previous = null;
+        for (int i = from; i < raw.length && n < stack.length; i++) {
+            boolean returnAddress = !(firstIsExact && i == from);
+            StackEntry entry;
+            if (previous != null && returnAddress && previous.address() == raw[i]) {
+                entry = previous;  // recursion: the same return address again
+            } else {
+                ResolvedAddress r = SYMBOLS.resolve(raw[i], returnAddress);
+                entry = new StackEntry(r.address(), r.name(), r.offset(), r.library(), r.inJvm());
+            }
+            previous = entry;
+            if (!showJvm && entry.isJvm()) continue;
+            stack[n++] = entry;
         }
-        return List.copyOf(stack);
+        return List.of(n == stack.length ? stack : Arrays.copyOf(stack, n));
     }
 
     private static boolean isOurMachinery(ResolvedAddress r) {
