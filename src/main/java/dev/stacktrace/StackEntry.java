@@ -1,30 +1,88 @@
 package dev.stacktrace;
 
 /**
- * One frame of a stack, innermost first.
+ * One frame of a stack, innermost first: a native frame (C/C++ code, the JVM's own or a library's)
+ * or a Java frame (interpreted, compiled, inlined into a compiled caller, or a native method's
+ * stub).
  *
- * @param address the instruction address: the interrupted pc for the innermost frame, the return
- *                address for the others
- * @param name    the demangled symbol, or "?" when the address has no symbol
- * @param offset  bytes from the symbol's start (0 when the name is "?")
- * @param library the mapped object's file name (e.g. "libc.so.6"); "[jit]" for the JVM's code cache
- *                (JIT-compiled code, the interpreter, stubs), "[unknown]" for memory that maps no object
- * @param isJvm   the frame belongs to the JVM itself: libjvm, the interpreter, JIT code, stubs
+ * @param address    the instruction address: the interrupted pc for the innermost frame, the return
+ *                   address for the others; for a Java frame the pc of its physical frame (inlined
+ *                   frames share their compiled caller's), 0 when unknown
+ * @param name       native: the demangled symbol, or "?" when the address has no symbol;
+ *                   Java: {@code className.methodName}
+ * @param offset     native: bytes from the symbol's start (0 when the name is "?"); Java: 0
+ * @param library    native: the mapped object's file name (e.g. "libc.so.6"); "[jit]" for the JVM's
+ *                   code cache (JIT code, the interpreter, stubs) when no Java method is known there,
+ *                   "[unknown]" for memory that maps no object; Java: "[java]"
+ * @param isJvm      the frame belongs to the JVM itself: libjvm, the interpreter, JIT stubs
+ * @param kind       what sort of frame this is
+ * @param className  Java frames: the declaring class's binary name ({@code java.io.FileInputStream}); else null
+ * @param methodName Java frames: the method's name; else null
+ * @param fileName   Java frames: the source file, null when unknown; else null
+ * @param lineNumber Java frames: the source line, -1 when unknown; else -1
  */
-public record StackEntry(long address, String name, long offset, String library, boolean isJvm) {
+public record StackEntry(long address, String name, long offset, String library, boolean isJvm, Kind kind,
+                         String className, String methodName, String fileName, int lineNumber) {
+
+    /** What sort of frame an entry is. */
+    public enum Kind {
+        /** C/C++ code outside the JVM: libc, the JDK's and the application's native libraries. */
+        NATIVE,
+        /** The JVM's own code: libjvm, and code-cache stubs that are no Java method. */
+        JVM,
+        /** A Java method run by the interpreter. */
+        JAVA_INTERPRETED,
+        /** A Java method compiled by C1 or C2. */
+        JAVA_COMPILED,
+        /** A Java method inlined into the compiled frame below it. */
+        JAVA_INLINED,
+        /** A Java method declared {@code native}: the frame of its JNI stub. */
+        JAVA_NATIVE,
+    }
 
     public StackEntry {
         if (name == null) throw new NullPointerException("name");
         if (library == null) throw new NullPointerException("library");
+        if (kind == null) throw new NullPointerException("kind");
     }
 
-    /** True when the address resolved to a symbol. */
+    /** A native frame (the form of issue 2): kind NATIVE, or JVM when {@code isJvm}. */
+    public StackEntry(long address, String name, long offset, String library, boolean isJvm) {
+        this(address, name, offset, library, isJvm, isJvm ? Kind.JVM : Kind.NATIVE, null, null, null, -1);
+    }
+
+    /** A Java frame. */
+    public static StackEntry javaFrame(long address, Kind kind, String className, String methodName,
+                                       String fileName, int lineNumber) {
+        if (!kind.name().startsWith("JAVA_")) throw new IllegalArgumentException("not a Java kind: " + kind);
+        return new StackEntry(address, className + "." + methodName, 0, "[java]", false, kind,
+                className, methodName, fileName, lineNumber);
+    }
+
+    /** True for the Java kinds. */
+    public boolean isJava() {
+        return kind.name().startsWith("JAVA_");
+    }
+
+    /** True when the address resolved to a symbol (native) or the method is known (Java). */
     public boolean hasName() {
         return !"?".equals(name);
     }
 
-    /** The printed form: {@code [0x00007f03f93eff16] __futex_abstimed_wait_common+0xc6 (libc.so.6)}. */
+    /**
+     * The printed form. Native: {@code [0x00007f03f93eff16] __futex_abstimed_wait_common+0xc6 (libc.so.6)};
+     * Java, as Java users read it: {@code at java.io.FileInputStream.read(FileInputStream.java:276)},
+     * {@code (Native Method)} for a native method, {@code (Unknown Source)} without a file.
+     */
     public String format() {
+        if (isJava()) {
+            String where;
+            if (kind == Kind.JAVA_NATIVE) where = "Native Method";
+            else if (fileName == null) where = "Unknown Source";
+            else if (lineNumber > 0) where = fileName + ":" + lineNumber;
+            else where = fileName;
+            return "at " + className + "." + methodName + "(" + where + ")";
+        }
         String symbol = hasName() ? name + "+0x" + Long.toHexString(offset) : "?";
         return String.format("[0x%016x] %s (%s)", address, symbol, library);
     }
