@@ -15,6 +15,8 @@
  */
 #define _GNU_SOURCE
 #include "stacktrace.h"
+#include "mixed.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -50,14 +52,17 @@ enum slot_state {
 /* How long a requester spins before it sleeps: most answers from a running thread come sooner. */
 #define SPIN_NANOS 20000
 
-enum request_mode { MODE_PING = 0, MODE_UNWIND = 1 };
+enum request_mode { MODE_PING = 0, MODE_UNWIND = 1, MODE_MIXED = 2 };
 
 struct slot {
     _Atomic uint32_t word;  /* seq << STATE_BITS | state; also the futex word */
     int mode;
     int max;
     int count;
-    uintptr_t frames[ST_MAX_FRAMES + HANDLER_HEADROOM];
+    union {
+        uintptr_t frames[ST_MAX_FRAMES + HANDLER_HEADROOM];
+        struct mixed_sample mixed;
+    };
 };
 
 static struct slot slots[ST_SLOTS];
@@ -141,7 +146,8 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
         if (index < ST_SLOTS) {
             struct slot *s = &slots[index];
             if (claim(s, seq)) {
-                s->count = s->mode == MODE_UNWIND ? unwind_interrupted(context, s->frames, s->max) : 0;
+                if (s->mode == MODE_UNWIND) s->count = unwind_interrupted(context, s->frames, s->max);
+                else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, context);
                 publish(s, seq);
             }
         }
@@ -255,11 +261,12 @@ static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
     }
 }
 
-static int request(int tid, int mode, int64_t *out, int max, int timeout_ms) {
+/* Sends a request and waits for its answer. On success the slot is returned still owned (DONE):
+   the caller copies the answer out and calls release_slot. */
+static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
     int signo = atomic_load(&installed_signo);
     if (signo == 0) return -ST_ENOTINIT;
     if (tid <= 0 || max < 0 || max > ST_MAX_FRAMES || timeout_ms < 0) return -EINVAL;
-    if (mode == MODE_UNWIND && out == NULL) return -EINVAL;
 
     int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;
     uint32_t seq;
@@ -283,20 +290,53 @@ static int request(int tid, int mode, int64_t *out, int max, int timeout_ms) {
         atomic_store(&s->word, WORD(seq, SLOT_FREE));
         return -err;
     }
-
     if (await_done(s, seq, deadline) != 0) return -ETIMEDOUT;
-    int n = s->count;
-    for (int i = 0; i < n; i++) out[i] = (int64_t) s->frames[i];
+    *slot_out = s;
+    *seq_out = seq;
+    return 0;
+}
+
+static void release_slot(struct slot *s, uint32_t seq) {
     atomic_store(&s->word, WORD(seq, SLOT_FREE));
-    return n;
 }
 
 int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms) {
-    return request(tid, MODE_UNWIND, out, max, timeout_ms);
+    if (out == NULL) return -EINVAL;
+    struct slot *s;
+    uint32_t seq;
+    int rc = request(tid, MODE_UNWIND, max, timeout_ms, &s, &seq);
+    if (rc != 0) return rc;
+    int n = s->count;
+    for (int i = 0; i < n; i++) out[i] = (int64_t) s->frames[i];
+    release_slot(s, seq);
+    return n;
 }
 
 int st_ping_thread(int tid, int timeout_ms) {
-    return request(tid, MODE_PING, NULL, 0, timeout_ms);
+    struct slot *s;
+    uint32_t seq;
+    int rc = request(tid, MODE_PING, 0, timeout_ms, &s, &seq);
+    if (rc != 0) return rc;
+    release_slot(s, seq);
+    return 0;
+}
+
+int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info) {
+    if (out == NULL || max_frames < 0 || max_frames > ST_MAX_FRAMES) return -EINVAL;
+    if (!vm_ready) return -ST_ENOVM;
+    struct slot *s;
+    uint32_t seq;
+    int rc = request(tid, MODE_MIXED, max_frames, timeout_ms, &s, &seq);
+    if (rc != 0) return rc;
+    int n = mixed_merge(&s->mixed, out, max_frames);
+    if (info != NULL) {
+        info[0] = s->mixed.agct_frames;
+        info[1] = s->mixed.walk_end;
+        info[2] = s->mixed.segments;
+        info[3] = s->mixed.java_thread;
+    }
+    release_slot(s, seq);
+    return n;
 }
 
 int st_slots_in_use(void) {

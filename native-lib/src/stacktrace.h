@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <jni.h>
 
-#define ST_ABI_VERSION 1
+#define ST_ABI_VERSION 2
 
 /* Capacity of one capture. */
 #define ST_MAX_FRAMES 1024
@@ -25,6 +25,8 @@
 #define ST_EBUSY      1001  /* another handler already owns the signal */
 #define ST_ESIGNAL    1002  /* not a realtime signal */
 #define ST_EOTHERSIG  1003  /* already initialised with another signal */
+#define ST_ENOVM      1004  /* st_vm_init has not succeeded: no Java frames */
+#define ST_EJVMTI     1005  /* no JVMTI environment: Java frames without AsyncGetCallTrace */
 
 int st_abi_version(void);
 
@@ -43,6 +45,32 @@ int st_capture_self(int64_t *out, int max);
 int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms);
 /* The same round trip with a handler that does nothing: the floor for st_capture_thread. */
 int st_ping_thread(int tid, int timeout_ms);
+
+/* ---- Mixed mode: Java frames among the native ones ---- */
+
+/* Kinds of the frames st_capture_mixed returns. */
+enum st_frame_kind {
+    ST_FRAME_NATIVE = 0,         /* id = instruction address */
+    ST_FRAME_INTERPRETED = 1,    /* id = jmethodID, bci */
+    ST_FRAME_COMPILED = 2,       /* id = jmethodID, bci (-1 when unknown) */
+    ST_FRAME_INLINED = 3,        /* id = jmethodID, bci: inlined into the compiled frame below */
+    ST_FRAME_NATIVE_METHOD = 4,  /* id = jmethodID of a Java native method (its JNI stub's frame) */
+    ST_FRAME_STUB = 5,           /* id = pc of JVM-generated code that is no Java method */
+};
+
+/* Hands over the running JVM's layout (see vm.h for the keys) and sets up JVMTI. Call from a Java thread. */
+int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
+/* How many layout entries st_vm_init expects (the Java side checks it agrees). */
+int st_vm_keys(void);
+
+/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first. info (4 words, may
+   be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread. */
+int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info);
+
+/* A jmethodID's "class signature\tmethod name\tsource file\tmodifiers", or -1. Not in a signal handler. */
+int st_method_info(int64_t method_id, char *out, int outlen);
+/* A jmethodID's line table as (start bci, line) pairs; returns the number of entries (may exceed max_pairs). */
+int st_line_table(int64_t method_id, int32_t *out, int max_pairs);
 
 /* Requests currently in flight (slots not free). For tests and diagnostics. */
 int st_slots_in_use(void);

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Native (C/C++) call stacks of the threads of this JVM: the JVM counterpart of the Python
- * stacktrace library's basic API.
+ * Call stacks of the threads of this JVM, native (C/C++) and Java frames interleaved in their true
+ * order: the JVM counterpart of the Python stacktrace library's basic API.
  *
  * <p>Another thread's stack is taken inside that thread by a signal handler that only records
  * instruction addresses; names are resolved afterwards, here, with caches. The thread is not
@@ -28,6 +28,10 @@ public final class Stacktrace {
     public static final int DEFAULT_MAX_DEPTH = 100;
     /** The deepest stack one call returns. */
     public static final int MAX_DEPTH = NativeCapture.MAX_DEPTH;
+    /** The header line of a printed stack. */
+    public static final String HEADER = "Stack (most recent call first):";
+    /** Frames of our own that the calling thread's stack starts with, cut before returning it. */
+    private static final int OWN_FRAMES = 24;
 
     private Stacktrace() {}
 
@@ -35,7 +39,12 @@ public final class Stacktrace {
 
     public static List<StackEntry> getStack(int maxDepth, boolean showJvm) {
         checkDepth(maxDepth);
-        return StackResolver.ownStack(NativeCapture.get().captureSelf(rawDepth(maxDepth, showJvm)), maxDepth, showJvm);
+        NativeCapture capture = NativeCapture.get();
+        if (capture.javaFramesUnavailable() == null) {
+            int raw = Math.min(MAX_DEPTH, rawDepth(maxDepth, showJvm) + OWN_FRAMES);
+            return StackResolver.mixedStack(capture.captureMixed(NativeThreadIds.current(), raw, null), maxDepth, showJvm, true);
+        }
+        return StackResolver.ownStack(capture.captureSelf(rawDepth(maxDepth, showJvm)), maxDepth, showJvm);
     }
 
     public static List<StackEntry> getStack() {
@@ -72,7 +81,12 @@ public final class Stacktrace {
         checkTid(nativeTid);
         checkDepth(maxDepth);
         if (nativeTid == NativeThreadIds.current()) return getStack(maxDepth, showJvm);
-        long[] raw = NativeCapture.get().captureThread(nativeTid, rawDepth(maxDepth, showJvm));
+        NativeCapture capture = NativeCapture.get();
+        if (capture.javaFramesUnavailable() == null) {
+            return StackResolver.mixedStack(capture.captureMixed(nativeTid, rawDepth(maxDepth, showJvm), null),
+                    maxDepth, showJvm, false);
+        }
+        long[] raw = capture.captureThread(nativeTid, rawDepth(maxDepth, showJvm));
         return StackResolver.interruptedStack(raw, maxDepth, showJvm);
     }
 
@@ -120,9 +134,9 @@ public final class Stacktrace {
 
     // ---- formatting ----
 
-    /** The printed form of a stack: one {@link StackEntry#format()} line per frame. */
+    /** The printed form of a stack: the {@link #HEADER} line, then one {@link StackEntry#format()} line per frame. */
     public static String format(List<StackEntry> stack) {
-        StringBuilder text = new StringBuilder();
+        StringBuilder text = new StringBuilder(HEADER).append(System.lineSeparator());
         for (StackEntry entry : stack) text.append(entry.format()).append(System.lineSeparator());
         return text.toString();
     }

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class LibStacktrace {
     /** Must match ST_ABI_VERSION in stacktrace.h. */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
     /** Must match ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
@@ -21,6 +21,18 @@ public final class LibStacktrace {
     public static final int E_BUSY = 1001;
     public static final int E_SIGNAL = 1002;
     public static final int E_OTHER_SIGNAL = 1003;
+    public static final int E_NO_VM = 1004;
+    public static final int E_JVMTI = 1005;
+
+    /** Frame kinds of st_capture_mixed (enum st_frame_kind). */
+    public static final int FRAME_NATIVE = 0;
+    public static final int FRAME_INTERPRETED = 1;
+    public static final int FRAME_COMPILED = 2;
+    public static final int FRAME_INLINED = 3;
+    public static final int FRAME_NATIVE_METHOD = 4;
+    public static final int FRAME_STUB = 5;
+    /** Words per frame of st_capture_mixed: kind, id, bci, pc, sp. */
+    public static final int MIXED_WORDS = 5;
 
     /** Where the library was loaded from. */
     public static final java.nio.file.Path PATH = NativeLibraryLoader.extract();
@@ -60,4 +72,14 @@ public final class LibStacktrace {
     public static native long st_thread_eetop(JNIEnv env, Object thread);
 
     public static native int st_demangle(String mangled, byte[] out, int outLength);
+
+    public static native int st_vm_keys();
+
+    public static native int st_vm_init(JNIEnv env, long[] layout, int count);
+
+    public static native int st_capture_mixed(int tid, long[] out, int maxFrames, int timeoutMillis, long[] info);
+
+    public static native int st_method_info(long methodId, byte[] out, int outLength);
+
+    public static native int st_line_table(long methodId, int[] out, int maxPairs);
 }

@@ -3,6 +3,9 @@ package dev.stacktrace.internal.capture;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.StacktraceException.Reason;
 import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.binding.LibraryStatus;
+import dev.stacktrace.internal.jvm.HotSpotLayout;
+import com.sun.jna.JNIEnv;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
@@ -34,6 +37,9 @@ public final class NativeCapture {
     private final int signal;
     private final int timeoutMillis;
     private final long handlerAddress;
+    private volatile boolean vmInitialised;
+    private volatile String vmUnavailable;
+    private volatile boolean jvmtiMissing;
     /** Threads that timed out: checked in /proc before they are signalled again. */
     private final Set<Integer> suspects = ConcurrentHashMap.newKeySet();
 
@@ -83,14 +89,7 @@ public final class NativeCapture {
 
     /** Loads the native library, turning a link failure into an exception that says what to install. */
     public static void linked() {
-        try {
-            LibStacktrace.st_abi_version();
-        } catch (LinkageError e) {
-            String detail = String.valueOf(e.getMessage());
-            String hint = detail.contains("libunwind")
-                    ? " — install libunwind (Debian/Ubuntu: apt-get install libunwind8)" : "";
-            throw new StacktraceException(Reason.UNSUPPORTED, "cannot load the native library: " + detail + hint, e);
-        }
+        LibraryStatus.ensureLoaded();
     }
 
     private static String owner(int signal) {
@@ -118,8 +117,7 @@ public final class NativeCapture {
 
     /** The OS id of the calling thread. */
     public static int currentTid() {
-        linked();
-        return LibStacktrace.st_gettid();
+        return LibraryStatus.gettid();
     }
 
     /** The calling thread's frames from its caller of this method down (JNA's own frames included). */
@@ -137,6 +135,57 @@ public final class NativeCapture {
         int n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
         if (n < 0) throw failure(n, tid);
         return Arrays.copyOf(frames, n);
+    }
+
+    /**
+     * Why this JVM's Java frames cannot be found (not HotSpot, or a HotSpot whose layout we do not
+     * know), or null when they can. Hands the layout to the native walker on first use.
+     */
+    public String javaFramesUnavailable() {
+        if (!vmInitialised) initialiseVm();
+        return vmUnavailable;
+    }
+
+    private synchronized void initialiseVm() {
+        if (vmInitialised) return;
+        try {
+            long[] layout = HotSpotLayout.build();
+            if (LibStacktrace.st_vm_keys() != layout.length) {
+                vmUnavailable = "the native library expects " + LibStacktrace.st_vm_keys() + " layout entries, not "
+                        + layout.length + " (mismatched build)";
+            } else {
+                int rc = LibStacktrace.st_vm_init(JNIEnv.CURRENT, layout, layout.length);
+                if (rc == -LibStacktrace.E_JVMTI) {
+                    vmUnavailable = null;  // frames still found, without AsyncGetCallTrace's inlining
+                    jvmtiMissing = true;
+                } else if (rc != 0) {
+                    vmUnavailable = "the native walker refused this JVM's layout (error " + -rc + ")";
+                }
+            }
+        } catch (HotSpotLayout.MissingException | RuntimeException | LinkageError e) {
+            vmUnavailable = "this JVM's internals are not the HotSpot layout we know: " + e.getMessage();
+        }
+        vmInitialised = true;
+    }
+
+    /** True when JVMTI could not be had: Java frames come without inlined frames and names. */
+    public boolean jvmtiMissing() {
+        return jvmtiMissing;
+    }
+
+    /**
+     * A thread's mixed stack as raw words, {@link LibStacktrace#MIXED_WORDS} per frame (kind, id, bci,
+     * pc, sp), innermost first. {@code info} receives AGCT's result, the walk's end, the segments and
+     * whether the thread is a Java thread.
+     */
+    public long[] captureMixed(int tid, int maxFrames, long[] info) {
+        String unavailable = javaFramesUnavailable();
+        if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "no Java frames: " + unavailable);
+        checkSuspect(tid);
+        long[] words = new long[LibStacktrace.MIXED_WORDS * Math.max(1, maxFrames)];
+        int n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
+        if (n < 0) throw failure(n, tid);
+        return Arrays.copyOf(words, LibStacktrace.MIXED_WORDS * n);
     }
 
     /** The bare signal round trip to a thread, with a handler that does nothing (the floor). */
@@ -166,6 +215,7 @@ public final class NativeCapture {
                     + "(or the signal queue is full); retry, or ask for fewer stacks concurrently");
             case EINVAL -> new IllegalArgumentException("invalid request for thread " + tid);
             case LibStacktrace.E_NOT_INIT -> new StacktraceException(Reason.INTERNAL, "native library not initialised");
+            case LibStacktrace.E_NO_VM -> new StacktraceException(Reason.UNSUPPORTED, "no Java frames on this JVM");
             default -> new StacktraceException(Reason.INTERNAL, "native capture failed with error " + -rc);
         };
     }

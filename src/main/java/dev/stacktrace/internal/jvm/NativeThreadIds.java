@@ -4,7 +4,7 @@ import com.sun.jna.JNIEnv;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.StacktraceException.Reason;
 import dev.stacktrace.internal.binding.LibStacktrace;
-import dev.stacktrace.internal.capture.NativeCapture;
+import dev.stacktrace.internal.binding.LibraryStatus;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -21,7 +21,7 @@ import java.lang.invoke.MethodType;
 public final class NativeThreadIds {
     private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
     /** A platform thread's tid never changes: ask the kernel once per thread. */
-    private static final ThreadLocal<Integer> CURRENT = ThreadLocal.withInitial(NativeCapture::currentTid);
+    private static final ThreadLocal<Integer> CURRENT = ThreadLocal.withInitial(LibraryStatus::gettid);
 
     private NativeThreadIds() {}
 
@@ -32,7 +32,7 @@ public final class NativeThreadIds {
             throw new IllegalArgumentException("\"" + thread.getName() + "\" is a virtual thread: it has no OS thread "
                     + "of its own (it runs on a carrier thread while mounted); pass a platform thread");
         }
-        NativeCapture.linked();
+        LibraryStatus.ensureLoaded();
         Offsets offsets = Offsets.INSTANCE;
         long javaThread = eetop(thread);
         if (javaThread == 0) throw notAlive(thread);
@@ -46,7 +46,7 @@ public final class NativeThreadIds {
     /** The calling thread's tid; a virtual thread gets its carrier's, asked afresh each time. */
     public static int current() {
         Thread me = Thread.currentThread();
-        return isVirtual(me) ? NativeCapture.currentTid() : CURRENT.get();
+        return isVirtual(me) ? LibraryStatus.gettid() : CURRENT.get();
     }
 
     private static long eetop(Thread thread) {

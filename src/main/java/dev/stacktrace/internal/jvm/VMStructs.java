@@ -21,11 +21,18 @@ public final class VMStructs {
 
     private final Map<Key, Long> offsets;
     private final Map<Key, Long> staticAddresses;
+    private final Map<Key, String> fieldTypes;
+    private final Map<String, Long> typeSizes;
+    private final Map<String, Long> intConstants;
     private final String unavailableReason;
 
-    private VMStructs(Map<Key, Long> offsets, Map<Key, Long> staticAddresses, String unavailableReason) {
+    private VMStructs(Map<Key, Long> offsets, Map<Key, Long> staticAddresses, Map<Key, String> fieldTypes,
+                      Map<String, Long> typeSizes, Map<String, Long> intConstants, String unavailableReason) {
         this.offsets = offsets;
         this.staticAddresses = staticAddresses;
+        this.fieldTypes = fieldTypes;
+        this.typeSizes = typeSizes;
+        this.intConstants = intConstants;
         this.unavailableReason = unavailableReason;
     }
 
@@ -51,6 +58,23 @@ public final class VMStructs {
     /** Address of a static field, e.g. ("CodeCache", "_low_bound"). */
     public OptionalLong staticAddress(String type, String field) {
         Long value = staticAddresses.get(new Key(type, field));
+        return value == null ? OptionalLong.empty() : OptionalLong.of(value);
+    }
+
+    /** The declared type of a field as HotSpot names it (e.g. "int", "int16_t", "Method*"), or null. */
+    public String fieldType(String type, String field) {
+        return fieldTypes.get(new Key(type, field));
+    }
+
+    /** sizeof(type), from gHotSpotVMTypes. */
+    public OptionalLong typeSize(String type) {
+        Long value = typeSizes.get(type);
+        return value == null ? OptionalLong.empty() : OptionalLong.of(value);
+    }
+
+    /** A named integer constant, from gHotSpotVMIntConstants (e.g. "frame::entry_frame_call_wrapper_offset"). */
+    public OptionalLong intConstant(String name) {
+        Long value = intConstants.get(name);
         return value == null ? OptionalLong.empty() : OptionalLong.of(value);
     }
 
@@ -84,27 +108,65 @@ public final class VMStructs {
             long isStaticAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryIsStaticOffset").getLong(0);
             long offsetAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryOffsetOffset").getLong(0);
             long addressAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryAddressOffset").getLong(0);
+            long typeStringAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryTypeStringOffset").getLong(0);
             Map<Key, Long> offsets = new HashMap<>();
             Map<Key, Long> statics = new HashMap<>();
+            Map<Key, String> fieldTypes = new HashMap<>();
             for (long entry = 0; ; entry += stride) {
                 Pointer typeName = table.getPointer(entry + typeNameAt);
                 if (typeName == null) break;  // the table ends with an all-null entry
                 Pointer fieldName = table.getPointer(entry + fieldNameAt);
                 if (fieldName == null) continue;
                 Key key = new Key(typeName.getString(0), fieldName.getString(0));
+                Pointer typeString = table.getPointer(entry + typeStringAt);
+                if (typeString != null) fieldTypes.put(key, typeString.getString(0));
                 if (table.getInt(entry + isStaticAt) != 0) {
                     statics.put(key, Pointer.nativeValue(table.getPointer(entry + addressAt)));
                 } else {
                     offsets.put(key, table.getLong(entry + offsetAt));
                 }
             }
-            return new VMStructs(Map.copyOf(offsets), Map.copyOf(statics), null);
+            return new VMStructs(Map.copyOf(offsets), Map.copyOf(statics), Map.copyOf(fieldTypes), readTypeSizes(jvm),
+                    readIntConstants(jvm), null);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return unavailable("cannot read HotSpot's gHotSpotVMStructs: " + e.getMessage());
         }
     }
 
+    private static Map<String, Long> readTypeSizes(NativeLibrary jvm) {
+        Pointer table = jvm.getGlobalVariableAddress("gHotSpotVMTypes").getPointer(0);
+        long stride = jvm.getGlobalVariableAddress("gHotSpotVMTypeEntryArrayStride").getLong(0);
+        long nameAt = jvm.getGlobalVariableAddress("gHotSpotVMTypeEntryTypeNameOffset").getLong(0);
+        long sizeAt = jvm.getGlobalVariableAddress("gHotSpotVMTypeEntrySizeOffset").getLong(0);
+        Map<String, Long> sizes = new HashMap<>();
+        for (long entry = 0; ; entry += stride) {
+            Pointer name = table.getPointer(entry + nameAt);
+            if (name == null) break;
+            sizes.put(name.getString(0), table.getLong(entry + sizeAt));
+        }
+        return Map.copyOf(sizes);
+    }
+
+    private static Map<String, Long> readIntConstants(NativeLibrary jvm) {
+        Pointer table = jvm.getGlobalVariableAddress("gHotSpotVMIntConstants").getPointer(0);
+        long stride = jvm.getGlobalVariableAddress("gHotSpotVMIntConstantEntryArrayStride").getLong(0);
+        long nameAt = jvm.getGlobalVariableAddress("gHotSpotVMIntConstantEntryNameOffset").getLong(0);
+        long valueAt = jvm.getGlobalVariableAddress("gHotSpotVMIntConstantEntryValueOffset").getLong(0);
+        Map<String, Long> constants = new HashMap<>();
+        for (long entry = 0; ; entry += stride) {
+            Pointer name = table.getPointer(entry + nameAt);
+            if (name == null) break;
+            constants.put(name.getString(0), (long) table.getInt(entry + valueAt));
+        }
+        return Map.copyOf(constants);
+    }
+
+    /** libjvm, already loaded by the launcher: this only takes another reference to it. */
+    public static NativeLibrary libjvm() {
+        return NativeLibrary.getInstance(libjvmPath().orElseThrow().toString());
+    }
+
     private static VMStructs unavailable(String reason) {
-        return new VMStructs(Map.of(), Map.of(), reason);
+        return new VMStructs(Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), reason);
     }
 }

@@ -59,6 +59,21 @@ final class AddressSpace {
         return l;
     }
 
+    /** The first file-backed mapping of the object with this file name (e.g. "libjvm.so"), or null. */
+    Located locateLibrary(String fileName) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            Snapshot s = attempt == 0 && snapshot != null ? snapshot : reread(snapshot);
+            for (int i = 0; i < s.maps.size(); i++) {
+                Mapping m = s.maps.get(i);
+                if (m.fileBacked() && !m.deleted() && m.fileName().equals(fileName)) {
+                    Located l = bind(m);
+                    if (l.bias() != ElfObject.NO_BIAS) return l;
+                }
+            }
+        }
+        return null;
+    }
+
     private synchronized Snapshot reread(Snapshot seen) {
         Snapshot s = snapshot;
         if (s != seen && s != null) {

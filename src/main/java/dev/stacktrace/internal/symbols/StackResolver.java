@@ -2,6 +2,7 @@ package dev.stacktrace.internal.symbols;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.jvm.JavaMethods;
 import java.util.Arrays;
 import java.util.List;
 
@@ -51,6 +52,71 @@ public final class StackResolver {
             stack[n++] = entry;
         }
         return List.of(n == stack.length ? stack : Arrays.copyOf(stack, n));
+    }
+
+    /**
+     * A mixed stack from the native walker ({@link LibStacktrace#MIXED_WORDS} words a frame). Frame 0
+     * is the exact interrupted pc; hidden frames (lambda forms, lambda proxies) count as the JVM's.
+     *
+     * @param own the calling thread's own stack: the frames of the call into us are cut from the top
+     */
+    public static List<StackEntry> mixedStack(long[] words, int maxDepth, boolean showJvm, boolean own) {
+        int frames = words.length / LibStacktrace.MIXED_WORDS;
+        StackEntry[] all = new StackEntry[frames];
+        StackEntry previous = null;
+        for (int i = 0; i < frames; i++) {
+            int w = i * LibStacktrace.MIXED_WORDS;
+            StackEntry entry = mixedEntry((int) words[w], words[w + 1], (int) words[w + 2], words[w + 3], i > 0, previous);
+            all[i] = entry;
+            previous = entry;
+        }
+        int from = own ? afterOurMachinery(all) : 0;
+        StackEntry[] kept = new StackEntry[Math.max(0, Math.min(maxDepth, frames - from))];
+        int n = 0;
+        for (int i = from; i < frames && n < kept.length; i++) {
+            if (!showJvm && all[i].isJvm()) continue;
+            kept[n++] = all[i];
+        }
+        return List.of(n == kept.length ? kept : Arrays.copyOf(kept, n));
+    }
+
+    private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous) {
+        switch (kind) {
+            case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {
+                if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
+                ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
+                boolean jvm = r.inJvm() || kind == LibStacktrace.FRAME_STUB;
+                return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm);
+            }
+            default -> {
+                JavaMethods.Method m = JavaMethods.of(id);
+                StackEntry.Kind k = switch (kind) {
+                    case LibStacktrace.FRAME_INTERPRETED -> StackEntry.Kind.JAVA_INTERPRETED;
+                    case LibStacktrace.FRAME_INLINED -> StackEntry.Kind.JAVA_INLINED;
+                    case LibStacktrace.FRAME_NATIVE_METHOD -> StackEntry.Kind.JAVA_NATIVE;
+                    default -> m.isNative() ? StackEntry.Kind.JAVA_NATIVE : StackEntry.Kind.JAVA_COMPILED;
+                };
+                int line = k == StackEntry.Kind.JAVA_NATIVE ? -1 : m.lineOf(bci);
+                StackEntry entry = StackEntry.javaFrame(pc, k, m.className(), m.methodName(), m.fileName(), line);
+                return m.hidden() ? new StackEntry(entry.address(), entry.name(), 0, entry.library(), true, k,
+                        entry.className(), entry.methodName(), entry.fileName(), entry.lineNumber()) : entry;
+            }
+        }
+    }
+
+    /** Index of the first frame below the call into this library (our Java classes, JNA, our native code). */
+    private static int afterOurMachinery(StackEntry[] stack) {
+        int last = -1;
+        for (int i = 0; i < stack.length; i++) {
+            StackEntry e = stack[i];
+            boolean ours = e.isJava()
+                    ? e.className().startsWith("dev.stacktrace.internal.") || e.className().equals("dev.stacktrace.Stacktrace")
+                            || e.className().startsWith("com.sun.jna.")
+                    : e.library().equals("libstacktrace.so") || e.library().equals("libjnidispatch.so");
+            if (ours) last = i;
+            else if (e.isJava() && last >= 0) break;  // the caller's first Java frame: ours are all above it
+        }
+        return last + 1;
     }
 
     private static boolean isOurMachinery(ResolvedAddress r) {

@@ -96,6 +96,23 @@ final class SymbolTable {
         return n;
     }
 
+    /**
+     * The link-time address of the symbol named {@code name}, or -1. A linear scan that compares
+     * bytes in place (no names are decoded or cached): for rare look-ups by name.
+     */
+    long startOf(String name) {
+        byte[] wanted = name.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < starts.length; i++) {
+            ByteBuffer table = stringTables[nameTables[i]];
+            int offset = nameOffsets[i];
+            if (offset + wanted.length >= table.limit() || table.get(offset + wanted.length) != 0) continue;
+            boolean same = true;
+            for (int k = 0; k < wanted.length && same; k++) same = table.get(offset + k) == wanted[k];
+            if (same) return starts[i];
+        }
+        return -1;
+    }
+
     private static String decode(ByteBuffer table, int offset) {
         int end = offset;
         int limit = table.limit();

@@ -119,6 +119,21 @@ public final class Symbolizer {
         return readable;
     }
 
+    /**
+     * The runtime address of a symbol (local ones included: .symtab and debug files) in a loaded
+     * object, e.g. ("libjvm.so", "SafeFetchN_impl"); empty when the object or the symbol is not there.
+     */
+    public java.util.OptionalLong addressOf(String libraryFileName, String symbol) {
+        try {
+            AddressSpace.Located at = space.locateLibrary(libraryFileName);
+            if (at == null || at.object() == null) return java.util.OptionalLong.empty();
+            long start = at.object().symbols().startOf(symbol);
+            return start < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(start - at.bias());
+        } catch (RuntimeException | InternalError e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     /** Why the object owning {@code address} has no symbols, or null (diagnostics and tests). */
     String failureAt(long address) {
         AddressSpace.Located at = space.locate(address);

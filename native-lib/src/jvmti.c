@@ -1,0 +1,105 @@
+/*
+ * JVMTI, for two things: AsyncGetCallTrace only names methods that have a jmethodID, so every
+ * class gets them when it is prepared (and the classes loaded before us, once); and turning a
+ * jmethodID into class, method, source file and line table for Java, outside any signal handler.
+ * The environment is taken with GetEnv from an already running JVM: no agent flag is needed.
+ */
+#include "stacktrace.h"
+#include "vm.h"
+
+#include <jvmti.h>
+#include <stdio.h>
+#include <string.h>
+
+static jvmtiEnv *jvmti;
+
+static void JNICALL on_class_load(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclass klass) {
+    (void) env; (void) jni; (void) thread; (void) klass;  /* must be enabled, or AGCT refuses to walk */
+}
+
+static void create_method_ids(jvmtiEnv *env, jclass klass) {
+    jint count;
+    jmethodID *methods;
+    if ((*env)->GetClassMethods(env, klass, &count, &methods) == JVMTI_ERROR_NONE) {
+        (*env)->Deallocate(env, (unsigned char *) methods);
+    }
+}
+
+static void JNICALL on_class_prepare(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclass klass) {
+    (void) jni; (void) thread;
+    create_method_ids(env, klass);
+}
+
+int jvmti_setup(JavaVM *vm, JNIEnv *jni) {
+    if (jvmti != NULL) return 0;
+    jvmtiEnv *env;
+    if ((*vm)->GetEnv(vm, (void **) &env, JVMTI_VERSION_1_2) != JNI_OK) return -1;
+    jvmtiCapabilities caps;
+    memset(&caps, 0, sizeof caps);
+    caps.can_get_line_numbers = 1;
+    caps.can_get_source_file_name = 1;
+    if ((*env)->AddCapabilities(env, &caps) != JVMTI_ERROR_NONE) return -2;
+    jvmtiEventCallbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.ClassLoad = on_class_load;
+    callbacks.ClassPrepare = on_class_prepare;
+    if ((*env)->SetEventCallbacks(env, &callbacks, sizeof callbacks) != JVMTI_ERROR_NONE
+        || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_LOAD, NULL) != JVMTI_ERROR_NONE
+        || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_PREPARE, NULL) != JVMTI_ERROR_NONE) {
+        return -3;
+    }
+    jint count;
+    jclass *classes;
+    if ((*env)->GetLoadedClasses(env, &count, &classes) == JVMTI_ERROR_NONE) {
+        for (jint i = 0; i < count; i++) {
+            create_method_ids(env, classes[i]);  /* fails harmlessly for classes not yet prepared */
+            (*jni)->DeleteLocalRef(jni, classes[i]);
+        }
+        (*env)->Deallocate(env, (unsigned char *) classes);
+    }
+    jvmti = env;
+    return 0;
+}
+
+static void release(char *p) {
+    if (p != NULL) (*jvmti)->Deallocate(jvmti, (unsigned char *) p);
+}
+
+int st_method_info(int64_t method_id, char *out, int outlen) {
+    if (jvmti == NULL || method_id == 0 || out == NULL || outlen <= 0) return -1;
+    jmethodID method = (jmethodID) (intptr_t) method_id;
+    jclass klass;
+    if ((*jvmti)->GetMethodDeclaringClass(jvmti, method, &klass) != JVMTI_ERROR_NONE) return -1;
+    char *class_sig = NULL, *name = NULL, *source = NULL;
+    jint modifiers = 0;
+    int n = -1;
+    if ((*jvmti)->GetClassSignature(jvmti, klass, &class_sig, NULL) == JVMTI_ERROR_NONE
+        && (*jvmti)->GetMethodName(jvmti, method, &name, NULL, NULL) == JVMTI_ERROR_NONE) {
+        if ((*jvmti)->GetSourceFileName(jvmti, klass, &source) != JVMTI_ERROR_NONE) source = NULL;
+        (*jvmti)->GetMethodModifiers(jvmti, method, &modifiers);
+        /* class signature \t method name \t source file \t modifiers */
+        n = snprintf(out, (size_t) outlen, "%s\t%s\t%s\t%d", class_sig, name, source ? source : "", (int) modifiers);
+        if (n >= outlen) n = outlen - 1;
+    }
+    release(class_sig);
+    release(name);
+    release(source);
+    /* klass is a local reference of the calling Java thread: freed when this native call returns. */
+    return n;
+}
+
+int st_line_table(int64_t method_id, int32_t *out, int max_pairs) {
+    if (jvmti == NULL || method_id == 0 || out == NULL || max_pairs < 0) return -1;
+    jint count;
+    jvmtiLineNumberEntry *table;
+    if ((*jvmti)->GetLineNumberTable(jvmti, (jmethodID) (intptr_t) method_id, &count, &table) != JVMTI_ERROR_NONE) {
+        return 0;  /* native, abstract, or compiled without line numbers */
+    }
+    int n = count < max_pairs ? count : max_pairs;
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = (int32_t) table[i].start_location;
+        out[2 * i + 1] = table[i].line_number;
+    }
+    (*jvmti)->Deallocate(jvmti, (unsigned char *) table);
+    return count;
+}

@@ -1,0 +1,283 @@
+/*
+ * The walk behind a mixed stack, inside the target thread's signal handler:
+ *
+ *  1. AsyncGetCallTrace names the Java frames (inlined ones included) with their bcis.
+ *  2. A physical walk finds where those frames are: native frames by libunwind down to the first
+ *     pc in the JVM's code cache; then Java frames by the JVM's own layout (interpreted frames by
+ *     their rbp chain, compiled frames by their CodeBlob's frame size) down to an entry frame (the
+ *     call stub), below which libunwind takes over again from the stub's caller; and so on to the
+ *     thread's start. This is what puts Java -> JNI -> Java -> JNI in its true order.
+ *  3. mixed_merge (in the requester) pins AGCT's frames on the physical Java frames by method; when
+ *     AGCT failed or does not fit, the physical frames alone give the outer method of each frame.
+ *
+ * Stack memory is read only between the interrupted sp and the thread's stack base; everything
+ * else goes through vm_load, which cannot fault.
+ */
+#define _GNU_SOURCE
+#include "mixed.h"
+#include "stacktrace.h"
+#include "vm.h"
+
+#include <jni.h>
+#include <string.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+typedef struct {
+    JNIEnv *env_id;
+    int32_t num_frames;
+    struct agct_frame *frames;
+} agct_trace;
+typedef void (*agct_fn)(agct_trace *, int32_t, void *);
+
+struct stack_bounds {
+    uintptr_t low, high;
+};
+
+static int on_stack(const struct stack_bounds *b, uintptr_t addr) {
+    return addr >= b->low && addr + 8 <= b->high && (addr & 7) == 0;
+}
+
+static uintptr_t stack_word(uintptr_t addr) {
+    return *(const uintptr_t *) addr;
+}
+
+static void add_native(struct mixed_sample *s, uintptr_t ip) {
+    if (s->nnative < MIXED_MAX_NATIVE) s->native[s->nnative++] = (struct native_frame) {ip, s->segments};
+}
+
+/* libunwind from a context until a pc in the code cache (result 1, with its pc, sp and fp) or the end (0). */
+static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_frame, uintptr_t *pc, uintptr_t *sp,
+                          uintptr_t *fp) {
+    unw_cursor_t cursor;
+    if (unw_init_local2(&cursor, (unw_context_t *) uc, signal_frame ? UNW_INIT_SIGNAL_FRAME : 0) < 0) return WALK_UNWIND;
+    for (int k = 0; k < MIXED_MAX_NATIVE; k++) {
+        unw_word_t ip, rsp, rbp;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) return WALK_BOTTOM;
+        if (vm_in_code_cache(ip)) {
+            unw_get_reg(&cursor, UNW_REG_SP, &rsp);
+            unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
+            *pc = ip;
+            *sp = rsp;
+            *fp = rbp;
+            return 1;
+        }
+        add_native(s, ip);
+        if (unw_step(&cursor) <= 0) return WALK_BOTTOM;
+    }
+    return WALK_FULL;
+}
+
+/* The top native segment with libunwind's fast path (addresses only): up to the first code-cache pc. */
+static int top_native_segment(struct mixed_sample *s, ucontext_t *uc) {
+    uintptr_t frames[MIXED_MAX_NATIVE + 32];
+    uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
+    int n = unw_backtrace((void **) frames, MIXED_MAX_NATIVE + 32);
+    int first = -1;
+    for (int i = 0; i < n && i < 32; i++) {
+        if (frames[i] == pc) { first = i; break; }
+    }
+    if (first < 0) return 0;
+    for (int i = first; i < n; i++) {
+        if (vm_in_code_cache(frames[i])) return 1;  /* the Java part starts here */
+        add_native(s, frames[i]);
+    }
+    return 0;  /* reached the bottom without Java */
+}
+
+/* One Java segment, frame by frame, down to an entry frame (returns 1, *fp = the call stub's rbp). */
+static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, uintptr_t *ppc, uintptr_t *psp,
+                        uintptr_t *pfp, int top) {
+    int ok;
+    uintptr_t pc = *ppc, sp = *psp, fp = *pfp;
+    uintptr_t call_stub_return = vm_load((uintptr_t) VM(VM_CALL_STUB_RETURN_ADDR), &ok);
+    if (!ok) return WALK_NOT_JAVA;
+    for (;;) {
+        if (pc == call_stub_return) { *pfp = fp; return 1; }
+        if (!on_stack(b, sp)) return WALK_STACK;
+        if (s->nphysical >= MIXED_MAX_PHYSICAL) return WALK_FULL;
+        struct physical_frame *p = &s->physical[s->nphysical];
+        uintptr_t next_pc, next_sp, next_fp;
+        if (vm_in_interpreter(pc)) {
+            if (fp < sp || !on_stack(b, fp + 8 * VM(VM_INTERP_BCP_SLOT)) || !on_stack(b, fp + 8)) return WALK_FP;
+            uintptr_t method = stack_word(fp + 8 * VM(VM_INTERP_METHOD_SLOT));
+            uintptr_t bcp = stack_word(fp + 8 * VM(VM_INTERP_BCP_SLOT));
+            *p = (struct physical_frame) {sp, pc, method, 0, vm_interpreted_bci(method, bcp), PHYS_INTERPRETED,
+                                          (int16_t) s->segments};
+            next_pc = stack_word(fp + 8);
+            next_fp = stack_word(fp);
+            next_sp = stack_word(fp + 8 * VM(VM_INTERP_SENDER_SP_SLOT));
+            if (!on_stack(b, next_sp) || next_sp <= sp) next_sp = fp + 16;
+        } else {
+            uintptr_t blob = vm_find_blob(pc);
+            if (blob == 0) return WALK_NO_BLOB;
+            int words = vm_blob_frame_size(blob);
+            uintptr_t method = vm_nmethod_method(blob);
+            int nmethod = vm_blob_is_nmethod(blob);
+            if (top && words > 0 && vm_blob_in_prologue(blob, pc)) return WALK_PROLOGUE;
+            *p = (struct physical_frame) {sp, pc, nmethod ? method : blob, 0, -1, nmethod ? PHYS_COMPILED : PHYS_STUB,
+                                          (int16_t) s->segments};
+            if (words <= 0) {
+                /* A frameless stub (vtable/itable dispatch): the return address is at [sp]. */
+                if (!top || nmethod) return WALK_FRAME_SIZE;
+                next_pc = stack_word(sp);
+                next_sp = sp + 8;
+                next_fp = fp;
+                if (!vm_in_code_cache(next_pc)) return WALK_FRAME_SIZE;
+            } else {
+                next_sp = sp + 8 * (uintptr_t) words;
+                if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+                next_pc = stack_word(next_sp - 8);
+                next_fp = stack_word(next_sp - 16);
+            }
+        }
+        s->nphysical++;
+        if (next_sp <= sp) return WALK_ORDER;
+        pc = next_pc;
+        sp = next_sp;
+        fp = next_fp;
+        top = 0;
+    }
+}
+
+/* The previous segment's last Java frame, as the JVM saved it in a frame anchor. */
+static int from_anchor(uintptr_t anchor, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp) {
+    int ok1, ok2, ok3;
+    *sp = vm_load(anchor + VM(VM_ANCHOR_SP), &ok1);
+    *fp = vm_load(anchor + VM(VM_ANCHOR_FP), &ok2);
+    *pc = vm_load(anchor + VM(VM_ANCHOR_PC), &ok3);
+    if (!ok1 || !ok2 || !ok3 || *sp == 0) return 0;
+    if (*pc == 0) *pc = vm_load(*sp - 8, &ok1);  /* not yet recorded: the return address is below sp */
+    return *pc != 0;
+}
+
+void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
+    s->agct_frames = 0;
+    s->walk_end = WALK_NOT_JAVA;
+    s->segments = s->nphysical = s->nnative = 0;
+    JNIEnv *env = NULL;
+    uintptr_t thread = vm_current_java_thread(&env);
+    s->java_thread = thread != 0;
+    if (thread == 0) {
+        /* Not a Java thread (GC, a thread of a native library): native frames only. */
+        s->walk_end = top_native_segment(s, uc) ? WALK_NOT_JAVA : WALK_BOTTOM;
+        s->segments = 1;
+        return;
+    }
+
+    agct_fn agct = (agct_fn) (uintptr_t) VM(VM_AGCT);
+    if (agct != NULL) {
+        agct_trace trace = {env, 0, s->virtual_frames};
+        agct(&trace, MIXED_MAX_VIRTUAL, uc);
+        s->agct_frames = trace.num_frames;
+    }
+
+    int ok;
+    struct stack_bounds b = {(uintptr_t) uc->uc_mcontext.gregs[REG_RSP], vm_load(thread + VM(VM_JT_STACK_BASE), &ok)};
+    if (!ok || b.high <= b.low) { s->walk_end = WALK_STACK; return; }
+    uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t sp = b.low;
+    uintptr_t fp = (uintptr_t) uc->uc_mcontext.gregs[REG_RBP];
+    int r = 1;
+    if (!vm_in_code_cache(pc)) {
+        /* In native code or in the VM: its frames, then the Java frames from the thread's anchor. */
+        if (!top_native_segment(s, uc)) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
+        r = from_anchor(thread + VM(VM_JT_ANCHOR), &pc, &sp, &fp) ? 1 : WALK_NOT_JAVA;
+        if (r == 1 && sp < b.low) r = WALK_STACK;
+    }
+    int top = 1;
+    while (r == 1) {
+        r = java_segment(s, &b, &pc, &sp, &fp, top);
+        top = 0;
+        if (r != 1) break;
+        /* An entry frame: fp is the call stub's rbp; the native code that called into Java is below. */
+        if (!on_stack(&b, fp + 8) || !on_stack(&b, fp + 8 * VM(VM_ENTRY_CW_SLOT))) { r = WALK_FP; break; }
+        uintptr_t wrapper = stack_word(fp + 8 * VM(VM_ENTRY_CW_SLOT));
+        s->segments++;
+        ucontext_t below = *uc;
+        below.uc_mcontext.gregs[REG_RIP] = (greg_t) stack_word(fp + 8);
+        below.uc_mcontext.gregs[REG_RSP] = (greg_t) (fp + 16);
+        below.uc_mcontext.gregs[REG_RBP] = (greg_t) stack_word(fp);
+        r = native_segment(s, &below, 0, &pc, &sp, &fp);
+        if (r != 1 && r != WALK_BOTTOM && on_stack(&b, wrapper)) {
+            /* libunwind lost its way: the call wrapper remembers where the older Java frames are. */
+            r = from_anchor(wrapper + VM(VM_JCW_ANCHOR), &pc, &sp, &fp) ? 1 : WALK_CALL_WRAPPER;
+        }
+    }
+    s->walk_end = r;
+    s->segments++;
+    for (int i = 0; i < s->nphysical; i++) {
+        struct physical_frame *p = &s->physical[i];
+        if (p->type != PHYS_STUB && p->method != 0) p->jmid = vm_method_jmethod_id(p->method);
+    }
+}
+
+/* ---- merge, in the requester ---- */
+
+struct emitter {
+    int64_t *out;
+    int max, n;
+};
+
+static void emit(struct emitter *e, int kind, uintptr_t id, int bci, uintptr_t pc, uintptr_t sp) {
+    if (e->n >= e->max) return;
+    int64_t *w = e->out + MIXED_WORDS * e->n++;
+    w[0] = kind;
+    w[1] = (int64_t) id;
+    w[2] = bci;
+    w[3] = (int64_t) pc;
+    w[4] = (int64_t) sp;
+}
+
+static int is_native_method(uintptr_t method) {
+    int32_t flags;
+    return method != 0 && vm_load_i32(method + VM(VM_METHOD_ACCESS_FLAGS), &flags) && (flags & 0x0100);
+}
+
+/* Pins AGCT's virtual frames on the physical ones; returns 0 if they do not fit. */
+static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
+    int v = 0, pi = 0, ni = 0, nv = s->agct_frames;
+    for (int seg = 0; seg < s->segments; seg++) {
+        for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+        for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
+            const struct physical_frame *p = &s->physical[pi];
+            if (p->type == PHYS_STUB) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
+            int j = v;
+            while (j < nv && s->virtual_frames[j].method_id != p->jmid) j++;
+            if (p->jmid == 0 || j == nv) return 0;
+            for (; v < j; v++) emit(e, ST_FRAME_INLINED, s->virtual_frames[v].method_id, s->virtual_frames[v].lineno, p->pc, p->sp);
+            int lineno = s->virtual_frames[v].lineno;
+            int kind = lineno == -3 ? ST_FRAME_NATIVE_METHOD
+                     : p->type == PHYS_INTERPRETED ? ST_FRAME_INTERPRETED : ST_FRAME_COMPILED;
+            emit(e, kind, p->jmid, lineno < 0 ? -1 : lineno, p->pc, p->sp);
+            v++;
+        }
+    }
+    for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+    return v == nv;
+}
+
+/* The physical frames alone: each Java frame's outer method (no inlined frames, no compiled bci). */
+static void merge_physical(const struct mixed_sample *s, struct emitter *e) {
+    int pi = 0, ni = 0;
+    for (int seg = 0; seg < s->segments; seg++) {
+        for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+        for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
+            const struct physical_frame *p = &s->physical[pi];
+            if (p->type == PHYS_STUB || p->jmid == 0) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
+            int kind = is_native_method(p->method) ? ST_FRAME_NATIVE_METHOD
+                     : p->type == PHYS_INTERPRETED ? ST_FRAME_INTERPRETED : ST_FRAME_COMPILED;
+            emit(e, kind, p->jmid, p->bci, p->pc, p->sp);
+        }
+    }
+    for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+}
+
+int mixed_merge(const struct mixed_sample *s, int64_t *out, int max) {
+    struct emitter e = {out, max, 0};
+    if (s->agct_frames > 0 && merge_with_agct(s, &e)) return e.n;
+    e.n = 0;
+    merge_physical(s, &e);
+    return e.n;
+}

@@ -1,0 +1,58 @@
+/*
+ * Mixed-mode capture: the Java frames of a thread, in their true places among its native frames.
+ * mixed_capture runs in the signal handler; mixed_merge runs in the requester afterwards.
+ */
+#ifndef STACKTRACE_MIXED_H
+#define STACKTRACE_MIXED_H
+
+#include <stdint.h>
+#include <ucontext.h>
+
+#define MIXED_MAX_VIRTUAL 256
+#define MIXED_MAX_PHYSICAL 256
+#define MIXED_MAX_NATIVE 256
+
+/* One frame of AsyncGetCallTrace's answer (its ABI). */
+struct agct_frame {
+    int32_t lineno;      /* the bci; -3 for a native method */
+    uintptr_t method_id; /* jmethodID */
+};
+
+enum physical_type { PHYS_INTERPRETED = 1, PHYS_COMPILED = 2, PHYS_STUB = 3 };
+
+struct physical_frame {
+    uintptr_t sp, pc;
+    uintptr_t method;   /* Method*, or the CodeBlob* of a stub */
+    uintptr_t jmid;     /* the method's jmethodID, 0 when unknown */
+    int32_t bci;        /* interpreted frames: from the bcp; else -1 */
+    int16_t type, segment;
+};
+
+struct native_frame {
+    uintptr_t ip;
+    int32_t segment;
+};
+
+/* Everything one capture records, in the slot of its request. Fixed size, written only by the handler. */
+struct mixed_sample {
+    int32_t agct_frames;   /* > 0: frames; <= 0: AsyncGetCallTrace's error code */
+    int32_t walk_end;      /* why the physical walk stopped (WALK_*) */
+    int32_t segments, nphysical, nnative, java_thread;
+    struct agct_frame virtual_frames[MIXED_MAX_VIRTUAL];
+    struct physical_frame physical[MIXED_MAX_PHYSICAL];
+    struct native_frame native[MIXED_MAX_NATIVE];
+};
+
+enum walk_end {
+    WALK_BOTTOM = 0, WALK_NOT_JAVA = 1, WALK_STACK = -1, WALK_FP = -2, WALK_NO_BLOB = -3, WALK_PROLOGUE = -4,
+    WALK_FRAME_SIZE = -5, WALK_ORDER = -6, WALK_UNWIND = -7, WALK_FULL = -8, WALK_CALL_WRAPPER = -9,
+};
+
+/* In the handler. */
+void mixed_capture(struct mixed_sample *s, ucontext_t *uc);
+
+/* Frames of the merged stack, 5 words each: kind, id, bci, pc, sp (ST_FRAME_* kinds in stacktrace.h). */
+#define MIXED_WORDS 5
+int mixed_merge(const struct mixed_sample *s, int64_t *out, int max);
+
+#endif

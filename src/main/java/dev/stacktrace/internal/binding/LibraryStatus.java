@@ -1,0 +1,27 @@
+package dev.stacktrace.internal.binding;
+
+import dev.stacktrace.StacktraceException;
+import dev.stacktrace.StacktraceException.Reason;
+
+/** Whether the native library could be loaded, as an exception that says what to install. */
+public final class LibraryStatus {
+    private LibraryStatus() {}
+
+    public static void ensureLoaded() {
+        try {
+            LibStacktrace.st_abi_version();
+        } catch (LinkageError e) {
+            String detail = String.valueOf(e.getMessage());
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            String hint = detail.contains("libunwind") || String.valueOf(cause.getMessage()).contains("libunwind")
+                    ? " — install libunwind (Debian/Ubuntu: apt-get install libunwind8)" : "";
+            throw new StacktraceException(Reason.UNSUPPORTED, "cannot load the native library: " + detail + hint, e);
+        }
+    }
+
+    /** The calling thread's OS id, straight from the kernel. */
+    public static int gettid() {
+        ensureLoaded();
+        return LibStacktrace.st_gettid();
+    }
+}
