@@ -70,19 +70,21 @@ int st_method_info(int64_t method_id, char *out, int outlen) {
     jmethodID method = (jmethodID) (intptr_t) method_id;
     jclass klass;
     if ((*jvmti)->GetMethodDeclaringClass(jvmti, method, &klass) != JVMTI_ERROR_NONE) return -1;
-    char *class_sig = NULL, *name = NULL, *source = NULL;
+    char *class_sig = NULL, *name = NULL, *signature = NULL, *source = NULL;
     jint modifiers = 0;
     int n = -1;
     if ((*jvmti)->GetClassSignature(jvmti, klass, &class_sig, NULL) == JVMTI_ERROR_NONE
-        && (*jvmti)->GetMethodName(jvmti, method, &name, NULL, NULL) == JVMTI_ERROR_NONE) {
+        && (*jvmti)->GetMethodName(jvmti, method, &name, &signature, NULL) == JVMTI_ERROR_NONE) {
         if ((*jvmti)->GetSourceFileName(jvmti, klass, &source) != JVMTI_ERROR_NONE) source = NULL;
         (*jvmti)->GetMethodModifiers(jvmti, method, &modifiers);
-        /* class signature \t method name \t source file \t modifiers */
-        n = snprintf(out, (size_t) outlen, "%s\t%s\t%s\t%d", class_sig, name, source ? source : "", (int) modifiers);
+        /* class signature \t method name \t source file \t modifiers \t method signature */
+        n = snprintf(out, (size_t) outlen, "%s\t%s\t%s\t%d\t%s", class_sig, name, source ? source : "", (int) modifiers,
+                     signature);
         if (n >= outlen) n = outlen - 1;
     }
     release(class_sig);
     release(name);
+    release(signature);
     release(source);
     /* klass is a local reference of the calling Java thread: freed when this native call returns. */
     return n;
@@ -102,4 +104,12 @@ int st_line_table(int64_t method_id, int32_t *out, int max_pairs) {
     }
     (*jvmti)->Deallocate(jvmti, (unsigned char *) table);
     return count;
+}
+
+jclass st_method_class(JNIEnv *env, int64_t method_id) {
+    (void) env;
+    jclass klass;
+    if (jvmti == NULL || method_id == 0) return NULL;
+    if ((*jvmti)->GetMethodDeclaringClass(jvmti, (jmethodID) (intptr_t) method_id, &klass) != JVMTI_ERROR_NONE) return NULL;
+    return klass;  /* a local reference, returned to Java */
 }

@@ -71,6 +71,8 @@ int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int6
 int st_method_info(int64_t method_id, char *out, int outlen);
 /* A jmethodID's line table as (start bci, line) pairs; returns the number of entries (may exceed max_pairs). */
 int st_line_table(int64_t method_id, int32_t *out, int max_pairs);
+/* The declaring class of a jmethodID (a local reference for the calling Java thread), or NULL. */
+jclass st_method_class(JNIEnv *env, int64_t method_id);
 
 /* Requests currently in flight (slots not free). For tests and diagnostics. */
 int st_slots_in_use(void);

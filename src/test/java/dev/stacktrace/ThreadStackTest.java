@@ -135,9 +135,12 @@ class ThreadStackTest {
         try (BlockedNativeThread t = new BlockedNativeThread("printed", 4)) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             Stacktrace.printThreadStack(t.thread(), new PrintStream(bytes, true, StandardCharsets.UTF_8), 100, true);
-            String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\\R");
+            String[] all = bytes.toString(StandardCharsets.UTF_8).split("\\R");
+            assertEquals("Stack (most recent call first):", all[0]);
+            String[] lines = java.util.Arrays.copyOfRange(all, 1, all.length);
             assertTrue(lines.length > 6);
-            for (String l : lines) assertTrue(line.matcher(l).matches(), l);
+            Pattern javaLine = Pattern.compile("at [\\w.$]+\\.[\\w$<>]+\\((Native Method|Unknown Source|[\\w.]+\\.java(:\\d+)?)\\)");
+            for (String l : lines) assertTrue(line.matcher(l).matches() || javaLine.matcher(l).matches(), l);
             assertTrue(lines[1].endsWith(" stt::Recurser::leaf_read(int)+0x" + lines[1].replaceAll(".*\\+0x([0-9a-f]+) .*", "$1")
                     + " (libstacktracetest.so)"), lines[1]);
             StackEntry entry = new StackEntry(0x00007f03f93eff16L, "__futex_abstimed_wait_common", 0xc6, "libc.so.6", false);

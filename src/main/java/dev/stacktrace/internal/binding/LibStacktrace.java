@@ -82,4 +82,6 @@ public final class LibStacktrace {
     public static native int st_method_info(long methodId, byte[] out, int outLength);
 
     public static native int st_line_table(long methodId, int[] out, int maxPairs);
+
+    public static native Object st_method_class(JNIEnv env, long methodId);
 }

@@ -1,5 +1,6 @@
 package dev.stacktrace.internal.jvm;
 
+import com.sun.jna.JNIEnv;
 import dev.stacktrace.internal.binding.LibStacktrace;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
@@ -44,10 +45,11 @@ public final class JavaMethods {
         int n = LibStacktrace.st_method_info(methodId, info, info.length);
         if (n < 0) return UNKNOWN;
         String[] parts = new String(info, 0, n, StandardCharsets.UTF_8).split("\t", -1);
-        if (parts.length < 4) return UNKNOWN;
+        if (parts.length < 5) return UNKNOWN;
         String className = binaryName(parts[0]);
         int modifiers = Integer.parseInt(parts[3]);
-        boolean hidden = parts[0].contains(".0x") || parts[0].contains("/0x") || className.contains("$$Lambda");
+        boolean hidden = parts[0].contains(".0x") || parts[0].contains("/0x") || className.contains("$$Lambda")
+                || HiddenFrames.isHidden(LibStacktrace.st_method_class(JNIEnv.CURRENT, methodId), parts[1], parts[4]);
         return new Method(className, parts[1], parts[2].isEmpty() ? null : parts[2], Modifier.isNative(modifiers),
                 hidden, lineTable(methodId));
     }
