@@ -321,14 +321,14 @@ int st_ping_thread(int tid, int timeout_ms) {
     return 0;
 }
 
-int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info) {
+int capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info, int by_method) {
     if (out == NULL || max_frames < 0 || max_frames > ST_MAX_FRAMES) return -EINVAL;
     if (!vm_ready) return -ST_ENOVM;
     struct slot *s;
     uint32_t seq;
     int rc = request(tid, MODE_MIXED, max_frames, timeout_ms, &s, &seq);
     if (rc != 0) return rc;
-    int n = mixed_merge(&s->mixed, out, max_frames);
+    int n = by_method ? mixed_merge_methods(&s->mixed, out, max_frames) : mixed_merge(&s->mixed, out, max_frames);
     if (info != NULL) {
         info[0] = s->mixed.agct_frames;
         info[1] = s->mixed.walk_end;
@@ -337,6 +337,10 @@ int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int6
     }
     release_slot(s, seq);
     return n;
+}
+
+int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info) {
+    return capture_mixed(tid, out, max_frames, timeout_ms, info, 0);
 }
 
 int st_slots_in_use(void) {

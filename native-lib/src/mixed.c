@@ -258,17 +258,19 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
     return v == nv;
 }
 
-/* The physical frames alone: each Java frame's outer method (no inlined frames, no compiled bci). */
-static void merge_physical(const struct mixed_sample *s, struct emitter *e) {
+/* The physical frames alone: each Java frame's outer method (no inlined frames, no compiled bci).
+   by_method: ids are Method* (for readers of the VM's own structures) instead of jmethodIDs. */
+static void merge_physical(const struct mixed_sample *s, struct emitter *e, int by_method) {
     int pi = 0, ni = 0;
     for (int seg = 0; seg < s->segments; seg++) {
         for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
             const struct physical_frame *p = &s->physical[pi];
-            if (p->type == PHYS_STUB || p->jmid == 0) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
+            uintptr_t id = by_method ? p->method : p->jmid;
+            if (p->type == PHYS_STUB || id == 0) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
             int kind = is_native_method(p->method) ? ST_FRAME_NATIVE_METHOD
                      : p->type == PHYS_INTERPRETED ? ST_FRAME_INTERPRETED : ST_FRAME_COMPILED;
-            emit(e, kind, p->jmid, p->bci, p->pc, p->sp);
+            emit(e, kind, id, p->bci, p->pc, p->sp);
         }
     }
     for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
@@ -278,6 +280,12 @@ int mixed_merge(const struct mixed_sample *s, int64_t *out, int max) {
     struct emitter e = {out, max, 0};
     if (s->agct_frames > 0 && merge_with_agct(s, &e)) return e.n;
     e.n = 0;
-    merge_physical(s, &e);
+    merge_physical(s, &e, 0);
+    return e.n;
+}
+
+int mixed_merge_methods(const struct mixed_sample *s, int64_t *out, int max) {
+    struct emitter e = {out, max, 0};
+    merge_physical(s, &e, 1);
     return e.n;
 }

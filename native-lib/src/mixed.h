@@ -54,5 +54,7 @@ void mixed_capture(struct mixed_sample *s, ucontext_t *uc);
 /* Frames of the merged stack, 5 words each: kind, id, bci, pc, sp (ST_FRAME_* kinds in stacktrace.h). */
 #define MIXED_WORDS 5
 int mixed_merge(const struct mixed_sample *s, int64_t *out, int max);
+/* The same from the physical walk only, with Method* ids: no JVMTI needed to name them. */
+int mixed_merge_methods(const struct mixed_sample *s, int64_t *out, int max);
 
 #endif

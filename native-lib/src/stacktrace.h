@@ -74,6 +74,40 @@ int st_line_table(int64_t method_id, int32_t *out, int max_pairs);
 /* The declaring class of a jmethodID (a local reference for the calling Java thread), or NULL. */
 jclass st_method_class(JNIEnv *env, int64_t method_id);
 
+/* ---- The async-signal-safe contract: fixed-size records, printed with write(2) only ---- */
+
+#define ST_TEXT_SIZE 256
+
+/* One frame with its names, in caller-owned memory. Text longer than ST_TEXT_SIZE-1 bytes is cut and flagged. */
+typedef struct st_frame_info {
+    int64_t address;           /* pc */
+    int64_t offset;            /* native: bytes from the symbol's start; Java: the bci (-1 unknown) */
+    int32_t kind;              /* ST_FRAME_* */
+    int32_t line;              /* Java: the source line, -1 when unknown */
+    int32_t name_truncated;    /* 1 if name was cut */
+    int32_t file_truncated;    /* 1 if file was cut */
+    char name[ST_TEXT_SIZE];   /* Java: class.method; native: the symbol, "" when unknown */
+    char file[ST_TEXT_SIZE];   /* Java: the source file, "" when unknown; native: the library's file name */
+} st_frame_info;
+
+/* A thread's mixed stack into records. Java names come from the VM's own structures: no JVMTI,
+   no Java, no malloc, no locks. native_names = 1 also names native frames with dladdr (not
+   async-signal-safe: for ordinary threads only); 0 leaves them to the reader. Returns the count. */
+int st_collect_frames(int tid, st_frame_info *frames, int max, int timeout_ms, int native_names);
+
+/* Writes records to fd as text using only write(2): async-signal-safe. header: a first line
+   "Stack (most recent call first):". Cut names end in "...". Returns 0, or -errno. */
+int st_print_frames(int fd, const st_frame_info *frames, int n, int header);
+
+/* ---- The dump that needs no Java thread ---- */
+
+/* Installs a handler on a free realtime signal that wakes a native thread of ours, which writes
+   every thread's mixed stack to path (NULL or "" = stderr), appending. Works while the JVM cannot
+   reach a safepoint. */
+int st_dump_on_signal(int signo, const char *path);
+/* The same dump, now, from the calling thread, to fd. */
+int st_dump_all(int fd);
+
 /* Requests currently in flight (slots not free). For tests and diagnostics. */
 int st_slots_in_use(void);
 

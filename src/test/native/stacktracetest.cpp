@@ -125,3 +125,10 @@ long stt_write(int fd, const char *buf, long len) { return (long) write(fd, buf,
 int stt_close(int fd) { return close(fd); }
 
 }
+
+#include <fcntl.h>
+
+extern "C" {
+// A file opened for writing, for native code that writes to a file descriptor.
+int stt_open_write(const char *path) { return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
+}

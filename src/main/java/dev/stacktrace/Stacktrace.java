@@ -132,6 +132,19 @@ public final class Stacktrace {
         return NativeThreadIds.current();
     }
 
+    // ---- the dump that needs no Java thread ----
+
+    /**
+     * From now on, sending this process the realtime signal {@code signal} (e.g. {@code kill -59 <pid>})
+     * makes a native thread of ours write every thread's native and Java frames to {@code file}
+     * (appending; null for stderr). It needs no Java thread, so it works while the JVM cannot reach a
+     * safepoint and jstack hangs. Also set up at first use by {@code -Ddev.stacktrace.dumpSignal=N}
+     * (and {@code -Ddev.stacktrace.dumpFile=path}).
+     */
+    public static void dumpOnSignal(int signal, java.nio.file.Path file) {
+        NativeCapture.get().dumpOnSignal(signal, file == null ? null : file.toAbsolutePath().toString());
+    }
+
     // ---- formatting ----
 
     /** The printed form of a stack: the {@link #HEADER} line, then one {@link StackEntry#format()} line per frame. */

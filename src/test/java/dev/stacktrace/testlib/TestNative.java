@@ -34,4 +34,6 @@ public final class TestNative {
     public static native long stt_write(int fd, byte[] buf, long len);
 
     public static native int stt_close(int fd);
+
+    public static native int stt_open_write(String path);
 }

@@ -84,4 +84,16 @@ public final class LibStacktrace {
     public static native int st_line_table(long methodId, int[] out, int maxPairs);
 
     public static native Object st_method_class(JNIEnv env, long methodId);
+
+    /** sizeof(st_frame_info) and its field offsets (stacktrace.h). */
+    public static final int TEXT_SIZE = 256;
+    public static final int FRAME_INFO_SIZE = 8 + 8 + 4 * 4 + 2 * TEXT_SIZE;
+
+    public static native int st_collect_frames(int tid, com.sun.jna.Pointer frames, int max, int timeoutMillis, int nativeNames);
+
+    public static native int st_print_frames(int fd, com.sun.jna.Pointer frames, int n, int header);
+
+    public static native int st_dump_on_signal(int signo, String path);
+
+    public static native int st_dump_all(int fd);
 }

@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class NativeCapture {
     public static final String SIGNAL_PROPERTY = "dev.stacktrace.signal";
     public static final String TIMEOUT_PROPERTY = "dev.stacktrace.timeoutMillis";
+    public static final String DUMP_SIGNAL_PROPERTY = "dev.stacktrace.dumpSignal";
+    public static final String DUMP_FILE_PROPERTY = "dev.stacktrace.dumpFile";
     public static final int DEFAULT_SIGNAL = 58;
     public static final int DEFAULT_TIMEOUT_MILLIS = 100;
     public static final int MAX_DEPTH = LibStacktrace.MAX_FRAMES;
@@ -59,6 +61,8 @@ public final class NativeCapture {
                     capture = start(intProperty(SIGNAL_PROPERTY, DEFAULT_SIGNAL),
                             intProperty(TIMEOUT_PROPERTY, DEFAULT_TIMEOUT_MILLIS));
                     instance = capture;
+                    int dumpSignal = intProperty(DUMP_SIGNAL_PROPERTY, 0);
+                    if (dumpSignal != 0) capture.dumpOnSignal(dumpSignal, System.getProperty(DUMP_FILE_PROPERTY));
                 }
             }
         }
@@ -166,6 +170,25 @@ public final class NativeCapture {
             vmUnavailable = "this JVM's internals are not the HotSpot layout we know: " + e.getMessage();
         }
         vmInitialised = true;
+    }
+
+    /**
+     * From now on, the signal {@code dumpSignal} makes a native thread of ours write every thread's
+     * stack to {@code file} (null: stderr), even while no Java thread can run.
+     */
+    public void dumpOnSignal(int dumpSignal, String file) {
+        String unavailable = javaFramesUnavailable();
+        if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "no thread dumps: " + unavailable);
+        int rc = LibStacktrace.st_dump_on_signal(dumpSignal, file == null ? "" : file);
+        if (rc == 0) return;
+        throw new StacktraceException(Reason.SIGNAL_UNAVAILABLE, switch (-rc) {
+            case LibStacktrace.E_SIGNAL -> "dump signal " + dumpSignal + " is not a realtime signal (SIGRTMIN..SIGRTMAX)";
+            case LibStacktrace.E_BUSY -> "dump signal " + dumpSignal + " is taken (" + owner(dumpSignal)
+                    + (dumpSignal == signal ? ": it is the capture signal" : "") + "); choose another with -D"
+                    + DUMP_SIGNAL_PROPERTY;
+            case LibStacktrace.E_OTHER_SIGNAL -> "thread dumps are already on another signal";
+            default -> "cannot set up thread dumps on signal " + dumpSignal + " (error " + -rc + ")";
+        });
     }
 
     /** True when JVMTI could not be had: Java frames come without inlined frames and names. */
