@@ -153,16 +153,20 @@ public final class JniCallbacks implements AutoCloseable {
 
     /**
      * Null when {@code stack} (innermost first) holds the {@code expected} frames in order, with only
-     * foreign frames (no Java frame, nothing from {@link #LIBRARY}) before and between them; otherwise
-     * what is wrong. Frames after the last expected one are not examined.
+     * foreign frames before and between them; otherwise what is wrong. Foreign: frames of other
+     * libraries and of the JVM; also Java frames when {@code expected} has none, and frames of
+     * {@link #LIBRARY} when it has no NATIVE ones (so a filtered list checks one projection).
+     * Frames after the last expected one are not examined.
      */
     public static String mismatch(List<Frame> expected, List<StackEntry> stack) {
+        boolean checkJava = expected.stream().anyMatch(f -> f.kind() != FrameKind.NATIVE);
+        boolean checkNative = expected.stream().anyMatch(f -> f.kind() == FrameKind.NATIVE);
         int next = 0;
         for (int i = 0; i < stack.size() && next < expected.size(); i++) {
             StackEntry e = stack.get(i);
             if (expected.get(next).matches(e)) {
                 next++;
-            } else if (e.isJava() || e.library().equals(LIBRARY)) {
+            } else if (e.isJava() ? checkJava : checkNative && e.library().equals(LIBRARY)) {
                 return "frame " + i + " is " + e.format() + " where " + expected.get(next) + " was expected";
             }
         }
@@ -245,6 +249,8 @@ public final class JniCallbacks implements AutoCloseable {
             stack.forEach(e -> System.out.println("  " + e.format()));
             System.out.println("mismatch(all kinds): " + mismatch(t.expectedFrames(), stack));
             System.out.println("mismatch(NATIVE only): " + mismatch(t.expectedFrames(FrameKind.NATIVE), stack));
+            System.out.println("mismatch(Java only): "
+                    + mismatch(t.expectedFrames(FrameKind.JAVA, FrameKind.JAVA_NATIVE), stack));
             Thread.sleep(holdSeconds * 1000L);
             long r0 = System.nanoTime();
             t.release();
