@@ -334,6 +334,9 @@ int capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t
         info[1] = s->mixed.walk_end;
         info[2] = s->mixed.segments;
         info[3] = s->mixed.java_thread;
+        info[4] = s->mixed.agct_ns;
+        info[5] = s->mixed.walk_ns;
+        info[6] = s->mixed.unwind_ns;
     }
     release_slot(s, seq);
     return n;

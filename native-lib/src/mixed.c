@@ -19,7 +19,9 @@
 #include "vm.h"
 
 #include <jni.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -141,6 +143,66 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
     }
 }
 
+/*
+ * The native frames below a thread's outermost entry frame (JavaCalls::call_helper down to clone)
+ * do not change while the thread lives, but libunwind's DWARF steps cost about a microsecond a
+ * frame. So the bottom segment is cached, keyed by where it starts: the call stub's fp, the return
+ * address into its caller, and two more words of that caller's frame. Entries are written by
+ * handlers and read by handlers, lock-free: a version that is odd while an entry is written.
+ */
+#define BOTTOM_CACHE_SIZE 256
+#define BOTTOM_MAX_FRAMES 24
+
+struct bottom_entry {
+    _Atomic uint32_t version;
+    uintptr_t key[4];
+    int32_t count;
+    uintptr_t ips[BOTTOM_MAX_FRAMES];
+};
+
+static struct bottom_entry bottom_cache[BOTTOM_CACHE_SIZE];
+
+static int bottom_key(const struct stack_bounds *b, uintptr_t fp, uintptr_t key[4]) {
+    if (!on_stack(b, fp) || !on_stack(b, fp + 8)) return 0;
+    uintptr_t caller_fp = stack_word(fp);
+    key[0] = fp;
+    key[1] = stack_word(fp + 8);
+    key[2] = caller_fp;
+    key[3] = on_stack(b, caller_fp + 8) ? stack_word(caller_fp + 8) : 0;
+    return 1;
+}
+
+static struct bottom_entry *bottom_slot(const uintptr_t key[4]) {
+    uintptr_t h = (key[0] >> 4) ^ (key[1] * 0x9e3779b97f4a7c15ull);
+    return &bottom_cache[(h >> 8) % BOTTOM_CACHE_SIZE];
+}
+
+static int bottom_lookup(struct mixed_sample *s, const uintptr_t key[4]) {
+    struct bottom_entry *e = bottom_slot(key);
+    uint32_t v1 = atomic_load_explicit(&e->version, memory_order_acquire);
+    if (v1 == 0 || (v1 & 1)) return 0;
+    uintptr_t ips[BOTTOM_MAX_FRAMES];
+    int32_t count = e->count;
+    int same = count > 0 && count <= BOTTOM_MAX_FRAMES && memcmp(e->key, key, sizeof e->key) == 0;
+    if (same) memcpy(ips, e->ips, sizeof(uintptr_t) * (size_t) count);
+    atomic_thread_fence(memory_order_acquire);
+    if (!same || atomic_load_explicit(&e->version, memory_order_relaxed) != v1) return 0;
+    for (int i = 0; i < count; i++) add_native(s, ips[i]);
+    return 1;
+}
+
+static void bottom_store(const struct mixed_sample *s, int first, const uintptr_t key[4]) {
+    int count = s->nnative - first;
+    if (count <= 0 || count > BOTTOM_MAX_FRAMES) return;
+    struct bottom_entry *e = bottom_slot(key);
+    uint32_t v = atomic_load_explicit(&e->version, memory_order_relaxed);
+    if ((v & 1) || !atomic_compare_exchange_strong(&e->version, &v, v + 1)) return;  /* someone is writing it */
+    memcpy(e->key, key, sizeof e->key);
+    e->count = count;
+    for (int i = 0; i < count; i++) e->ips[i] = s->native[first + i].ip;
+    atomic_store_explicit(&e->version, v + 2, memory_order_release);
+}
+
 /* The previous segment's last Java frame, as the JVM saved it in a frame anchor. */
 static int from_anchor(uintptr_t anchor, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp) {
     int ok1, ok2, ok3;
@@ -152,7 +214,22 @@ static int from_anchor(uintptr_t anchor, uintptr_t *pc, uintptr_t *sp, uintptr_t
     return *pc != 0;
 }
 
+static int64_t clock_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void walk(struct mixed_sample *s, ucontext_t *uc);
+
 void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
+    int64_t start = clock_ns();
+    walk(s, uc);
+    s->walk_ns = (int32_t) (clock_ns() - start);
+}
+
+static void walk(struct mixed_sample *s, ucontext_t *uc) {
+    s->agct_ns = s->unwind_ns = 0;
     s->agct_frames = 0;
     s->walk_end = WALK_NOT_JAVA;
     s->segments = s->nphysical = s->nnative = 0;
@@ -168,9 +245,11 @@ void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
 
     agct_fn agct = (agct_fn) (uintptr_t) VM(VM_AGCT);
     if (agct != NULL) {
+        int64_t start = clock_ns();
         agct_trace trace = {env, 0, s->virtual_frames};
         agct(&trace, MIXED_MAX_VIRTUAL, uc);
         s->agct_frames = trace.num_frames;
+        s->agct_ns = (int32_t) (clock_ns() - start);
     }
 
     int ok;
@@ -195,11 +274,18 @@ void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
         if (!on_stack(&b, fp + 8) || !on_stack(&b, fp + 8 * VM(VM_ENTRY_CW_SLOT))) { r = WALK_FP; break; }
         uintptr_t wrapper = stack_word(fp + 8 * VM(VM_ENTRY_CW_SLOT));
         s->segments++;
+        uintptr_t key[4];
+        int keyed = bottom_key(&b, fp, key);
+        if (keyed && bottom_lookup(s, key)) { r = WALK_BOTTOM; break; }
         ucontext_t below = *uc;
         below.uc_mcontext.gregs[REG_RIP] = (greg_t) stack_word(fp + 8);
         below.uc_mcontext.gregs[REG_RSP] = (greg_t) (fp + 16);
         below.uc_mcontext.gregs[REG_RBP] = (greg_t) stack_word(fp);
+        int first = s->nnative;
+        int64_t unwind_start = clock_ns();
         r = native_segment(s, &below, 0, &pc, &sp, &fp);
+        s->unwind_ns += (int32_t) (clock_ns() - unwind_start);
+        if (keyed && r == WALK_BOTTOM) bottom_store(s, first, key);
         if (r != 1 && r != WALK_BOTTOM && on_stack(&b, wrapper)) {
             /* libunwind lost its way: the call wrapper remembers where the older Java frames are. */
             r = from_anchor(wrapper + VM(VM_JCW_ANCHOR), &pc, &sp, &fp) ? 1 : WALK_CALL_WRAPPER;

@@ -38,6 +38,8 @@ struct mixed_sample {
     int32_t agct_frames;   /* > 0: frames; <= 0: AsyncGetCallTrace's error code */
     int32_t walk_end;      /* why the physical walk stopped (WALK_*) */
     int32_t segments, nphysical, nnative, java_thread;
+    int32_t agct_ns, walk_ns;   /* time spent in AsyncGetCallTrace, and in the whole capture */
+    int32_t unwind_ns;          /* time spent in libunwind below entry frames */
     struct agct_frame virtual_frames[MIXED_MAX_VIRTUAL];
     struct physical_frame physical[MIXED_MAX_PHYSICAL];
     struct native_frame native[MIXED_MAX_NATIVE];

@@ -63,8 +63,10 @@ int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
 /* How many layout entries st_vm_init expects (the Java side checks it agrees). */
 int st_vm_keys(void);
 
-/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first. info (4 words, may
-   be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread. */
+/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first. info (7 words, may
+   be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread,
+   ns in AsyncGetCallTrace, ns in the whole capture (inside the target thread), ns in libunwind below
+   entry frames. */
 int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info);
 
 /* A jmethodID's "class signature\tmethod name\tsource file\tmodifiers", or -1. Not in a signal handler. */

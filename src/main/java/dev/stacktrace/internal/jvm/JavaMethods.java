@@ -15,7 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class JavaMethods {
     /** What is known of one method. lineTable: (start bci, line) pairs sorted by bci; empty when none. */
     public record Method(String className, String methodName, String fileName, boolean isNative, boolean hidden,
-                         int[] lineTable) {
+                         int[] lineTable, String qualifiedName) {
+        Method(String className, String methodName, String fileName, boolean isNative, boolean hidden, int[] lineTable) {
+            this(className, methodName, fileName, isNative, hidden, lineTable, className + "." + methodName);
+        }
+
         /** The source line of a bytecode index, or -1. */
         public int lineOf(int bci) {
             if (bci < 0 || lineTable.length == 0) return -1;

@@ -97,9 +97,9 @@ public final class StackResolver {
                     default -> m.isNative() ? StackEntry.Kind.JAVA_NATIVE : StackEntry.Kind.JAVA_COMPILED;
                 };
                 int line = k == StackEntry.Kind.JAVA_NATIVE ? -1 : m.lineOf(bci);
-                StackEntry entry = StackEntry.javaFrame(pc, k, m.className(), m.methodName(), m.fileName(), line);
-                return m.hidden() ? new StackEntry(entry.address(), entry.name(), 0, entry.library(), true, k,
-                        entry.className(), entry.methodName(), entry.fileName(), entry.lineNumber()) : entry;
+                // hidden frames (lambda forms, lambda proxies, @Hidden methods) count as the JVM's own
+                return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden(), k, m.className(), m.methodName(),
+                        m.fileName(), line);
             }
         }
     }
