@@ -111,6 +111,7 @@ int st_dump_all(int fd) {
         st_print_frames(fd, dump_frames, n, 0);
         put(fd, "\n");
     }
+    put(fd, "End of thread dump.\n");
     pthread_mutex_unlock(&dump_lock);
     return count;
 }

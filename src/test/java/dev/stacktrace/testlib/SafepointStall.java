@@ -184,11 +184,17 @@ public final class SafepointStall {
 
     /** Starts the child JVM (same JDK and classpath, {@link #JVM_FLAGS}) that stalls for about {@code spin}. */
     public static Child launch(Duration spin) throws IOException {
+        return launch(spin, SafepointStall.class, List.of());
+    }
+
+    /** The same with another main class (which ends by calling {@link #main}) and more JVM options. */
+    public static Child launch(Duration spin, Class<?> mainClass, List<String> jvmArgs) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(JVM_FLAGS);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), SafepointStall.class.getName(),
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName(),
                 Long.toString(Math.max(1, spin.toSeconds()))));
         return new Child(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
