@@ -220,7 +220,11 @@ static int64_t clock_ns(void) {
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Room for inlined methods per compiled frame when AsyncGetCallTrace's depth is chosen. */
+#define INLINED_PER_COMPILED_FRAME 8
+
 static void walk(struct mixed_sample *s, ucontext_t *uc);
+static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int compiled, int last_compiled);
 
 void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
     int64_t start = clock_ns();
@@ -241,15 +245,6 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         s->walk_end = top_native_segment(s, uc) ? WALK_NOT_JAVA : WALK_BOTTOM;
         s->segments = 1;
         return;
-    }
-
-    agct_fn agct = (agct_fn) (uintptr_t) VM(VM_AGCT);
-    if (agct != NULL) {
-        int64_t start = clock_ns();
-        agct_trace trace = {env, 0, s->virtual_frames};
-        agct(&trace, MIXED_MAX_VIRTUAL, uc);
-        s->agct_frames = trace.num_frames;
-        s->agct_ns = (int32_t) (clock_ns() - start);
     }
 
     int ok;
@@ -293,10 +288,42 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     }
     s->walk_end = r;
     s->segments++;
+    int java = 0, compiled = 0, last_compiled = -1;
     for (int i = 0; i < s->nphysical; i++) {
         struct physical_frame *p = &s->physical[i];
-        if (p->type != PHYS_STUB && p->method != 0) p->jmid = vm_method_jmethod_id(p->method);
+        if (p->type == PHYS_STUB) continue;
+        if (p->method != 0) p->jmid = vm_method_jmethod_id(p->method);
+        if (p->type == PHYS_COMPILED) { compiled++; last_compiled = java; }
+        java++;
     }
+    if (java == 0 && s->walk_end < 0) {
+        /* The walk found no Java frame it could trust (e.g. the top frame was still in its
+           prologue): AsyncGetCallTrace alone still names the Java frames, placed below the
+           native frames above them. */
+        call_agct(s, uc, env, 1, MIXED_MAX_VIRTUAL - 1 - INLINED_PER_COMPILED_FRAME);
+        return;
+    }
+    call_agct(s, uc, env, compiled, last_compiled);
+}
+
+/*
+ * AsyncGetCallTrace is asked only for what the physical walk cannot know: the methods inlined
+ * into compiled frames and their bcis. Interpreted frames are exact already (Method* and bcp), so
+ * it walks no deeper than the last compiled frame plus room for what was inlined into them; none
+ * at all when no frame is compiled. Its cost grows with the depth it walks.
+ */
+static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int compiled, int last_compiled) {
+    agct_fn agct = (agct_fn) (uintptr_t) VM(VM_AGCT);
+    s->agct_depth = 0;
+    if (agct == NULL || compiled == 0) return;
+    int depth = last_compiled + 1 + INLINED_PER_COMPILED_FRAME * compiled;
+    if (depth > MIXED_MAX_VIRTUAL) depth = MIXED_MAX_VIRTUAL;
+    int64_t start = clock_ns();
+    agct_trace trace = {env, 0, s->virtual_frames};
+    agct(&trace, depth, uc);
+    s->agct_frames = trace.num_frames;
+    s->agct_depth = depth;
+    s->agct_ns = (int32_t) (clock_ns() - start);
 }
 
 /* ---- merge, in the requester ---- */
@@ -321,9 +348,13 @@ static int is_native_method(uintptr_t method) {
     return method != 0 && vm_load_i32(method + VM(VM_METHOD_ACCESS_FLAGS), &flags) && (flags & 0x0100);
 }
 
-/* Pins AGCT's virtual frames on the physical ones; returns 0 if they do not fit. */
+static int physical_kind(const struct physical_frame *p);
+
+/* Pins AGCT's virtual frames on the physical ones; returns 0 if they do not fit. Where AGCT was
+   asked for fewer frames than the stack has, the frames past its answer are the physical ones. */
 static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
     int v = 0, pi = 0, ni = 0, nv = s->agct_frames;
+    int truncated = nv >= s->agct_depth;
     for (int seg = 0; seg < s->segments; seg++) {
         for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
@@ -331,7 +362,13 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
             if (p->type == PHYS_STUB) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
             int j = v;
             while (j < nv && s->virtual_frames[j].method_id != p->jmid) j++;
-            if (p->jmid == 0 || j == nv) return 0;
+            if (p->jmid == 0) return 0;
+            if (j == nv) {
+                if (!truncated) return 0;
+                emit(e, physical_kind(p), p->jmid, p->bci, p->pc, p->sp);  /* past AGCT's depth */
+                v = nv;
+                continue;
+            }
             for (; v < j; v++) emit(e, ST_FRAME_INLINED, s->virtual_frames[v].method_id, s->virtual_frames[v].lineno, p->pc, p->sp);
             int lineno = s->virtual_frames[v].lineno;
             int kind = lineno == -3 ? ST_FRAME_NATIVE_METHOD
@@ -344,6 +381,11 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
     return v == nv;
 }
 
+static int physical_kind(const struct physical_frame *p) {
+    return is_native_method(p->method) ? ST_FRAME_NATIVE_METHOD
+         : p->type == PHYS_INTERPRETED ? ST_FRAME_INTERPRETED : ST_FRAME_COMPILED;
+}
+
 /* The physical frames alone: each Java frame's outer method (no inlined frames, no compiled bci).
    by_method: ids are Method* (for readers of the VM's own structures) instead of jmethodIDs. */
 static void merge_physical(const struct mixed_sample *s, struct emitter *e, int by_method) {
@@ -354,16 +396,27 @@ static void merge_physical(const struct mixed_sample *s, struct emitter *e, int 
             const struct physical_frame *p = &s->physical[pi];
             uintptr_t id = by_method ? p->method : p->jmid;
             if (p->type == PHYS_STUB || id == 0) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
-            int kind = is_native_method(p->method) ? ST_FRAME_NATIVE_METHOD
-                     : p->type == PHYS_INTERPRETED ? ST_FRAME_INTERPRETED : ST_FRAME_COMPILED;
-            emit(e, kind, id, p->bci, p->pc, p->sp);
+            emit(e, physical_kind(p), id, p->bci, p->pc, p->sp);
         }
     }
     for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
 }
 
+/* Only AGCT's frames: the native frames above the Java part, then the Java frames. */
+static void merge_agct_only(const struct mixed_sample *s, struct emitter *e) {
+    for (int ni = 0; ni < s->nnative && s->native[ni].segment == 0; ni++) {
+        emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+    }
+    for (int v = 0; v < s->agct_frames; v++) {
+        int lineno = s->virtual_frames[v].lineno;
+        emit(e, lineno == -3 ? ST_FRAME_NATIVE_METHOD : ST_FRAME_COMPILED, s->virtual_frames[v].method_id,
+             lineno < 0 ? -1 : lineno, 0, 0);
+    }
+}
+
 int mixed_merge(const struct mixed_sample *s, int64_t *out, int max) {
     struct emitter e = {out, max, 0};
+    if (s->agct_frames > 0 && s->nphysical == 0) { merge_agct_only(s, &e); return e.n; }
     if (s->agct_frames > 0 && merge_with_agct(s, &e)) return e.n;
     e.n = 0;
     merge_physical(s, &e, 0);

@@ -35,7 +35,8 @@ struct native_frame {
 
 /* Everything one capture records, in the slot of its request. Fixed size, written only by the handler. */
 struct mixed_sample {
-    int32_t agct_frames;   /* > 0: frames; <= 0: AsyncGetCallTrace's error code */
+    int32_t agct_frames;   /* > 0: frames; <= 0: AsyncGetCallTrace's error code (0 also: not asked) */
+    int32_t agct_depth;    /* how many frames it was asked for */
     int32_t walk_end;      /* why the physical walk stopped (WALK_*) */
     int32_t segments, nphysical, nnative, java_thread;
     int32_t agct_ns, walk_ns;   /* time spent in AsyncGetCallTrace, and in the whole capture */
