@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "mixed.h"
+#include "profiler.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -138,8 +139,12 @@ static void publish(struct slot *s, uint32_t seq) {
 static void on_signal(int signo, siginfo_t *info, void *context) {
     (void) signo;
     int saved_errno = errno;
-    /* Only our own queued requests: anything else sent to this signal is ignored. */
-    if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
+    /* Profiling ticks: from our timers (SI_TIMER) or our wall-clock thread (SI_QUEUE). */
+    if (info != NULL && (uintptr_t) info->si_value.sival_ptr == PROFILE_TICK
+        && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
+        profiler_sample(context);
+    } else if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
+        /* Only our own queued requests: anything else sent to this signal is ignored. */
         uintptr_t value = (uintptr_t) info->si_value.sival_ptr;
         unsigned index = (unsigned) (value & 0xff);
         uint32_t seq = (uint32_t) (value >> 8) & SEQ_MASK;

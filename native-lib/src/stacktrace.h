@@ -110,6 +110,37 @@ int st_dump_on_signal(int signo, const char *path);
 /* The same dump, now, from the calling thread, to fd. */
 int st_dump_all(int fd);
 
+/* ---- Sampling ---- */
+
+#define ST_PROFILE_MAX_FRAMES 256
+enum st_profile_mode { ST_PROFILE_CPU = 1, ST_PROFILE_WALL = 2 };
+/* Counters of st_profile_counters, in this order. */
+enum st_profile_counter {
+    ST_PROFILE_SAMPLES,       /* samples taken (recorded or not) */
+    ST_PROFILE_TRUNCATED,     /* the walk stopped early: recorded as far as it went */
+    ST_PROFILE_TABLE_FULL,    /* not recorded: no room in the table */
+    ST_PROFILE_BUSY,          /* not recorded: no scratch buffer free, or a signal could not be queued */
+    ST_PROFILE_THREAD_GONE,   /* a thread ended before it could be sampled */
+    ST_PROFILE_NANOS,         /* time spent in the sampling handler, in total */
+    ST_PROFILE_MAX_NANOS,     /* ... and at most in one sample */
+    ST_PROFILE_COUNTERS
+};
+
+/* Starts sampling: mode cpu or wall, every interval ns, the given threads (ntids = 0: every thread
+   of the process, including threads started later), up to frames frames a stack, into a table of
+   table_entries distinct stacks (a power of two). -EBUSY if already running. */
+int st_profile_start(int mode, int64_t interval_ns, const int32_t *tids, int ntids, int frames, int table_entries);
+/* Stops sampling; returns when no handler can write to the table any more. The table stays readable. */
+int st_profile_stop(void);
+int st_profile_running(void);
+/* The counters into out[0..n); returns how many there are. */
+int st_profile_counters(int64_t *out, int n);
+/* Threads currently sampled. */
+int st_profile_threads(void);
+/* The table: per distinct stack [count, frames, (kind, id, bci) x frames]. Returns the words written,
+   or minus the words needed if capacity_words is too small. Safe while sampling. */
+int64_t st_profile_read(int64_t *out, int64_t capacity_words);
+
 /* Requests currently in flight (slots not free). For tests and diagnostics. */
 int st_slots_in_use(void);
 

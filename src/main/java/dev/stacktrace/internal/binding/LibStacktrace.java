@@ -96,4 +96,29 @@ public final class LibStacktrace {
     public static native int st_dump_on_signal(int signo, String path);
 
     public static native int st_dump_all(int fd);
+
+    /** Profiling (enum st_profile_mode and st_profile_counter). */
+    public static final int PROFILE_CPU = 1;
+    public static final int PROFILE_WALL = 2;
+    public static final int PROFILE_MAX_FRAMES = 256;
+    public static final int COUNTER_SAMPLES = 0;
+    public static final int COUNTER_TRUNCATED = 1;
+    public static final int COUNTER_TABLE_FULL = 2;
+    public static final int COUNTER_BUSY = 3;
+    public static final int COUNTER_THREAD_GONE = 4;
+    public static final int COUNTER_NANOS = 5;
+    public static final int COUNTER_MAX_NANOS = 6;
+    public static final int COUNTERS = 7;
+
+    public static native int st_profile_start(int mode, long intervalNanos, int[] tids, int ntids, int frames, int tableEntries);
+
+    public static native int st_profile_stop();
+
+    public static native int st_profile_running();
+
+    public static native int st_profile_counters(long[] out, int n);
+
+    public static native int st_profile_threads();
+
+    public static native long st_profile_read(long[] out, long capacityWords);
 }

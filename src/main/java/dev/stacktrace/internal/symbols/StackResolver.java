@@ -80,6 +80,15 @@ public final class StackResolver {
         return List.of(n == kept.length ? kept : Arrays.copyOf(kept, n));
     }
 
+    /**
+     * One frame as the native walker reports it: kind, id (an address, or a jmethodID), bci.
+     * {@code returnAddress}: every frame but the innermost. {@code previous}: the frame above, reused
+     * when a recursion repeats an address.
+     */
+    public static StackEntry frame(int kind, long id, int bci, boolean returnAddress, StackEntry previous) {
+        return mixedEntry(kind, id, bci, id, returnAddress, previous);
+    }
+
     private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous) {
         switch (kind) {
             case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {

@@ -1,0 +1,422 @@
+/*
+ * Sampling: a native timer makes each sampled thread take the capture signal; the handler walks
+ * the mixed stack and adds it to a fixed-size table in native memory, keyed by the stack's frames.
+ * No Java runs per sample and nothing is allocated; Java reads the table when asked.
+ *
+ *  - cpu mode: one POSIX timer per thread on that thread's CPU-time clock, delivered to that
+ *    thread (SIGEV_THREAD_ID): a thread is sampled only while it runs, per interval of its CPU time.
+ *  - wall mode: a native thread of ours signals every sampled thread each interval, running or not.
+ *
+ * A control thread keeps the set of sampled threads current (threads come and go). Every sample
+ * that cannot be recorded is counted by reason: no scratch buffer free, table full, stack cut short.
+ */
+#define _GNU_SOURCE
+#include "profiler.h"
+#include "mixed.h"
+#include "stacktrace.h"
+#include "vm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREADS 4096
+#define SCRATCH_BUFFERS 8
+#define WORDS_PER_FRAME 3   /* kind, id, bci */
+
+/* ---- the aggregate table ---- */
+
+struct entry {
+    _Atomic uint64_t hash;     /* 0: empty */
+    _Atomic uint32_t state;    /* 0: being filled, 1: ready, 2: no room for its frames */
+    uint32_t frames;
+    uint64_t offset;           /* into the arena, in words */
+    _Atomic uint64_t count;
+};
+
+struct table {
+    uint32_t capacity;         /* entries, a power of two */
+    uint64_t arena_words;
+    _Atomic uint64_t arena_top;
+    struct entry *entries;
+    uint64_t *arena;
+};
+
+static struct table table;
+static _Atomic uint64_t counters[ST_PROFILE_COUNTERS];
+static _Atomic int sampling;        /* handlers record only while set */
+static _Atomic int in_handler;      /* handlers between their check of `sampling` and their last write */
+static int max_frames = 128;
+
+struct scratch {
+    _Atomic int busy;
+    struct mixed_sample sample;
+    int64_t merged[ST_PROFILE_MAX_FRAMES * MIXED_WORDS];
+    uint64_t frames[ST_PROFILE_MAX_FRAMES * WORDS_PER_FRAME];
+};
+static struct scratch *scratch;     /* SCRATCH_BUFFERS of them, mapped once */
+
+static uint64_t hash_words(const uint64_t *w, int n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        h ^= w[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h | 1;  /* never 0, the empty mark */
+}
+
+static void count(int counter, uint64_t n) {
+    atomic_fetch_add_explicit(&counters[counter], n, memory_order_relaxed);
+}
+
+/* Adds one sample of this stack. Lock-free; an entry's frames are written once, before it is ready. */
+static void record(const uint64_t *frames, int words) {
+    uint64_t h = hash_words(frames, words);
+    uint32_t mask = table.capacity - 1;
+    for (uint32_t probe = 0; probe < table.capacity; probe++) {
+        struct entry *e = &table.entries[(h + probe) & mask];
+        uint64_t seen = atomic_load_explicit(&e->hash, memory_order_acquire);
+        if (seen == 0) {
+            uint64_t empty = 0;
+            if (!atomic_compare_exchange_strong(&e->hash, &empty, h)) {
+                seen = empty;  /* someone else took it: look at what they put there */
+            } else {
+                uint64_t at = atomic_fetch_add(&table.arena_top, (uint64_t) words);
+                if (at + (uint64_t) words > table.arena_words) {
+                    atomic_store_explicit(&e->state, 2, memory_order_release);
+                    count(ST_PROFILE_TABLE_FULL, 1);
+                    return;
+                }
+                memcpy(&table.arena[at], frames, sizeof(uint64_t) * (size_t) words);
+                e->offset = at;
+                e->frames = (uint32_t) (words / WORDS_PER_FRAME);
+                atomic_store_explicit(&e->count, 1, memory_order_relaxed);
+                atomic_store_explicit(&e->state, 1, memory_order_release);
+                return;
+            }
+        }
+        if (seen != h) continue;
+        uint32_t state;
+        for (int spins = 0; (state = atomic_load_explicit(&e->state, memory_order_acquire)) == 0; spins++) {
+            if (spins > 10000) { count(ST_PROFILE_BUSY, 1); return; }  /* its writer is stuck: give up */
+        }
+        if (state == 2) { count(ST_PROFILE_TABLE_FULL, 1); return; }
+        if (e->frames * WORDS_PER_FRAME == (uint32_t) words
+            && memcmp(&table.arena[e->offset], frames, sizeof(uint64_t) * (size_t) words) == 0) {
+            atomic_fetch_add_explicit(&e->count, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    count(ST_PROFILE_TABLE_FULL, 1);
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void profiler_sample(ucontext_t *uc) {
+    atomic_fetch_add(&in_handler, 1);
+    if (!atomic_load(&sampling) || scratch == NULL) goto out;
+    int64_t start = now_ns();
+    struct scratch *mine = NULL;
+    for (int i = 0; i < SCRATCH_BUFFERS; i++) {
+        int free_ = 0;
+        if (atomic_compare_exchange_strong(&scratch[i].busy, &free_, 1)) { mine = &scratch[i]; break; }
+    }
+    if (mine == NULL) { count(ST_PROFILE_BUSY, 1); goto out; }
+    mixed_capture(&mine->sample, uc);
+    int n = mixed_merge(&mine->sample, mine->merged, max_frames);
+    if (mine->sample.walk_end < 0 && mine->sample.agct_frames <= 0) count(ST_PROFILE_TRUNCATED, 1);
+    for (int i = 0; i < n; i++) {
+        mine->frames[WORDS_PER_FRAME * i] = (uint64_t) mine->merged[MIXED_WORDS * i];
+        /* a native frame is known by its address, a Java frame by method and bci */
+        mine->frames[WORDS_PER_FRAME * i + 1] = (uint64_t) mine->merged[MIXED_WORDS * i + 1];
+        mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
+    }
+    if (n > 0) record(mine->frames, n * WORDS_PER_FRAME);
+    else count(ST_PROFILE_TRUNCATED, 1);
+    atomic_store(&mine->busy, 0);
+    count(ST_PROFILE_SAMPLES, 1);
+    int64_t spent = now_ns() - start;
+    count(ST_PROFILE_NANOS, (uint64_t) spent);
+    uint64_t max = atomic_load_explicit(&counters[ST_PROFILE_MAX_NANOS], memory_order_relaxed);
+    while ((uint64_t) spent > max
+           && !atomic_compare_exchange_weak(&counters[ST_PROFILE_MAX_NANOS], &max, (uint64_t) spent)) {
+    }
+out:
+    atomic_fetch_sub(&in_handler, 1);
+}
+
+/* ---- which threads, and the timers ---- */
+
+struct sampled_thread {
+    int tid;
+    int has_timer;
+    timer_t timer;
+};
+
+static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t control_wake = PTHREAD_COND_INITIALIZER;
+static pthread_t control_thread;
+static int control_running;
+static int stop_requested;
+static int mode;
+static int64_t interval_ns;
+static int all_threads;
+static int wanted[MAX_THREADS];
+static int nwanted;
+static struct sampled_thread threads[MAX_THREADS];
+static int nthreads;
+
+static int list_tasks(int *out, int max) {
+    int n = 0;
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL) return 0;
+    struct dirent *d;
+    int self = (int) syscall(SYS_gettid);
+    while ((d = readdir(dir)) != NULL && n < max) {
+        int tid = atoi(d->d_name);
+        if (tid > 0 && tid != self) out[n++] = tid;
+    }
+    closedir(dir);
+    return n;
+}
+
+static int task_alive(int tid) {
+    return syscall(SYS_tgkill, getpid(), tid, 0) == 0;  /* signal 0: existence check only */
+}
+
+static int start_timer(struct sampled_thread *t) {
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = st_signal();
+    ev.sigev_value.sival_ptr = (void *) PROFILE_TICK;
+    ev._sigev_un._tid = t->tid;
+    /* the thread's own CPU-time clock: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) */
+    clockid_t clock = (clockid_t) ((~(unsigned) t->tid << 3) | 6);
+    if (timer_create(clock, &ev, &t->timer) != 0) return -errno;
+    struct itimerspec spec;
+    spec.it_interval.tv_sec = interval_ns / 1000000000;
+    spec.it_interval.tv_nsec = interval_ns % 1000000000;
+    spec.it_value = spec.it_interval;
+    if (timer_settime(t->timer, 0, &spec, NULL) != 0) {
+        int err = errno;
+        timer_delete(t->timer);
+        return -err;
+    }
+    t->has_timer = 1;
+    return 0;
+}
+
+/* Brings the sampled set up to date: new threads in, dead ones out (with their timers). */
+static void refresh_threads(void) {
+    static int tasks[MAX_THREADS];
+    int ntasks = all_threads ? list_tasks(tasks, MAX_THREADS) : 0;
+    if (!all_threads) {
+        for (int i = 0; i < nwanted; i++) tasks[ntasks++] = wanted[i];
+    }
+    /* drop the dead */
+    int kept = 0;
+    for (int i = 0; i < nthreads; i++) {
+        if (task_alive(threads[i].tid)) {
+            threads[kept++] = threads[i];
+        } else if (threads[i].has_timer) {
+            timer_delete(threads[i].timer);
+        }
+    }
+    nthreads = kept;
+    /* add the new */
+    for (int i = 0; i < ntasks && nthreads < MAX_THREADS; i++) {
+        int known = 0;
+        for (int k = 0; k < nthreads && !known; k++) known = threads[k].tid == tasks[i];
+        if (known || !task_alive(tasks[i])) continue;
+        struct sampled_thread t = {tasks[i], 0, 0};
+        if (mode == ST_PROFILE_CPU && start_timer(&t) != 0) { count(ST_PROFILE_THREAD_GONE, 1); continue; }
+        threads[nthreads++] = t;
+    }
+}
+
+static void tick_all(void) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = st_signal();
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value.sival_ptr = (void *) PROFILE_TICK;
+    for (int i = 0; i < nthreads; i++) {
+        if (syscall(SYS_rt_tgsigqueueinfo, getpid(), threads[i].tid, info.si_signo, &info) != 0) {
+            count(errno == ESRCH ? ST_PROFILE_THREAD_GONE : ST_PROFILE_BUSY, 1);
+        }
+    }
+}
+
+static void *control_loop(void *arg) {
+    (void) arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_setname_np(pthread_self(), "stacktrace-prof");
+    int64_t next_refresh = 0, next_tick = now_ns();
+    pthread_mutex_lock(&control_lock);
+    while (!stop_requested) {
+        int64_t now = now_ns();
+        if (now >= next_refresh) {
+            refresh_threads();
+            next_refresh = now + 100000000;  /* threads come and go: look again every 100 ms */
+        }
+        if (mode == ST_PROFILE_WALL && now >= next_tick) {
+            tick_all();
+            next_tick += interval_ns;
+            if (next_tick < now) next_tick = now + interval_ns;  /* fell behind: skip, don't burst */
+        }
+        int64_t until = mode == ST_PROFILE_WALL && next_tick < next_refresh ? next_tick : next_refresh;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t wait = until - now_ns();
+        if (wait > 0) {
+            int64_t deadline = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec + wait;
+            ts.tv_sec = deadline / 1000000000;
+            ts.tv_nsec = deadline % 1000000000;
+            pthread_cond_timedwait(&control_wake, &control_lock, &ts);
+        }
+    }
+    for (int i = 0; i < nthreads; i++) if (threads[i].has_timer) timer_delete(threads[i].timer);
+    nthreads = 0;
+    pthread_mutex_unlock(&control_lock);
+    return NULL;
+}
+
+/* ---- the C API ---- */
+
+static int allocate(uint32_t capacity, uint64_t arena_words) {
+    if (scratch == NULL) {
+        void *p = mmap(NULL, sizeof(struct scratch) * SCRATCH_BUFFERS, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return -ENOMEM;
+        scratch = p;
+    }
+    if (table.entries != NULL && table.capacity == capacity && table.arena_words == arena_words) {
+        memset(table.entries, 0, sizeof(struct entry) * capacity);
+        atomic_store(&table.arena_top, 0);
+        return 0;
+    }
+    if (table.entries != NULL) {
+        munmap(table.entries, sizeof(struct entry) * table.capacity);
+        munmap(table.arena, sizeof(uint64_t) * table.arena_words);
+        table.entries = NULL;
+    }
+    void *entries = mmap(NULL, sizeof(struct entry) * capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *arena = mmap(NULL, sizeof(uint64_t) * arena_words, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (entries == MAP_FAILED || arena == MAP_FAILED) return -ENOMEM;
+    table.entries = entries;
+    table.arena = arena;
+    table.capacity = capacity;
+    table.arena_words = arena_words;
+    atomic_store(&table.arena_top, 0);
+    return 0;
+}
+
+int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, int ntids, int frames,
+                     int table_entries) {
+    if (st_signal() == 0) return -ST_ENOTINIT;
+    if (!vm_ready) return -ST_ENOVM;
+    if ((profile_mode != ST_PROFILE_CPU && profile_mode != ST_PROFILE_WALL) || interval < 100000
+        || ntids < 0 || ntids > MAX_THREADS || (ntids > 0 && tids == NULL)
+        || frames < 1 || frames > ST_PROFILE_MAX_FRAMES || table_entries < 16 || table_entries > (1 << 22)
+        || (table_entries & (table_entries - 1)) != 0) {
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&control_lock);
+    if (control_running) { pthread_mutex_unlock(&control_lock); return -EBUSY; }
+    /* no handler may still be writing the table we are about to clear */
+    while (atomic_load(&in_handler) != 0) sched_yield();
+    /* the arena holds 48 frames a stack on average: the mappings commit memory only as it is used */
+    int rc = allocate((uint32_t) table_entries, (uint64_t) table_entries * 48 * WORDS_PER_FRAME);
+    if (rc != 0) { pthread_mutex_unlock(&control_lock); return rc; }
+    for (int i = 0; i < ST_PROFILE_COUNTERS; i++) atomic_store(&counters[i], 0);
+    mode = profile_mode;
+    interval_ns = interval;
+    max_frames = frames;
+    all_threads = ntids == 0;
+    nwanted = ntids;
+    for (int i = 0; i < ntids; i++) wanted[i] = tids[i];
+    nthreads = 0;
+    stop_requested = 0;
+    atomic_store(&sampling, 1);
+    rc = pthread_create(&control_thread, NULL, control_loop, NULL);
+    if (rc != 0) {
+        atomic_store(&sampling, 0);
+        pthread_mutex_unlock(&control_lock);
+        return -rc;
+    }
+    control_running = 1;
+    pthread_mutex_unlock(&control_lock);
+    return 0;
+}
+
+int st_profile_stop(void) {
+    pthread_mutex_lock(&control_lock);
+    if (!control_running) { pthread_mutex_unlock(&control_lock); return 0; }
+    stop_requested = 1;
+    pthread_cond_signal(&control_wake);
+    pthread_mutex_unlock(&control_lock);
+    pthread_join(control_thread, NULL);  /* it deletes the timers */
+    atomic_store(&sampling, 0);
+    /* signals already queued find sampling off; wait for handlers already past the check */
+    while (atomic_load(&in_handler) != 0) sched_yield();
+    pthread_mutex_lock(&control_lock);
+    control_running = 0;
+    pthread_mutex_unlock(&control_lock);
+    return 0;
+}
+
+int st_profile_running(void) {
+    return atomic_load(&sampling);
+}
+
+int st_profile_counters(int64_t *out, int n) {
+    if (out == NULL || n < 0) return -EINVAL;
+    if (n > ST_PROFILE_COUNTERS) n = ST_PROFILE_COUNTERS;
+    for (int i = 0; i < n; i++) out[i] = (int64_t) atomic_load(&counters[i]);
+    return ST_PROFILE_COUNTERS;
+}
+
+int st_profile_threads(void) {
+    pthread_mutex_lock(&control_lock);
+    int n = nthreads;
+    pthread_mutex_unlock(&control_lock);
+    return n;
+}
+
+int64_t st_profile_read(int64_t *out, int64_t capacity_words) {
+    /* [count, frames, (kind, id, bci) x frames] per stack; returns the words written, or the
+       negated words needed when out is too small. Safe while sampling: only ready entries are read. */
+    if (table.entries == NULL) return 0;
+    int64_t used = 0;
+    for (uint32_t i = 0; i < table.capacity; i++) {
+        struct entry *e = &table.entries[i];
+        if (atomic_load_explicit(&e->hash, memory_order_acquire) == 0) continue;
+        if (atomic_load_explicit(&e->state, memory_order_acquire) != 1) continue;
+        int64_t need = 2 + (int64_t) e->frames * WORDS_PER_FRAME;
+        if (out != NULL && used + need <= capacity_words) {
+            out[used] = (int64_t) atomic_load_explicit(&e->count, memory_order_relaxed);
+            out[used + 1] = e->frames;
+            memcpy(&out[used + 2], &table.arena[e->offset], sizeof(uint64_t) * e->frames * WORDS_PER_FRAME);
+        }
+        used += need;
+    }
+    return out == NULL || used <= capacity_words ? used : -used;
+}

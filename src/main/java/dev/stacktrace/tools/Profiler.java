@@ -1,0 +1,351 @@
+package dev.stacktrace.tools;
+
+import dev.stacktrace.StackEntry;
+import dev.stacktrace.Stacktrace;
+import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.internal.symbols.StackResolver;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Samples threads and counts how often each symbol appears: the seed's Profiler for the JVM, and
+ * then some. One thread, a set, or every thread of the JVM; in {@link Mode#CPU} mode (a thread is
+ * sampled per interval of its own CPU time, so only running threads use their budget) or
+ * {@link Mode#WALL} mode (every thread at every interval, running or blocked).
+ *
+ * <p>Samples are taken by signals from native timers and aggregated in native memory (a fixed-size
+ * table of distinct stacks): no Java code runs and nothing is allocated per sample. Java reads the
+ * table when asked. A sample that could not be recorded is counted ({@link #errorCounts()}), never
+ * silently lost. One profiler runs at a time in a JVM.
+ *
+ * <pre>{@code
+ * try (Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10)).build().start()) {
+ *     work();
+ *     p.join();
+ *     p.getSorted().forEach(System.out::println);
+ * }
+ * }</pre>
+ *
+ * <p>{@link #getResult()} is keyed by a symbol's start address (native frames; an unnamed frame by its
+ * own address) or by the method's jmethodID (Java frames). A symbol counts once per sample, however
+ * often it recurs in that stack ({@code total}); {@code self} counts the samples where it is the top frame.
+ */
+public final class Profiler implements AutoCloseable {
+    /** How samples are timed. */
+    public enum Mode {
+        /** Per interval of each thread's own CPU time: idle threads are not sampled. */
+        CPU,
+        /** Per interval of wall-clock time, every sampled thread, running or blocked. */
+        WALL,
+    }
+
+    /** How often a symbol was seen: at the top of the stack ({@code self}), anywhere in it ({@code total}). */
+    public record SymbolCount(String name, String library, long self, long total) {
+        /** The seed's count: samples in which the symbol appears. */
+        public long count() {
+            return total;
+        }
+    }
+
+    /** The seed's default interval (20 Hz). */
+    public static final Duration DEFAULT_INTERVAL = Timer.DEFAULT_INTERVAL;
+
+    private final Mode mode;
+    private final Duration interval;
+    private final int maxDepth;
+    private final boolean showJvm;
+    private final int tableEntries;
+    private final List<Thread> threads;
+    private final int[] nativeTids;
+    private final boolean allThreads;
+    private volatile boolean running;
+    private volatile boolean stopped;
+    private long[] finalTable;
+    private NativeSampler.Counters finalCounters;
+
+    private Profiler(Builder b) {
+        this.mode = b.mode;
+        this.interval = b.interval;
+        this.maxDepth = b.maxDepth;
+        this.showJvm = b.showJvm;
+        this.tableEntries = b.tableEntries;
+        this.threads = List.copyOf(b.threads);
+        this.nativeTids = b.nativeTids.stream().mapToInt(Integer::intValue).toArray();
+        this.allThreads = b.allThreads;
+    }
+
+    /** The seed's form: one thread, wall-clock sampling every 50 ms. */
+    public Profiler(Thread target) {
+        this(builder().thread(target));
+    }
+
+    public Profiler(Thread target, Duration interval) {
+        this(builder().thread(target).interval(interval));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts sampling; returns this. */
+    public synchronized Profiler start() {
+        if (running || stopped) throw new IllegalStateException("a Profiler starts once; make a new one");
+        int[] tids;
+        if (allThreads) {
+            tids = new int[0];
+        } else {
+            int[] fromThreads = threads.stream().mapToInt(Stacktrace::nativeThreadId).toArray();
+            tids = Arrays.copyOf(fromThreads, fromThreads.length + nativeTids.length);
+            System.arraycopy(nativeTids, 0, tids, fromThreads.length, nativeTids.length);
+        }
+        NativeSampler.start(mode == Mode.CPU, interval, tids, Math.min(LibStacktrace.PROFILE_MAX_FRAMES,
+                maxDepth + (showJvm ? 0 : 64)), tableEntries);
+        running = true;
+        return this;
+    }
+
+    /** Stops sampling and waits until no sample can be added; the results stay. */
+    public synchronized void join() {
+        if (!running) return;
+        NativeSampler.stop();
+        finalTable = NativeSampler.read();
+        finalCounters = NativeSampler.counters();
+        running = false;
+        stopped = true;
+    }
+
+    @Override
+    public void close() {
+        join();
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public Duration interval() {
+        return interval;
+    }
+
+    /** Samples taken so far (recorded or not). */
+    public long sampleCount() {
+        return counters().samples();
+    }
+
+    /** Samples not recorded in full, by reason: truncated, table_full, busy, thread_gone. */
+    public Map<String, Long> errorCounts() {
+        NativeSampler.Counters c = counters();
+        Map<String, Long> errors = new LinkedHashMap<>();
+        errors.put("truncated", c.truncated());
+        errors.put("table_full", c.tableFull());
+        errors.put("busy", c.busy());
+        errors.put("thread_gone", c.threadGone());
+        return errors;
+    }
+
+    /** Time spent taking samples, inside the sampled threads: in total, and the longest one. */
+    public Duration sampleTime() {
+        return Duration.ofNanos(counters().nanos());
+    }
+
+    public Duration maxSampleTime() {
+        return Duration.ofNanos(counters().maxNanos());
+    }
+
+    private NativeSampler.Counters counters() {
+        NativeSampler.Counters c = finalCounters;
+        if (c != null) return c;
+        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0);
+        return NativeSampler.counters();
+    }
+
+    private long[] table() {
+        long[] t = finalTable;
+        if (t != null) return t;
+        return running ? NativeSampler.read() : new long[0];
+    }
+
+    /** Each distinct stack (innermost frame first) with its sample count. */
+    public Map<List<StackEntry>, Long> getStacks() {
+        Map<List<StackEntry>, Long> stacks = new HashMap<>();
+        forEachStack((frames, keys, count) -> stacks.merge(frames, count, Long::sum));
+        return stacks;
+    }
+
+    /** Per symbol: name, library, self and total sample counts (see the class comment for the keys). */
+    public Map<Long, SymbolCount> getResult() {
+        Map<Long, long[]> counts = new HashMap<>();
+        Map<Long, StackEntry> names = new HashMap<>();
+        forEachStack((frames, keys, count) -> {
+            Set<Long> seen = new HashSet<>();
+            for (int i = 0; i < frames.size(); i++) {
+                long key = keys[i];
+                names.putIfAbsent(key, frames.get(i));
+                long[] c = counts.computeIfAbsent(key, k -> new long[2]);
+                if (i == 0) c[0] += count;
+                if (seen.add(key)) c[1] += count;  // once per sample, however often it recurs
+            }
+        });
+        Map<Long, SymbolCount> result = new HashMap<>();
+        counts.forEach((key, c) -> {
+            StackEntry e = names.get(key);
+            result.put(key, new SymbolCount(e.name(), e.library(), c[0], c[1]));
+        });
+        return result;
+    }
+
+    /** {@link #getResult()}'s entries by total count, highest first (then by self count). */
+    public List<Map.Entry<Long, SymbolCount>> getSorted() {
+        List<Map.Entry<Long, SymbolCount>> sorted = new ArrayList<>(getResult().entrySet());
+        sorted.sort(Comparator.comparingLong((Map.Entry<Long, SymbolCount> e) -> e.getValue().total()).reversed()
+                .thenComparing(Comparator.comparingLong((Map.Entry<Long, SymbolCount> e) -> e.getValue().self()).reversed())
+                .thenComparing(e -> e.getValue().name()));
+        return sorted;
+    }
+
+    /** The profile as collapsed stacks (flamegraph.pl, speedscope). */
+    public String collapsed() {
+        return FlameGraph.collapsed(getStacks());
+    }
+
+    public void writeCollapsed(Appendable out) throws IOException {
+        FlameGraph.writeCollapsed(getStacks(), out);
+    }
+
+    /** The profile as a self-contained HTML flame graph. */
+    public String flameGraph(String title) {
+        return FlameGraph.html(getStacks(), title);
+    }
+
+    public void writeFlameGraph(String title, Appendable out) throws IOException {
+        FlameGraph.writeHtml(getStacks(), title, out);
+    }
+
+    private interface StackVisitor {
+        void visit(List<StackEntry> frames, long[] keys, long count);
+    }
+
+    private void forEachStack(StackVisitor visitor) {
+        long[] t = table();
+        int at = 0;
+        while (at + 2 <= t.length) {
+            long count = t[at];
+            int frames = (int) t[at + 1];
+            at += 2;
+            StackEntry[] entries = new StackEntry[frames];
+            long[] keys = new long[frames];
+            int n = 0;
+            StackEntry previous = null;
+            for (int i = 0; i < frames; i++) {
+                int kind = (int) t[at + 3 * i];
+                long id = t[at + 3 * i + 1];
+                int bci = (int) t[at + 3 * i + 2];
+                StackEntry e = StackResolver.frame(kind, id, bci, i > 0, previous);
+                previous = e;
+                if (!showJvm && e.isJvm()) continue;
+                if (n >= maxDepth) continue;
+                keys[n] = e.isJava() ? id : (e.hasName() ? e.address() - e.offset() : e.address());
+                entries[n++] = e;
+            }
+            at += 3 * frames;
+            if (n > 0) visitor.visit(List.of(Arrays.copyOf(entries, n)), Arrays.copyOf(keys, n), count);
+        }
+    }
+
+    /** Settings for a {@link Profiler}; every one has a default. */
+    public static final class Builder {
+        private Mode mode = Mode.WALL;
+        private Duration interval = DEFAULT_INTERVAL;
+        private int maxDepth = Stacktrace.DEFAULT_MAX_DEPTH;
+        private boolean showJvm = true;
+        private int tableEntries = NativeSampler.DEFAULT_TABLE_ENTRIES;
+        private final List<Thread> threads = new ArrayList<>();
+        private final List<Integer> nativeTids = new ArrayList<>();
+        private boolean allThreads;
+
+        private Builder() {}
+
+        public Builder thread(Thread thread) {
+            threads.add(Objects.requireNonNull(thread, "thread"));
+            return this;
+        }
+
+        public Builder threads(Collection<Thread> more) {
+            more.forEach(this::thread);
+            return this;
+        }
+
+        public Builder nativeThread(int nativeTid) {
+            if (nativeTid <= 0) throw new IllegalArgumentException("nativeTid must be positive, not " + nativeTid);
+            nativeTids.add(nativeTid);
+            return this;
+        }
+
+        /** Every thread of the JVM, including threads started while it runs. */
+        public Builder allThreads() {
+            allThreads = true;
+            return this;
+        }
+
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Time between samples; at least 0.1 ms. */
+        public Builder interval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.toNanos() < 100_000) {
+                throw new IllegalArgumentException("interval must be at least 0.1 ms, not " + interval);
+            }
+            this.interval = interval;
+            return this;
+        }
+
+        public Builder maxDepth(int maxDepth) {
+            if (maxDepth < 1 || maxDepth > LibStacktrace.PROFILE_MAX_FRAMES) {
+                throw new IllegalArgumentException("maxDepth must be between 1 and " + LibStacktrace.PROFILE_MAX_FRAMES
+                        + ", not " + maxDepth);
+            }
+            this.maxDepth = maxDepth;
+            return this;
+        }
+
+        public Builder showJvm(boolean showJvm) {
+            this.showJvm = showJvm;
+            return this;
+        }
+
+        /** Distinct stacks the table can hold (a power of two); samples of further stacks are counted as table_full. */
+        public Builder tableSize(int entries) {
+            if (entries < 16 || entries > (1 << 22) || Integer.bitCount(entries) != 1) {
+                throw new IllegalArgumentException("tableSize must be a power of two from 16 to 4194304, not " + entries);
+            }
+            this.tableEntries = entries;
+            return this;
+        }
+
+        public Profiler build() {
+            if (!allThreads && threads.isEmpty() && nativeTids.isEmpty()) {
+                throw new IllegalStateException("no thread to profile: add thread(...), nativeThread(...) or allThreads()");
+            }
+            return new Profiler(this);
+        }
+    }
+}
