@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mvn -B -ntp -q -DskipTests package
-exec java -jar target/stacktrace.jar demo "$@"
+# The jar is the agent too: it registers the MBean, profiles every thread, and serves /metrics,
+# /flamegraph and /stacks on 127.0.0.1:9464 while the demo runs (Ctrl-C to stop).
+exec java -javaagent:target/stacktrace.jar=port=9464,profile=cpu,interval=10ms -jar target/stacktrace.jar demo "$@"

@@ -256,8 +256,20 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     int r = 1;
     if (!vm_in_code_cache(pc)) {
         /* In native code or in the VM: its frames, then the Java frames from the thread's anchor. */
-        if (!top_native_segment(s, uc)) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
-        r = from_anchor(thread + VM(VM_JT_ANCHOR), &pc, &sp, &fp) ? 1 : WALK_NOT_JAVA;
+        int has_anchor = from_anchor(thread + VM(VM_JT_ANCHOR), &pc, &sp, &fp);
+        if (!top_native_segment(s, uc)) {
+            if (!has_anchor) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
+            /* The thread has Java frames, yet the fast path got to the bottom without meeting them:
+               it stepped wrongly somewhere. Walk the native part again, step by step. */
+            s->nnative = 0;
+            uintptr_t ignored_pc, ignored_sp, ignored_fp;
+            if (native_segment(s, uc, 1, &ignored_pc, &ignored_sp, &ignored_fp) != 1) {
+                s->walk_end = WALK_UNWIND;
+                s->segments = 1;
+                return;
+            }
+        }
+        r = has_anchor ? 1 : WALK_NOT_JAVA;
         if (r == 1 && sp < b.low) r = WALK_STACK;
     }
     int top = 1;

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.Deflater;
+import java.time.Duration;
+import dev.stacktrace.agent.Agent;
+import dev.stacktrace.agent.Durations;
 
 /**
  * The demo: a few threads busy in native code (zlib through java.util.zip, file writes, a pipe
@@ -27,12 +30,14 @@ public final class Demo {
     public static void main(String[] args) throws Exception {
         boolean showJvm = true;
         int depth = 30;
+        Duration duration = null;  // until interrupted
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--hide-jvm" -> showJvm = false;
                 case "--depth" -> depth = Integer.parseInt(args[++i]);
+                case "--duration" -> duration = Durations.parse(args[++i]);
                 default -> throw new IllegalArgumentException("unknown demo option " + args[i]
-                        + " (options: --hide-jvm, --depth N)");
+                        + " (options: --duration 60s, --hide-jvm, --depth N)");
             }
         }
         Process silent = new ProcessBuilder("sleep", "3600").start();
@@ -49,8 +54,10 @@ public final class Demo {
                     ProcessHandle.current().pid(), Runtime.version(), workers.size(), depth,
                     showJvm ? "JVM frames shown" : "JVM frames hidden");
             for (Thread worker : workers) print(worker, depth, showJvm);
-            System.out.println("Compare: jstack " + ProcessHandle.current().pid()
-                    + " shows these threads' Java frames and \"(Native Method)\" at the top.");
+            long pid = ProcessHandle.current().pid();
+            System.out.println("Compare: jstack " + pid + " shows these threads' Java frames and \"(Native Method)\" at the top.");
+            System.out.println();
+            serve(pid, duration);
         } finally {
             running = false;
             silent.destroyForcibly();
@@ -60,6 +67,29 @@ public final class Demo {
             }
             Files.deleteIfExists(scratch);
         }
+    }
+
+    /** With the agent loaded: say where to look, and keep the workload running for it. */
+    private static void serve(long pid, Duration duration) throws InterruptedException {
+        int port = Agent.httpPort();
+        if (port == 0) {
+            System.out.println("Run it with the agent to see the service: bash scripts/demo.sh "
+                    + "(java -javaagent:target/stacktrace.jar=port=9464,profile=cpu -jar target/stacktrace.jar demo)");
+            return;
+        }
+        String host = "http://127.0.0.1:" + port;
+        System.out.println("The agent is profiling every thread. While the demo runs:");
+        System.out.println("  metrics (Prometheus):  " + host + "/metrics");
+        System.out.println("  flame graph:           " + host + "/flamegraph");
+        System.out.println("  all stacks:            " + host + "/stacks");
+        System.out.println("  JConsole:              jconsole " + pid
+                + "  then MBeans > dev.stacktrace > NativeStacks (getThreadStack, getTopSymbols, ...)");
+        System.out.println("  from a shell:          java -jar target/stacktrace.jar " + pid + " status");
+        System.out.println(duration == null ? "Ctrl-C to stop." : "Running for " + duration.toSeconds() + " s.");
+        System.out.println("READY " + host);
+        System.out.flush();
+        if (duration == null) Thread.sleep(Long.MAX_VALUE);
+        else Thread.sleep(duration.toMillis());
     }
 
     private static void print(Thread worker, int depth, boolean showJvm) {

@@ -1,0 +1,209 @@
+package dev.stacktrace.service;
+
+import dev.stacktrace.StackEntry;
+import dev.stacktrace.Stacktrace;
+import dev.stacktrace.StacktraceException;
+import dev.stacktrace.tools.Profiler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The monitoring service behind the adapters (MBean, metrics, agent HTTP): one profiling session at a
+ * time for the whole JVM, its results, and totals that only grow across sessions (what counters
+ * in Prometheus need). Built on the public API only.
+ */
+public final class StacktraceService {
+    private static final StacktraceService INSTANCE = new StacktraceService();
+
+    /** A symbol's name and library: the identity of a symbol across profiling sessions. */
+    public record Symbol(String name, String library) {}
+
+    /** A thread as JMX clients list it. */
+    public record ThreadRow(long threadId, int nativeTid, String name, String state) {}
+
+    private Profiler current;
+    private Profiler last;
+    private String mode = "off";
+    private Duration interval = Duration.ZERO;
+    // totals of sessions that have ended
+    private long endedSamples;
+    private final Map<String, Long> endedErrors = new LinkedHashMap<>();
+    private long endedNanos;
+    private long maxNanos;
+    // symbol self-sample totals: ended sessions, plus the live session's as last seen
+    private final Map<Symbol, Long> symbolTotals = new HashMap<>();
+    private Map<Symbol, Long> liveSeen = new HashMap<>();
+    private long symbolsReadAt;
+
+    private StacktraceService() {
+        for (String reason : List.of("truncated", "table_full", "busy", "thread_gone")) endedErrors.put(reason, 0L);
+    }
+
+    public static StacktraceService get() {
+        return INSTANCE;
+    }
+
+    /** Profiles one thread, or every thread when {@code thread} is null. */
+    public synchronized void startProfiling(Thread thread, Profiler.Mode profileMode, Duration every) {
+        Objects.requireNonNull(profileMode, "mode");
+        Objects.requireNonNull(every, "interval");
+        if (current != null) {
+            throw new IllegalStateException("profiling is already running (" + mode + " every " + describe(interval)
+                    + "); stop it first");
+        }
+        Profiler.Builder b = Profiler.builder().mode(profileMode).interval(every);
+        if (thread == null) b.allThreads();
+        else b.thread(thread);
+        current = b.build().start();
+        mode = profileMode.name().toLowerCase();
+        interval = every;
+        liveSeen = new HashMap<>();
+    }
+
+    public synchronized void stopProfiling() {
+        if (current == null) return;
+        Profiler p = current;
+        p.join();
+        foldSymbols(p);
+        endedSamples += p.sampleCount();
+        p.errorCounts().forEach((reason, n) -> endedErrors.merge(reason, n, Long::sum));
+        endedNanos += p.sampleTime().toNanos();
+        maxNanos = Math.max(maxNanos, p.maxSampleTime().toNanos());
+        last = p;
+        current = null;
+        mode = "off";
+    }
+
+    public synchronized boolean isProfiling() {
+        return current != null;
+    }
+
+    /** "cpu", "wall", or "off". */
+    public synchronized String mode() {
+        return mode;
+    }
+
+    /** The interval of the running (or last) session; zero when none ran. */
+    public synchronized Duration interval() {
+        return interval;
+    }
+
+    public synchronized long sampleCount() {
+        return endedSamples + (current != null ? current.sampleCount() : 0);
+    }
+
+    /** Samples not recorded in full, by reason, over all sessions. */
+    public synchronized Map<String, Long> errorCounts() {
+        Map<String, Long> errors = new LinkedHashMap<>(endedErrors);
+        if (current != null) current.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
+        return errors;
+    }
+
+    public synchronized long errorCount() {
+        return errorCounts().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Time spent taking samples, over all sessions. */
+    public synchronized Duration sampleTime() {
+        return Duration.ofNanos(endedNanos + (current != null ? current.sampleTime().toNanos() : 0));
+    }
+
+    public synchronized Duration maxSampleTime() {
+        long live = current != null ? current.maxSampleTime().toNanos() : 0;
+        return Duration.ofNanos(Math.max(maxNanos, live));
+    }
+
+    /** The running session's profile, or the last one's; null before any. */
+    public synchronized Profiler profile() {
+        return current != null ? current : last;
+    }
+
+    /** The top symbols of the current (or last) profile, by self samples. */
+    public synchronized List<Profiler.SymbolCount> topSymbols(int n) {
+        if (n < 0) throw new IllegalArgumentException("n must not be negative, not " + n);
+        Profiler p = profile();
+        if (p == null) return List.of();
+        List<Profiler.SymbolCount> all = new ArrayList<>(p.getResult().values());
+        all.sort(Comparator.comparingLong(Profiler.SymbolCount::self).reversed()
+                .thenComparing(Comparator.comparingLong(Profiler.SymbolCount::total).reversed()));
+        return List.copyOf(all.subList(0, Math.min(n, all.size())));
+    }
+
+    /**
+     * Self-sample totals per symbol over all sessions: they only grow, as counters must. Re-read from
+     * the live profile at most once per {@code maxAge}.
+     */
+    public synchronized Map<Symbol, Long> symbolTotals(Duration maxAge) {
+        if (current != null && System.nanoTime() - symbolsReadAt >= maxAge.toNanos()) {
+            foldSymbols(current);
+            symbolsReadAt = System.nanoTime();
+        }
+        return Map.copyOf(symbolTotals);
+    }
+
+    /** Adds what the profile has counted since last seen to the totals. */
+    private void foldSymbols(Profiler p) {
+        Map<Symbol, Long> now = new HashMap<>();
+        for (Profiler.SymbolCount c : p.getResult().values()) {
+            if (c.self() > 0) now.merge(new Symbol(c.name(), c.library()), c.self(), Long::sum);
+        }
+        now.forEach((symbol, count) -> {
+            long delta = count - liveSeen.getOrDefault(symbol, 0L);
+            if (delta > 0) symbolTotals.merge(symbol, delta, Long::sum);
+        });
+        liveSeen = now;
+    }
+
+    /** Every live thread of the JVM with its Java id, OS id and state. */
+    public List<ThreadRow> listThreads() {
+        List<ThreadRow> rows = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            try {
+                rows.add(new ThreadRow(t.getId(), Stacktrace.nativeThreadId(t), t.getName(), t.getState().name()));
+            } catch (StacktraceException e) {
+                // ended since the list was taken
+            }
+        }
+        rows.sort(Comparator.comparingLong(ThreadRow::threadId));
+        return rows;
+    }
+
+    /** The Java thread with this id (as JConsole and ThreadMXBean show it). */
+    public Thread thread(long threadId) {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getId() == threadId) return t;
+        }
+        throw new IllegalArgumentException("no live thread with id " + threadId
+                + "; listThreads() shows the live ones");
+    }
+
+    /** Every thread's mixed stack, like jstack with native frames. */
+    public String dumpAllThreads(int maxDepth) {
+        StringBuilder out = new StringBuilder();
+        out.append("Full thread dump with native frames (stacktrace), pid ").append(ProcessHandle.current().pid())
+                .append(System.lineSeparator()).append(System.lineSeparator());
+        for (ThreadRow row : listThreads()) {
+            out.append('"').append(row.name()).append("\" #").append(row.threadId()).append(" nid=")
+                    .append(row.nativeTid()).append(' ').append(row.state()).append(System.lineSeparator());
+            try {
+                List<StackEntry> stack = Stacktrace.getNativeThreadStack(row.nativeTid(), maxDepth, true);
+                out.append(Stacktrace.format(stack));
+            } catch (StacktraceException e) {
+                out.append("  (no stack: ").append(e.getMessage()).append(')').append(System.lineSeparator());
+            }
+            out.append(System.lineSeparator());
+        }
+        return out.toString();
+    }
+
+    static String describe(Duration d) {
+        long micros = d.toNanos() / 1000;
+        return micros % 1000 == 0 ? (micros / 1000) + " ms" : (micros / 1000.0) + " ms";
+    }
+}
