@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec mvn -B -ntp verify "$@"
+exec mvn -B -ntp clean verify "$@"

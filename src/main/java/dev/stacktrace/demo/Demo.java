@@ -75,6 +75,12 @@ public final class Demo {
         if (port == 0) {
             System.out.println("Run it with the agent to see the service: bash scripts/demo.sh "
                     + "(java -javaagent:target/stacktrace.jar=port=9464,profile=cpu -jar target/stacktrace.jar demo)");
+            if (duration == null) return;
+            System.out.println("Running for " + duration.toSeconds() + " s: java -jar target/stacktrace.jar " + pid
+                    + " status (or start, stop, dump, flamegraph) drives it from outside.");
+            System.out.println("READY");
+            System.out.flush();
+            Thread.sleep(duration.toMillis());
             return;
         }
         String host = "http://127.0.0.1:" + port;

@@ -129,7 +129,15 @@ public final class StacktraceService {
         if (n < 0) throw new IllegalArgumentException("n must not be negative, not " + n);
         Profiler p = profile();
         if (p == null) return List.of();
-        List<Profiler.SymbolCount> all = new ArrayList<>(p.getResult().values());
+        // one row per name and library: overloads, or unnamed addresses of one library, add up
+        Map<Symbol, long[]> merged = new HashMap<>();
+        for (Profiler.SymbolCount c : p.getResult().values()) {
+            long[] counts = merged.computeIfAbsent(new Symbol(c.name(), c.library()), k -> new long[2]);
+            counts[0] += c.self();
+            counts[1] += c.total();
+        }
+        List<Profiler.SymbolCount> all = new ArrayList<>();
+        merged.forEach((s, c) -> all.add(new Profiler.SymbolCount(s.name(), s.library(), c[0], c[1])));
         all.sort(Comparator.comparingLong(Profiler.SymbolCount::self).reversed()
                 .thenComparing(Comparator.comparingLong(Profiler.SymbolCount::total).reversed()));
         return List.copyOf(all.subList(0, Math.min(n, all.size())));

@@ -50,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * processes are stopped in {@code finally}.
  *
  * <p>The demo runs from this build's classes (Maven runs the tests before it packages the jar), with a
- * manifest-only agent jar naming the class that has {@code premain}; {@code -Dstacktrace.agent.jar=...}
- * runs it with a given agent jar (such as target/stacktrace.jar) instead.
+ * manifest-only agent jar naming the class that has {@code premain}; {@code -Dstacktrace.agent.jar=target/stacktrace.jar}
+ * runs the packaged jar instead ({@code java -javaagent:JAR=... -jar JAR demo}).
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PrometheusDashboardTest {
@@ -230,15 +230,20 @@ class PrometheusDashboardTest {
     // ---------------------------------------------------------------- the processes
 
     private Process startDemo(int port, Path tmp, Path log) throws IOException {
-        String agentJar = System.getProperty("stacktrace.agent.jar");
-        if (agentJar == null || agentJar.isBlank()) agentJar = manifestOnlyAgentJar(tmp).toString();
+        String packaged = System.getProperty("stacktrace.agent.jar", "");
+        String agentJar = packaged.isBlank() ? manifestOnlyAgentJar(tmp).toString() : Path.of(packaged).toAbsolutePath().toString();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-javaagent:" + agentJar + "=port=" + port + ",host=127.0.0.1,profile=cpu,interval=10ms,top=20");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("dev.stacktrace.cli.Main");
+        if (packaged.isBlank()) {
+            command.add("-cp");
+            command.add(System.getProperty("java.class.path"));
+            command.add("dev.stacktrace.cli.Main");
+        } else {
+            command.add("-jar");   // the packaged jar alone, as a user runs it
+            command.add(agentJar);
+        }
         command.addAll(List.of("demo", "--duration", "150s"));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

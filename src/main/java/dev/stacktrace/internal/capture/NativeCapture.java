@@ -137,8 +137,18 @@ public final class NativeCapture {
         checkSuspect(tid);
         long[] frames = new long[Math.max(1, maxDepth)];
         int n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
+        if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
         if (n < 0) throw failure(n, tid);
         return Arrays.copyOf(frames, n);
+    }
+
+    /**
+     * A thread that was runnable all along but did not answer was most likely waiting for a CPU (a
+     * busy machine): it deserves one more deadline before it is reported.
+     */
+    private static boolean waitingForCpu(int tid) {
+        Optional<TaskStatus> status = TaskStatus.read(tid);
+        return status.isPresent() && status.get().state().startsWith("R");
     }
 
     /**
@@ -207,6 +217,7 @@ public final class NativeCapture {
         checkSuspect(tid);
         long[] words = new long[LibStacktrace.MIXED_WORDS * Math.max(1, maxFrames)];
         int n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
+        if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
         if (n < 0) throw failure(n, tid);
         return Arrays.copyOf(words, LibStacktrace.MIXED_WORDS * n);
     }
