@@ -9,6 +9,7 @@ packages=(
   maven
   elfutils        # eu-stack: the independent unwinder the tests compare against
   libc6-dbg       # libc's separate debug symbols: names for libc's internal functions
+  prometheus      # the real Prometheus server and promtool, for the dashboard's tests
 )
 
 missing=()

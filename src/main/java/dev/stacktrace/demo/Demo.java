@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.Deflater;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
 import java.time.Duration;
 import dev.stacktrace.agent.Agent;
 import dev.stacktrace.agent.Durations;
@@ -40,12 +42,13 @@ public final class Demo {
                         + " (options: --duration 60s, --hide-jvm, --depth N)");
             }
         }
-        Process silent = new ProcessBuilder("sleep", "3600").start();
+        // a pipe nobody writes to: its reader blocks in read(2) until the demo ends
+        Pipe silent = Pipe.open();
         Path scratch = Files.createTempFile("stacktrace-demo", ".bin");
         List<Thread> workers = new ArrayList<>();
         workers.add(start("zlib-deflater", Demo::deflate));
         workers.add(start("file-writer", () -> write(scratch)));
-        workers.add(start("pipe-reader", () -> readBlocking(silent.getInputStream())));
+        workers.add(start("pipe-reader", () -> readBlocking(Channels.newInputStream(silent.source()))));
         workers.add(start("sleeper", Demo::sleep));
         workers.add(start("java-spinner", Demo::spin));
         try {
@@ -60,7 +63,8 @@ public final class Demo {
             serve(pid, duration);
         } finally {
             running = false;
-            silent.destroyForcibly();
+            silent.sink().close();
+            silent.source().close();
             for (Thread worker : workers) {
                 worker.interrupt();
                 worker.join(2000);

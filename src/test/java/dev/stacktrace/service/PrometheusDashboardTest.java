@@ -117,7 +117,7 @@ class PrometheusDashboardTest {
         String all = String.join("\n", expressions(dash));
         for (String metric : List.of("stacktrace_symbol_samples_total", "stacktrace_samples_total",
                 "stacktrace_sample_errors_total", "stacktrace_sample_duration_seconds_sum",
-                "stacktrace_sample_duration_seconds_count", "stacktrace_sample_duration_seconds_max",
+                "stacktrace_sample_duration_seconds_count", "stacktrace_sample_duration_max_seconds",
                 "stacktrace_profiling_active")) {
             assertTrue(all.contains(metric), "no panel queries " + metric);
         }
