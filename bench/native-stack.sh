@@ -8,21 +8,5 @@
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/native-stack.sh
 #   SKIP_BUILD=1 bench/native-stack.sh      (reuse target/ as it is)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-if [[ -z "${SKIP_BUILD:-}" || ! -f target/bench-classpath.txt ]]; then
-    mvn -q -B -DskipTests test-compile
-    mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-fi
-
-JAVA="${JAVA:-java}"
-# JDK 22+ warns about (and later JDKs may refuse) JNA's native access unless it is enabled.
-feature=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-extra=()
-if [[ "${feature%%.*}" =~ ^[0-9]+$ ]] && (( ${feature%%.*} >= 22 )); then
-    extra+=(--enable-native-access=ALL-UNNAMED)
-fi
-
-exec "$JAVA" "${extra[@]}" ${JAVA_OPTS:-} \
-    -cp "target/classes:target/test-classes:$(cat target/bench-classpath.txt)" \
-    dev.stacktrace.bench.NativeStackBenchmark "$@"
+source "$(dirname "$0")/common.sh"
+exec "$JAVA" "${JAVA_EXTRA[@]}" ${JAVA_OPTS:-} -cp "$BENCH_CP" dev.stacktrace.bench.NativeStackBenchmark "$@"

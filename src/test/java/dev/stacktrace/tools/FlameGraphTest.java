@@ -1,5 +1,7 @@
 package dev.stacktrace.tools;
 
+import dev.stacktrace.testlib.Json;
+
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.StackEntry.Kind;
 import org.junit.jupiter.api.Test;
@@ -308,7 +310,7 @@ class FlameGraphTest {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> data(String html) {
-        return (Map<String, Object>) new Json(rawJson(html)).parseAll();
+        return Json.object(Json.parse(rawJson(html)));
     }
 
     @SuppressWarnings("unchecked")
@@ -317,118 +319,4 @@ class FlameGraphTest {
     }
 
     /** A small strict JSON parser (objects, arrays, strings, integers, true/false/null): enough to check the page's data. */
-    private static final class Json {
-        private final String s;
-        private int i;
-
-        Json(String s) {
-            this.s = s;
-        }
-
-        Object parseAll() {
-            Object v = value();
-            ws();
-            if (i != s.length()) throw error("trailing text");
-            return v;
-        }
-
-        private Object value() {
-            ws();
-            if (i >= s.length()) throw error("unexpected end");
-            char c = s.charAt(i);
-            switch (c) {
-                case '{': {
-                    i++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    ws();
-                    if (peek('}')) return m;
-                    do {
-                        ws();
-                        String k = string();
-                        ws();
-                        expect(':');
-                        m.put(k, value());
-                        ws();
-                    } while (peek(','));
-                    expect('}');
-                    return m;
-                }
-                case '[': {
-                    i++;
-                    List<Object> l = new ArrayList<>();
-                    ws();
-                    if (peek(']')) return l;
-                    do {
-                        l.add(value());
-                        ws();
-                    } while (peek(','));
-                    expect(']');
-                    return l;
-                }
-                case '"':
-                    return string();
-                default:
-                    for (String word : Arrays.asList("true", "false", "null")) {
-                        if (s.startsWith(word, i)) {
-                            i += word.length();
-                            return word.equals("null") ? null : Boolean.valueOf(word);
-                        }
-                    }
-                    int start = i;
-                    if (c == '-') i++;
-                    while (i < s.length() && Character.isDigit(s.charAt(i))) i++;
-                    if (start == i || (c == '-' && i == start + 1)) throw error("bad value");
-                    return Long.parseLong(s.substring(start, i));
-            }
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                if (i >= s.length()) throw error("unterminated string");
-                char c = s.charAt(i++);
-                if (c == '"') return sb.toString();
-                if (c < 0x20) throw error("raw control character");
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case '"', '\\', '/' -> sb.append(e);
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
-                    }
-                    default -> throw error("bad escape");
-                }
-            }
-        }
-
-        private void ws() {
-            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) i++;
-        }
-
-        private boolean peek(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!peek(c)) throw error("expected " + c);
-        }
-
-        private IllegalStateException error(String what) {
-            return new IllegalStateException(what + " at " + i);
-        }
-    }
 }
