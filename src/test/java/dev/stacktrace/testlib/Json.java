@@ -39,8 +39,8 @@ public final class Json {
     }
 
     public static double number(Object o) {
-        assertTrue(o instanceof Double, "want a JSON number, got " + o);
-        return (Double) o;
+        assertTrue(o instanceof Number, "want a JSON number, got " + o);
+        return ((Number) o).doubleValue();
     }
 
     private Object value() {
@@ -89,7 +89,8 @@ public final class Json {
                 Matcher m = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?").matcher(s).region(i, s.length());
                 if (!m.lookingAt()) throw error("unexpected '" + c + "'");
                 i = m.end();
-                return Double.valueOf(m.group());
+                // whole numbers as Long, the rest as Double
+                return m.group(2) == null && m.group(3) == null ? (Object) Long.valueOf(m.group()) : Double.valueOf(m.group());
         }
     }
 
