@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  *       {@code stacktrace.sample.duration} (timer: the time one sample costs in the sampled thread;
  *       {@code stacktrace.sample.duration.max} the longest), {@code stacktrace.profiling.active} (gauge);
  *   <li>{@code stacktrace.symbol.samples} (counter, tags symbol and library): samples in which the
- *       symbol was at the top of the stack, for the first {@code topSymbols} symbols to reach 1% of
- *       the samples (the most sampled first); every other symbol counts under {@code symbol="[other]"}.
+ *       symbol was at the top of the stack, for the first {@code topSymbols} symbols with a few samples
+ *       (the most sampled first); every other symbol counts under {@code symbol="[other]"}.
  * </ul>
  *
  * Every counter only grows, across profiling sessions too, so rate() over it is meaningful. A symbol
@@ -36,7 +36,7 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     public static final int DEFAULT_TOP_SYMBOLS = 20;
     public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(2);
     static final String OTHER = "[other]";
-    /** A symbol gets a series of its own once it has this many samples and 1% of all. */
+    /** A symbol gets a series of its own once it has this many samples. */
     static final long MIN_SAMPLES = 5;
     private static final List<String> REASONS = List.of("truncated", "table_full", "busy", "thread_gone");
 
@@ -105,16 +105,20 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
         }
     }
 
-    /** Reads the totals, and gives the most sampled new symbols a series while there is room. */
-    synchronized void refreshSymbols() {
+    /** Reads the totals (unlocked: scrapes never wait for it), then gives new symbols a series while there is room. */
+    void refreshSymbols() {
         Map<StacktraceService.Symbol, Long> now = service.symbolTotals(Duration.ZERO);
+        synchronized (this) {
+            admitNew(now);
+        }
+    }
+
+    private void admitNew(Map<StacktraceService.Symbol, Long> now) {
         totals = now;
         if (registry == null || admitted.size() >= topSymbols) return;
-        // only symbols that matter get a series: at least 1% of all samples, and a few samples
-        long all = now.values().stream().mapToLong(Long::longValue).sum();
-        long threshold = Math.max(MIN_SAMPLES, all / 100);
+        // the most sampled first, and only symbols with a few samples: no series for one-off noise
         now.entrySet().stream()
-                .filter(e -> !admitted.containsKey(e.getKey()) && e.getValue() >= threshold)
+                .filter(e -> !admitted.containsKey(e.getKey()) && e.getValue() >= MIN_SAMPLES)
                 .sorted(Map.Entry.<StacktraceService.Symbol, Long>comparingByValue().reversed())
                 .limit(topSymbols - admitted.size())
                 .forEach(e -> admit(e.getKey(), e.getValue()));

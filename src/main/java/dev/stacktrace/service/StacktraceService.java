@@ -27,22 +27,25 @@ public final class StacktraceService {
     /** A thread as JMX clients list it. */
     public record ThreadRow(long threadId, int nativeTid, String name, String state) {}
 
-    private Profiler current;
-    private Profiler last;
-    private String mode = "off";
-    private Duration interval = Duration.ZERO;
-    // totals of sessions that have ended
-    private long endedSamples;
-    private final Map<String, Long> endedErrors = new LinkedHashMap<>();
-    private long endedNanos;
-    private long maxNanos;
-    // symbol self-sample totals: ended sessions, plus the live session's as last seen
+    /** Totals of the sessions that have ended: replaced whole, so readers need no lock. */
+    private record Ended(long samples, Map<String, Long> errors, long nanos, long maxNanos) {}
+
+    private volatile Profiler current;
+    private volatile Profiler last;
+    private volatile String mode = "off";
+    private volatile Duration interval = Duration.ZERO;
+    private volatile Ended ended;
+    // symbol self-sample totals: ended sessions, plus the live session's as last seen (guarded by symbolLock)
+    private final Object symbolLock = new Object();
     private final Map<Symbol, Long> symbolTotals = new HashMap<>();
     private Map<Symbol, Long> liveSeen = new HashMap<>();
+    private Profiler liveSeenOf;
     private long symbolsReadAt;
 
     private StacktraceService() {
-        for (String reason : List.of("truncated", "table_full", "busy", "thread_gone")) endedErrors.put(reason, 0L);
+        Map<String, Long> none = new LinkedHashMap<>();
+        for (String reason : List.of("truncated", "table_full", "busy", "thread_gone")) none.put(reason, 0L);
+        ended = new Ended(0, Map.copyOf(none), 0, 0);
     }
 
     public static StacktraceService get() {
@@ -60,10 +63,14 @@ public final class StacktraceService {
         Profiler.Builder b = Profiler.builder().mode(profileMode).interval(every);
         if (thread == null) b.allThreads();
         else b.thread(thread);
-        current = b.build().start();
+        Profiler started = b.build().start();
+        synchronized (symbolLock) {
+            liveSeen = new HashMap<>();
+            liveSeenOf = started;
+        }
         mode = profileMode.name().toLowerCase();
         interval = every;
-        liveSeen = new HashMap<>();
+        current = started;
     }
 
     public synchronized void stopProfiling() {
@@ -71,61 +78,68 @@ public final class StacktraceService {
         Profiler p = current;
         p.join();
         foldSymbols(p);
-        endedSamples += p.sampleCount();
-        p.errorCounts().forEach((reason, n) -> endedErrors.merge(reason, n, Long::sum));
-        endedNanos += p.sampleTime().toNanos();
-        maxNanos = Math.max(maxNanos, p.maxSampleTime().toNanos());
+        Ended e = ended;
+        Map<String, Long> errors = new LinkedHashMap<>(e.errors());
+        p.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
+        ended = new Ended(e.samples() + p.sampleCount(), Map.copyOf(errors), e.nanos() + p.sampleTime().toNanos(),
+                Math.max(e.maxNanos(), p.maxSampleTime().toNanos()));
         last = p;
         current = null;
         mode = "off";
     }
 
-    public synchronized boolean isProfiling() {
+    // The readers below take no lock: a scrape never waits for a profile being read or stopped.
+
+    public boolean isProfiling() {
         return current != null;
     }
 
     /** "cpu", "wall", or "off". */
-    public synchronized String mode() {
+    public String mode() {
         return mode;
     }
 
     /** The interval of the running (or last) session; zero when none ran. */
-    public synchronized Duration interval() {
+    public Duration interval() {
         return interval;
     }
 
-    public synchronized long sampleCount() {
-        return endedSamples + (current != null ? current.sampleCount() : 0);
+    public long sampleCount() {
+        Profiler live = current;
+        return ended.samples() + (live != null ? live.sampleCount() : 0);
     }
 
     /** Samples not recorded in full, by reason, over all sessions. */
-    public synchronized Map<String, Long> errorCounts() {
-        Map<String, Long> errors = new LinkedHashMap<>(endedErrors);
-        if (current != null) current.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
+    public Map<String, Long> errorCounts() {
+        Profiler live = current;
+        Map<String, Long> errors = new LinkedHashMap<>(ended.errors());
+        if (live != null) live.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
         return errors;
     }
 
-    public synchronized long errorCount() {
+    public long errorCount() {
         return errorCounts().values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** Time spent taking samples, over all sessions. */
-    public synchronized Duration sampleTime() {
-        return Duration.ofNanos(endedNanos + (current != null ? current.sampleTime().toNanos() : 0));
+    public Duration sampleTime() {
+        Profiler live = current;
+        return Duration.ofNanos(ended.nanos() + (live != null ? live.sampleTime().toNanos() : 0));
     }
 
-    public synchronized Duration maxSampleTime() {
-        long live = current != null ? current.maxSampleTime().toNanos() : 0;
-        return Duration.ofNanos(Math.max(maxNanos, live));
+    public Duration maxSampleTime() {
+        Profiler live = current;
+        return Duration.ofNanos(Math.max(ended.maxNanos(), live != null ? live.maxSampleTime().toNanos() : 0));
     }
 
     /** The running session's profile, or the last one's; null before any. */
-    public synchronized Profiler profile() {
-        return current != null ? current : last;
+    public Profiler profile() {
+        Profiler live = current;
+        return live != null ? live : last;
     }
 
     /** The top symbols of the current (or last) profile, by self samples. */
-    public synchronized List<Profiler.SymbolCount> topSymbols(int n) {
+    public List<Profiler.SymbolCount> topSymbols(int n) {
         if (n < 0) throw new IllegalArgumentException("n must not be negative, not " + n);
         Profiler p = profile();
         if (p == null) return List.of();
@@ -147,25 +161,36 @@ public final class StacktraceService {
      * Self-sample totals per symbol over all sessions: they only grow, as counters must. Re-read from
      * the live profile at most once per {@code maxAge}.
      */
-    public synchronized Map<Symbol, Long> symbolTotals(Duration maxAge) {
-        if (current != null && System.nanoTime() - symbolsReadAt >= maxAge.toNanos()) {
-            foldSymbols(current);
-            symbolsReadAt = System.nanoTime();
+    public Map<Symbol, Long> symbolTotals(Duration maxAge) {
+        Profiler live = current;
+        boolean due;
+        synchronized (symbolLock) {
+            due = live != null && System.nanoTime() - symbolsReadAt >= maxAge.toNanos();
+            if (due) symbolsReadAt = System.nanoTime();
         }
-        return Map.copyOf(symbolTotals);
+        if (due) foldSymbols(live);
+        synchronized (symbolLock) {
+            return Map.copyOf(symbolTotals);
+        }
     }
 
-    /** Adds what the profile has counted since last seen to the totals. */
+    /** Adds what the profile has counted since last seen to the totals; reads the profile unlocked. */
     private void foldSymbols(Profiler p) {
         Map<Symbol, Long> now = new HashMap<>();
         for (Profiler.SymbolCount c : p.getResult().values()) {
             if (c.self() > 0) now.merge(new Symbol(c.name(), c.library()), c.self(), Long::sum);
         }
-        now.forEach((symbol, count) -> {
-            long delta = count - liveSeen.getOrDefault(symbol, 0L);
-            if (delta > 0) symbolTotals.merge(symbol, delta, Long::sum);
-        });
-        liveSeen = now;
+        synchronized (symbolLock) {
+            if (liveSeenOf != p) return;  // a newer session started meanwhile
+            Map<Symbol, Long> seen = liveSeen;
+            now.forEach((symbol, count) -> {
+                long delta = count - seen.getOrDefault(symbol, 0L);
+                if (delta > 0) symbolTotals.merge(symbol, delta, Long::sum);
+            });
+            // counts only grow: keep the larger of what was seen and what is seen now
+            seen.forEach((symbol, count) -> now.merge(symbol, count, Math::max));
+            liveSeen = now;
+        }
     }
 
     /** Every live thread of the JVM with its Java id, OS id and state. */

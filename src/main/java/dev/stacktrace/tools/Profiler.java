@@ -241,6 +241,24 @@ public final class Profiler implements AutoCloseable {
         void visit(List<StackEntry> frames, long[] keys, long count);
     }
 
+    /** A stack as the native table has it (kind, id, bci per frame), as a hash key. */
+    private record RawStack(long[] words) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RawStack r && Arrays.equals(words, r.words);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(words);
+        }
+    }
+
+    private record Resolved(List<StackEntry> frames, long[] keys) {}
+
+    /** Names for each distinct stack, worked out once: the table is read again on every scrape. */
+    private final Map<RawStack, Resolved> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
     private void forEachStack(StackVisitor visitor) {
         long[] t = table();
         int at = 0;
@@ -248,24 +266,32 @@ public final class Profiler implements AutoCloseable {
             long count = t[at];
             int frames = (int) t[at + 1];
             at += 2;
-            StackEntry[] entries = new StackEntry[frames];
-            long[] keys = new long[frames];
-            int n = 0;
-            StackEntry previous = null;
-            for (int i = 0; i < frames; i++) {
-                int kind = (int) t[at + 3 * i];
-                long id = t[at + 3 * i + 1];
-                int bci = (int) t[at + 3 * i + 2];
-                StackEntry e = StackResolver.frame(kind, id, bci, i > 0, previous);
-                previous = e;
-                if (!showJvm && e.isJvm()) continue;
-                if (n >= maxDepth) continue;
-                keys[n] = e.isJava() ? id : (e.hasName() ? e.address() - e.offset() : e.address());
-                entries[n++] = e;
-            }
+            RawStack raw = new RawStack(Arrays.copyOfRange(t, at, at + 3 * frames));
             at += 3 * frames;
-            if (n > 0) visitor.visit(List.of(Arrays.copyOf(entries, n)), Arrays.copyOf(keys, n), count);
+            Resolved r = resolved.computeIfAbsent(raw, this::resolve);
+            if (!r.frames().isEmpty()) visitor.visit(r.frames(), r.keys(), count);
         }
+    }
+
+    private Resolved resolve(RawStack raw) {
+        long[] w = raw.words();
+        int frames = w.length / 3;
+        StackEntry[] entries = new StackEntry[frames];
+        long[] keys = new long[frames];
+        int n = 0;
+        StackEntry previous = null;
+        for (int i = 0; i < frames; i++) {
+            int kind = (int) w[3 * i];
+            long id = w[3 * i + 1];
+            int bci = (int) w[3 * i + 2];
+            StackEntry e = StackResolver.frame(kind, id, bci, i > 0, previous);
+            previous = e;
+            if (!showJvm && e.isJvm()) continue;
+            if (n >= maxDepth) continue;
+            keys[n] = e.isJava() ? id : (e.hasName() ? e.address() - e.offset() : e.address());
+            entries[n++] = e;
+        }
+        return new Resolved(List.of(Arrays.copyOf(entries, n)), Arrays.copyOf(keys, n));
     }
 
     /** Settings for a {@link Profiler}; every one has a default. */

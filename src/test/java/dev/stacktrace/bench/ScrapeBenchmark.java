@@ -7,18 +7,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 
 /**
- * The cost of a Prometheus scrape: the demo with the agent (profile=cpu, top=50) in a child JVM,
- * and this process GETting /metrics over loopback, once at least 50 symbol series exist. Prints
+ * The cost of a Prometheus scrape: a workload with 60 hot methods ({@link ManySymbols}) with the
+ * agent (profile=cpu, top=50) in a child JVM, and this process GETting /metrics over loopback, once
+ * 50 symbol series (and [other]) exist. Prints
  * p50/p99/max of 1,000 scrapes. Run by bench/scrape.sh after `mvn package`.
  */
 public final class ScrapeBenchmark {
     public static void main(String[] args) throws Exception {
         int port = DemoProcess.freePort();
-        try (DemoProcess demo = DemoProcess.start("port=" + port + ",profile=wall,interval=1ms,top=50", List.of(),
-                Duration.ofSeconds(300))) {
+        String classpath = System.getProperty("java.class.path");
+        try (DemoProcess demo = DemoProcess.startMain("port=" + port + ",profile=cpu,interval=1ms,top=50", classpath,
+                ManySymbols.class, "300")) {
             demo.awaitReady(Duration.ofSeconds(60));
             HttpClient http = HttpClient.newHttpClient();
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();

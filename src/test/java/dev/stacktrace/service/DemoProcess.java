@@ -47,6 +47,14 @@ public final class DemoProcess implements AutoCloseable {
         return new DemoProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
+    /** Another main class with the agent: {@code java [jvmArgs] -javaagent:stacktrace.jar=agentArgs -cp classpath main args}. */
+    public static DemoProcess startMain(String agentArgs, String classpath, Class<?> main, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + JAR + "=" + agentArgs, "-cp", classpath, main.getName()));
+        command.addAll(List.of(args));
+        return new DemoProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
     /** The demo without the agent: a JVM for the attach CLI to come into. */
     public static DemoProcess startPlain(Duration duration) throws IOException {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
