@@ -15,23 +15,9 @@
 # processes use less than --quiet (0.25) CPUs, and every run reports what others took during its window.
 # Each child's output (its profiler's sample counts, top symbols, errors) is in target/overhead/.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-if [[ -z "${SKIP_BUILD:-}" || ! -f target/bench-classpath.txt ]]; then
-    mvn -q -B -DskipTests test-compile
-    mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-fi
-
-JAVA="${JAVA:-java}"
-# JDK 22+ warns about (and later JDKs may refuse) JNA's native access unless it is enabled.
-feature=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-extra=()
-if [[ "${feature%%.*}" =~ ^[0-9]+$ ]] && (( ${feature%%.*} >= 22 )); then
-    extra+=(--enable-native-access=ALL-UNNAMED)
-fi
+source "$(dirname "$0")/common.sh"
 
 # These flags go to the driver and, unchanged, to every child JVM: a fixed heap, so that no run
 # resizes it differently. JAVA_OPTS adds more (to all children alike).
-exec "$JAVA" "${extra[@]}" -Xms256m -Xmx256m ${JAVA_OPTS:-} \
-    -cp "target/classes:target/test-classes:$(cat target/bench-classpath.txt)" \
+exec "$JAVA" "${JAVA_EXTRA[@]}" -Xms256m -Xmx256m ${JAVA_OPTS:-} -cp "$BENCH_CP" \
     dev.stacktrace.bench.OverheadBenchmark "$@"
