@@ -18,6 +18,7 @@
 #include "mixed.h"
 #include "profiler.h"
 #include "vm.h"
+#include "fastpath.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -88,20 +89,23 @@ static int64_t now_ns(void) {
  */
 static int unwind_interrupted(ucontext_t *uc, uintptr_t *frames, int max) {
     uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
-    int n = unw_backtrace((void **) frames, max + HANDLER_HEADROOM);
-    for (int i = 0; i < n && i < HANDLER_HEADROOM; i++) {
-        if (frames[i] == pc) {
-            int kept = n - i < max ? n - i : max;
-            memmove(frames, frames + i, (size_t) kept * sizeof(uintptr_t));
-            return kept;
+    if (fastpath_ready(st_gettid())) {
+        int n = unw_backtrace((void **) frames, max + HANDLER_HEADROOM);
+        for (int i = 0; i < n && i < HANDLER_HEADROOM; i++) {
+            if (frames[i] == pc) {
+                int kept = n - i < max ? n - i : max;
+                memmove(frames, frames + i, (size_t) kept * sizeof(uintptr_t));
+                return kept;
+            }
         }
     }
+    /* step by step from the signal context, with libunwind's global cache: no thread-local memory */
     unw_cursor_t cursor;
     if (unw_init_local2(&cursor, (unw_context_t *) uc, UNW_INIT_SIGNAL_FRAME) < 0) {
         frames[0] = pc;
         return max > 0 ? 1 : 0;
     }
-    n = 0;
+    int n = 0;
     while (n < max) {
         unw_word_t ip;
         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
@@ -184,11 +188,11 @@ int st_init(int signo) {
     if (current != 0) { result = -ST_EOTHERSIG; goto out; }
     if (st_signal_owner(signo) != 0) { result = -ST_EBUSY; goto out; }
 
-    /* Per-thread caches keep the unwinder lock-free inside the handler; a first backtrace here
-       runs libunwind's one-time initialisation outside any signal handler. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    void *warm[4];
-    unw_backtrace(warm, 4);
+    /* The global cache needs no thread-local memory (see fastpath.h); its lock is taken with
+       signals blocked, so a handler never waits for its own thread. The first backtrace runs
+       libunwind's one-time initialisation outside any signal handler. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_GLOBAL);
+    fastpath_prepare_current_thread();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -213,6 +217,7 @@ int st_capture_self(int64_t *out, int max) {
     pthread_sigmask(SIG_BLOCK, &block, &old);
     int n = unw_backtrace(frames, max + 1);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    fastpath_prepare_current_thread();  /* its thread-local cache exists now: handlers may use it */
     /* frames[0] is this function. */
     int kept = n > 1 ? n - 1 : 0;
     for (int i = 0; i < kept; i++) out[i] = (int64_t) (uintptr_t) frames[i + 1];

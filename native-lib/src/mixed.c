@@ -17,6 +17,7 @@
 #include "mixed.h"
 #include "stacktrace.h"
 #include "vm.h"
+#include "fastpath.h"
 
 #include <jni.h>
 #include <stdatomic.h>
@@ -71,8 +72,13 @@ static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_fra
     return WALK_FULL;
 }
 
-/* The top native segment with libunwind's fast path (addresses only): up to the first code-cache pc. */
+/* The top native segment, up to the first code-cache pc: with libunwind's fast path (addresses
+   only) where the thread may use it (see fastpath.h), else step by step. Returns 1 at Java code. */
 static int top_native_segment(struct mixed_sample *s, ucontext_t *uc) {
+    if (!fastpath_ready(st_gettid())) {
+        uintptr_t pc, sp, fp;
+        return native_segment(s, uc, 1, &pc, &sp, &fp) == 1;
+    }
     uintptr_t frames[MIXED_MAX_NATIVE + 32];
     uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
     int n = unw_backtrace((void **) frames, MIXED_MAX_NATIVE + 32);

@@ -46,6 +46,8 @@ public final class NativeStackBenchmark {
     private static volatile long sink;
 
     public static void main(String[] args) throws Exception {
+        // Set up first: threads started from now on are prepared for libunwind's fast path.
+        NativeCapture.get().javaFramesUnavailable();
         parse(args);
         Locale.setDefault(Locale.ROOT);
         System.out.printf("NativeStackBenchmark: java %s (%s), %d cpus, warm-up %d, calls %d, depth %d%n",
