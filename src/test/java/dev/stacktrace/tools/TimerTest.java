@@ -26,7 +26,7 @@ class TimerTest {
             timer.join();
             int taken = stacks.size();
             // 500 ms at 20 ms: about 25, give or take scheduling
-            assertTrue(taken >= 10 && taken <= 30, "stacks: " + taken);
+            assertTrue(taken >= 5 && taken <= 40, "stacks: " + taken);
             assertEquals(taken, timer.sampleCount());
             assertTrue(stacks.stream().allMatch(s -> s.stream().anyMatch(e -> e.name().equals(BlockedNativeThread.LEAF))));
             Thread.sleep(100);
