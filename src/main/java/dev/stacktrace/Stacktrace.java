@@ -107,6 +107,11 @@ public final class Stacktrace {
         printThreadStack(thread, System.out, DEFAULT_MAX_DEPTH, true);
     }
 
+    /** The nativeTid variant of {@link #printThreadStack(Thread, PrintStream, int, boolean)}. */
+    public static void printThreadStack(int nativeTid, PrintStream out, int maxDepth, boolean showJvm) {
+        printNativeThreadStack(nativeTid, out, maxDepth, showJvm);
+    }
+
     public static void printNativeThreadStack(int nativeTid, PrintStream out, int maxDepth, boolean showJvm) {
         checkStream(out);
         print(getNativeThreadStack(nativeTid, maxDepth, showJvm), out);

@@ -56,6 +56,18 @@ class ThreadStackTest {
     }
 
     @Test
+    void printingByNativeThreadIdGivesTheSameStack() throws Exception {
+        try (BlockedNativeThread t = new BlockedNativeThread("print-by-tid", 3)) {
+            ByteArrayOutputStream byTid = new ByteArrayOutputStream();
+            Stacktrace.printThreadStack(t.tid(), new PrintStream(byTid, true, StandardCharsets.UTF_8), 50, false);
+            ByteArrayOutputStream byThread = new ByteArrayOutputStream();
+            Stacktrace.printThreadStack(t.thread(), new PrintStream(byThread, true, StandardCharsets.UTF_8), 50, false);
+            assertEquals(byThread.toString(StandardCharsets.UTF_8), byTid.toString(StandardCharsets.UTF_8));
+            assertTrue(byTid.toString(StandardCharsets.UTF_8).contains(BlockedNativeThread.LEAF));
+        }
+    }
+
+    @Test
     void maxDepthBoundsTheFramesReturned() throws Exception {
         try (BlockedNativeThread t = new BlockedNativeThread("depth", 30)) {
             assertEquals(5, Stacktrace.getThreadStack(t.thread(), 5, true).size());
