@@ -19,6 +19,7 @@
 #include "profiler.h"
 #include "vm.h"
 #include "fastpath.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -179,6 +180,16 @@ int64_t st_signal_owner(int signo) {
     return (int64_t) (uintptr_t) old.sa_handler;
 }
 
+int install_handler(int signo, void (*handler)(int, siginfo_t *, void *)) {
+    if (st_signal_owner(signo) != 0) return -ST_EBUSY;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(signo, &sa, NULL) == 0 ? 0 : -errno;
+}
+
 int st_init(int signo) {
     if (signo < SIGRTMIN || signo > SIGRTMAX) return -ST_ESIGNAL;
     pthread_mutex_lock(&init_lock);
@@ -186,7 +197,7 @@ int st_init(int signo) {
     int current = atomic_load(&installed_signo);
     if (current == signo) goto out;
     if (current != 0) { result = -ST_EOTHERSIG; goto out; }
-    if (st_signal_owner(signo) != 0) { result = -ST_EBUSY; goto out; }
+    if (st_signal_owner(signo) != 0) { result = -ST_EBUSY; goto out; }  /* before any libunwind set-up */
 
     /* The global cache needs no thread-local memory (see fastpath.h); its lock is taken with
        signals blocked, so a handler never waits for its own thread. The first backtrace runs
@@ -194,12 +205,8 @@ int st_init(int signo) {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_GLOBAL);
     fastpath_prepare_current_thread();
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(signo, &sa, NULL) != 0) { result = -errno; goto out; }
+    result = install_handler(signo, on_signal);
+    if (result != 0) goto out;
     atomic_store(&installed_signo, signo);
 out:
     pthread_mutex_unlock(&init_lock);

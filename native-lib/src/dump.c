@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include "stacktrace.h"
+#include "text.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,34 +32,18 @@ static int dump_signo;
 static char dump_path[1024];
 
 static void put(int fd, const char *s) {
-    size_t n = strlen(s);
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        s += w;
-        n -= (size_t) w;
-    }
+    text_write(fd, s);
 }
 
 static void put_int(int fd, long v) {
-    char buf[24];
-    int i = sizeof buf;
-    buf[--i] = '\0';
-    unsigned long u = v < 0 ? (unsigned long) -v : (unsigned long) v;
-    do { buf[--i] = (char) ('0' + u % 10); u /= 10; } while (u != 0);
-    if (v < 0) buf[--i] = '-';
-    put(fd, buf + i);
+    char digits[24];
+    text_write(fd, text_decimal(digits, v));
 }
 
 static void thread_name(int tid, char *out, size_t size) {
     char path[64] = "/proc/self/task/";
-    size_t len = strlen(path);
-    char digits[16];
-    int i = sizeof digits;
-    digits[--i] = '\0';
-    for (int v = tid; v > 0 || i == (int) sizeof digits - 1; v /= 10) digits[--i] = (char) ('0' + v % 10);
-    strcpy(path + len, digits + i);
+    char digits[24];
+    strcat(path, text_decimal(digits, tid));
     strcat(path, "/comm");
     out[0] = '\0';
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -162,12 +148,8 @@ int st_dump_on_signal(int signo, const char *path) {
     int rc = pthread_create(&thread, &attr, dump_loop, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) { result = -rc; goto out; }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_dump_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(signo, &sa, NULL) != 0) { result = -errno; goto out; }
+    result = install_handler(signo, on_dump_signal);
+    if (result != 0) goto out;
     dump_signo = signo;
 out:
     pthread_mutex_unlock(&dump_lock);

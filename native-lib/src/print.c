@@ -3,6 +3,7 @@
  * and in a process whose other threads are stopped in any state.
  */
 #include "stacktrace.h"
+#include "text.h"
 
 #include <errno.h>
 #include <string.h>
@@ -37,27 +38,8 @@ static void put_hex_short(struct line *l, uint64_t v) {
 }
 
 static void put_int(struct line *l, int64_t v) {
-    char buf[24];
-    int i = sizeof buf;
-    int negative = v < 0;
-    uint64_t u = negative ? (uint64_t) -v : (uint64_t) v;
-    buf[--i] = '\0';
-    do { buf[--i] = (char) ('0' + u % 10); u /= 10; } while (u != 0);
-    if (negative) buf[--i] = '-';
-    put(l, buf + i);
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t) w;
-    }
-    return 0;
+    char digits[24];
+    put(l, text_decimal(digits, v));
 }
 
 static void format_frame(struct line *l, const st_frame_info *f) {
@@ -106,13 +88,13 @@ int st_print_frames(int fd, const st_frame_info *frames, int n, int header) {
     if (fd < 0 || (frames == NULL && n > 0) || n < 0) return -EINVAL;
     if (header) {
         static const char text[] = "Stack (most recent call first):\n";
-        int rc = write_all(fd, text, sizeof text - 1);
+        int rc = text_write_all(fd, text, sizeof text - 1);
         if (rc != 0) return rc;
     }
     for (int i = 0; i < n; i++) {
         struct line l;
         format_frame(&l, &frames[i]);
-        int rc = write_all(fd, l.text, l.length);
+        int rc = text_write_all(fd, l.text, l.length);
         if (rc != 0) return rc;
     }
     return 0;

@@ -6,11 +6,11 @@
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "vm.h"
+#include "internal.h"
 
 #include <dlfcn.h>
 #include <string.h>
 
-int capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info, int by_method);
 
 static void copy_text(char *out, const char *in, int32_t *truncated) {
     size_t n = strlen(in);

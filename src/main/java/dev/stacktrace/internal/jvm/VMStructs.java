@@ -99,8 +99,7 @@ public final class VMStructs {
         try {
             Optional<Path> path = libjvmPath();
             if (path.isEmpty()) return unavailable("libjvm.so not found under java.home");
-            // Already loaded by the launcher: this only takes another reference to it.
-            NativeLibrary jvm = NativeLibrary.getInstance(path.get().toString());
+            NativeLibrary jvm = libjvm();
             Pointer table = jvm.getGlobalVariableAddress("gHotSpotVMStructs").getPointer(0);
             long stride = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryArrayStride").getLong(0);
             long typeNameAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryTypeNameOffset").getLong(0);
@@ -134,31 +133,29 @@ public final class VMStructs {
     }
 
     private static Map<String, Long> readTypeSizes(NativeLibrary jvm) {
-        Pointer table = jvm.getGlobalVariableAddress("gHotSpotVMTypes").getPointer(0);
-        long stride = jvm.getGlobalVariableAddress("gHotSpotVMTypeEntryArrayStride").getLong(0);
-        long nameAt = jvm.getGlobalVariableAddress("gHotSpotVMTypeEntryTypeNameOffset").getLong(0);
-        long sizeAt = jvm.getGlobalVariableAddress("gHotSpotVMTypeEntrySizeOffset").getLong(0);
-        Map<String, Long> sizes = new HashMap<>();
-        for (long entry = 0; ; entry += stride) {
-            Pointer name = table.getPointer(entry + nameAt);
-            if (name == null) break;
-            sizes.put(name.getString(0), table.getLong(entry + sizeAt));
-        }
-        return Map.copyOf(sizes);
+        return readNamedValues(jvm, "gHotSpotVMTypes", "gHotSpotVMTypeEntryArrayStride",
+                "gHotSpotVMTypeEntryTypeNameOffset", "gHotSpotVMTypeEntrySizeOffset", false);
     }
 
     private static Map<String, Long> readIntConstants(NativeLibrary jvm) {
-        Pointer table = jvm.getGlobalVariableAddress("gHotSpotVMIntConstants").getPointer(0);
-        long stride = jvm.getGlobalVariableAddress("gHotSpotVMIntConstantEntryArrayStride").getLong(0);
-        long nameAt = jvm.getGlobalVariableAddress("gHotSpotVMIntConstantEntryNameOffset").getLong(0);
-        long valueAt = jvm.getGlobalVariableAddress("gHotSpotVMIntConstantEntryValueOffset").getLong(0);
-        Map<String, Long> constants = new HashMap<>();
+        return readNamedValues(jvm, "gHotSpotVMIntConstants", "gHotSpotVMIntConstantEntryArrayStride",
+                "gHotSpotVMIntConstantEntryNameOffset", "gHotSpotVMIntConstantEntryValueOffset", true);
+    }
+
+    /** A table of (name, value) entries ending with a null name, as libjvm exports them. */
+    private static Map<String, Long> readNamedValues(NativeLibrary jvm, String tableSymbol, String strideSymbol,
+                                                     String nameSymbol, String valueSymbol, boolean intValues) {
+        Pointer table = jvm.getGlobalVariableAddress(tableSymbol).getPointer(0);
+        long stride = jvm.getGlobalVariableAddress(strideSymbol).getLong(0);
+        long nameAt = jvm.getGlobalVariableAddress(nameSymbol).getLong(0);
+        long valueAt = jvm.getGlobalVariableAddress(valueSymbol).getLong(0);
+        Map<String, Long> values = new HashMap<>();
         for (long entry = 0; ; entry += stride) {
             Pointer name = table.getPointer(entry + nameAt);
             if (name == null) break;
-            constants.put(name.getString(0), (long) table.getInt(entry + valueAt));
+            values.put(name.getString(0), intValues ? (long) table.getInt(entry + valueAt) : table.getLong(entry + valueAt));
         }
-        return Map.copyOf(constants);
+        return Map.copyOf(values);
     }
 
     /** libjvm, already loaded by the launcher: this only takes another reference to it. */
