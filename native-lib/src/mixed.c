@@ -270,8 +270,11 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
             s->nnative = 0;
             uintptr_t ignored_pc, ignored_sp, ignored_fp;
             if (native_segment(s, uc, 1, &ignored_pc, &ignored_sp, &ignored_fp) != 1) {
+                /* libunwind cannot get from here to the Java frames: AsyncGetCallTrace alone can
+                   still name them (it starts from the thread's anchor), below the native frames */
                 s->walk_end = WALK_UNWIND;
                 s->segments = 1;
+                call_agct(s, uc, env, 1, MIXED_MAX_VIRTUAL - 1 - INLINED_PER_COMPILED_FRAME);
                 return;
             }
         }
