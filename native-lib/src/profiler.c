@@ -137,7 +137,8 @@ void profiler_sample(ucontext_t *uc) {
     if (mine == NULL) { count(ST_PROFILE_BUSY, 1); goto out; }
     mixed_capture(&mine->sample, uc);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
-    if (mine->sample.walk_end < 0 && mine->sample.agct_frames <= 0) count(ST_PROFILE_TRUNCATED, 1);
+    /* counted once: nothing to record, or a walk that stopped early with no AGCT frames to finish it */
+    if (n <= 0 || (mine->sample.walk_end < 0 && mine->sample.agct_frames <= 0)) count(ST_PROFILE_TRUNCATED, 1);
     for (int i = 0; i < n; i++) {
         mine->frames[WORDS_PER_FRAME * i] = (uint64_t) mine->merged[MIXED_WORDS * i];
         /* a native frame is known by its address, a Java frame by method and bci */
@@ -145,7 +146,6 @@ void profiler_sample(ucontext_t *uc) {
         mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
     }
     if (n > 0) record(mine->frames, n * WORDS_PER_FRAME);
-    else count(ST_PROFILE_TRUNCATED, 1);
     atomic_store(&mine->busy, 0);
     count(ST_PROFILE_SAMPLES, 1);
     int64_t spent = now_ns() - start;

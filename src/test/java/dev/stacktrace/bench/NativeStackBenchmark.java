@@ -397,8 +397,8 @@ public final class NativeStackBenchmark {
 
     /**
      * Context only: a Java thread spinning in JIT-compiled Java code, the case where the JVM's own
-     * stack walk must wait for the thread to reach a safepoint poll. The native unwinder stops at
-     * the first JIT frame here (no JVM-aware walker yet), so its depth is not comparable.
+     * stack walk must wait for the thread to reach a safepoint poll. The native-only rows (raw,
+     * names) stop at the first JIT frame here; the mixed rows walk the Java frames too.
      */
     private static final class JavaSpinningTarget extends Target {
         private volatile boolean running = true;
