@@ -46,7 +46,7 @@ public record StackEntry(long address, String name, long offset, String library,
         if (kind == null) throw new NullPointerException("kind");
     }
 
-    /** A native frame (the form of issue 2): kind NATIVE, or JVM when {@code isJvm}. */
+    /** A native frame: kind NATIVE, or JVM when {@code isJvm}. */
     public StackEntry(long address, String name, long offset, String library, boolean isJvm) {
         this(address, name, offset, library, isJvm, isJvm ? Kind.JVM : Kind.NATIVE, null, null, null, -1);
     }

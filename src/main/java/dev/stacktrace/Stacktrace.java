@@ -18,7 +18,7 @@ import java.util.Objects;
  * {@code dev.stacktrace.timeoutMillis}.
  *
  * <p>{@code showJvm=false} leaves out the JVM's own frames (libjvm, the interpreter, JIT code and
- * stubs), as the seed's show_python did for CPython; {@code maxDepth} counts the frames returned.
+ * stubs); {@code maxDepth} counts the frames returned.
  *
  * <p>Failures are a {@link StacktraceException} whose message says what to do; bad arguments are
  * an {@link IllegalArgumentException} or a {@link NullPointerException}.

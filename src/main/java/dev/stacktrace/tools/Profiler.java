@@ -20,8 +20,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Samples threads and counts how often each symbol appears: the seed's Profiler for the JVM, and
- * then some. One thread, a set, or every thread of the JVM; in {@link Mode#CPU} mode (a thread is
+ * Samples threads and counts how often each symbol appears. One thread, a set, or every thread of the JVM; in {@link Mode#CPU} mode (a thread is
  * sampled per interval of its own CPU time, so only running threads use their budget) or
  * {@link Mode#WALL} mode (every thread at every interval, running or blocked).
  *
@@ -53,13 +52,13 @@ public final class Profiler implements AutoCloseable {
 
     /** How often a symbol was seen: at the top of the stack ({@code self}), anywhere in it ({@code total}). */
     public record SymbolCount(String name, String library, long self, long total) {
-        /** The seed's count: samples in which the symbol appears. */
+        /** Samples in which the symbol appears (its total). */
         public long count() {
             return total;
         }
     }
 
-    /** The seed's default interval (20 Hz). */
+    /** The default interval (20 Hz). */
     public static final Duration DEFAULT_INTERVAL = Timer.DEFAULT_INTERVAL;
 
     private final Mode mode;
@@ -86,7 +85,7 @@ public final class Profiler implements AutoCloseable {
         this.allThreads = b.allThreads;
     }
 
-    /** The seed's form: one thread, wall-clock sampling every 50 ms. */
+    /** One thread, wall-clock sampling at the default interval. */
     public Profiler(Thread target) {
         this(builder().thread(target));
     }

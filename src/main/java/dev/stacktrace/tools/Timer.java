@@ -12,8 +12,8 @@ import java.util.function.Consumer;
 
 /**
  * Takes a thread's stack at a fixed rate and hands each one to a callback, on a thread of its own:
- * the seed's Timer for the JVM. {@link #join()} stops it and waits; it also stops by itself when the
- * target thread ends. Use it with try-with-resources as the seed's context manager.
+ * {@link #join()} stops it and waits; it also stops by itself when the
+ * target thread ends. Use it with try-with-resources.
  *
  * <pre>{@code
  * try (Timer t = new Timer(worker, stack -> System.out.println(stack.get(0))).start()) {
@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * samples from native timers without running Java per sample.
  */
 public final class Timer implements AutoCloseable {
-    /** The seed's default: 20 samples a second. */
+    /** The default: 20 samples a second. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(50);
 
     private final Thread target;
