@@ -7,4 +7,6 @@ bash scripts/setup.sh
 mvn -B -ntp -q -DskipTests package
 # The jar is the agent too: it registers the MBean, profiles every thread, and serves /metrics,
 # /flamegraph and /stacks on 127.0.0.1:9464 while the demo runs (Ctrl-C to stop).
-exec java -javaagent:target/stacktrace.jar=port=9464,profile=cpu,interval=10ms -jar target/stacktrace.jar demo "$@"
+# The demo's own classes are test code (target/test-classes), not part of the product jar.
+exec java -javaagent:target/stacktrace.jar=port=9464,profile=cpu,interval=10ms \
+  -cp target/stacktrace.jar:target/test-classes dev.stacktrace.demo.Demo "$@"

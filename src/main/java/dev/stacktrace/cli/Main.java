@@ -1,6 +1,5 @@
 package dev.stacktrace.cli;
 
-import dev.stacktrace.demo.Demo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,13 +9,11 @@ import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 /**
- * {@code java -jar stacktrace.jar demo} runs the demo; {@code java -jar stacktrace.jar <pid> <command>}
- * loads the agent into a running JVM and drives it.
+ * {@code java -jar stacktrace.jar <pid> <command>} loads the agent into a running JVM and drives it.
  */
 public final class Main {
     private static final String USAGE = """
-            usage: java -jar stacktrace.jar demo [--duration 60s] [--hide-jvm] [--depth N]
-                   java -jar stacktrace.jar <pid> start [--mode cpu|wall] [--interval 10ms]
+            usage: java -jar stacktrace.jar <pid> start [--mode cpu|wall] [--interval 10ms]
                    java -jar stacktrace.jar <pid> stop
                    java -jar stacktrace.jar <pid> status
                    java -jar stacktrace.jar <pid> dump
@@ -31,7 +28,7 @@ public final class Main {
             System.exit(args.length == 0 ? 2 : 0);
         }
         if (args[0].equals("demo")) {
-            Demo.main(Arrays.copyOfRange(args, 1, args.length));
+            fail("the demo is not part of the product jar: run `bash scripts/demo.sh` from the source tree");
             return;
         }
         long pid;

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DemoProcess implements AutoCloseable {
     public static final Path JAR = Path.of("target", "stacktrace.jar");
+    private static final String DEMO_MAIN = "dev.stacktrace.demo.Demo";
 
     private final Process process;
     private final List<String> output = Collections.synchronizedList(new ArrayList<>());
@@ -36,14 +37,17 @@ public final class DemoProcess implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts {@code java [jvmArgs] -javaagent:stacktrace.jar=agentArgs -jar stacktrace.jar demo --duration ...}. */
+    /** The demo's class path: the packaged jar and the demo's classes, which are not in the product jar. */
+    public static final String DEMO_CLASSPATH = JAR + java.io.File.pathSeparator + Path.of("target", "test-classes");
+
+    /** Starts {@code java [jvmArgs] -javaagent:stacktrace.jar=agentArgs -cp stacktrace.jar:test-classes Demo --duration ...}. */
     public static DemoProcess start(String agentArgs, List<String> jvmArgs, Duration duration) throws IOException {
         if (!Files.isRegularFile(JAR)) throw new IllegalStateException(JAR + " is missing: run `mvn verify`, which packages it first");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.add("-javaagent:" + JAR + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
-        command.addAll(List.of("-jar", JAR.toString(), "demo", "--duration", duration.toSeconds() + "s"));
+        command.addAll(List.of("-cp", DEMO_CLASSPATH, DEMO_MAIN, "--duration", duration.toSeconds() + "s"));
         return new DemoProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
@@ -58,7 +62,7 @@ public final class DemoProcess implements AutoCloseable {
     /** The demo without the agent: a JVM for the attach CLI to come into. */
     public static DemoProcess startPlain(Duration duration) throws IOException {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "demo", "--duration", duration.toSeconds() + "s");
+                "-cp", DEMO_CLASSPATH, DEMO_MAIN, "--duration", duration.toSeconds() + "s");
         return new DemoProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 

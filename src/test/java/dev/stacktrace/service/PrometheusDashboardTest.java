@@ -238,15 +238,12 @@ class PrometheusDashboardTest {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-javaagent:" + agentJar + "=port=" + port + ",host=127.0.0.1,profile=cpu,interval=10ms,top=20");
-        if (packaged.isBlank()) {
-            command.add("-cp");
-            command.add(System.getProperty("java.class.path"));
-            command.add("dev.stacktrace.cli.Main");
-        } else {
-            command.add("-jar");   // the packaged jar alone, as a user runs it
-            command.add(agentJar);
-        }
-        command.addAll(List.of("demo", "--duration", "150s"));
+        command.add("-cp");
+        // the packaged jar as a user runs it (with the demo's classes beside it), or this build's classes
+        command.add(packaged.isBlank() ? System.getProperty("java.class.path")
+                : agentJar + java.io.File.pathSeparator + Path.of("target", "test-classes").toAbsolutePath());
+        command.add("dev.stacktrace.demo.Demo");
+        command.addAll(List.of("--duration", "150s"));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

@@ -78,7 +78,7 @@ public final class Demo {
         int port = Agent.httpPort();
         if (port == 0) {
             System.out.println("Run it with the agent to see the service: bash scripts/demo.sh "
-                    + "(java -javaagent:target/stacktrace.jar=port=9464,profile=cpu -jar target/stacktrace.jar demo)");
+                    + "(bash scripts/demo.sh)");
             if (duration == null) return;
             System.out.println("Running for " + duration.toSeconds() + " s: java -jar target/stacktrace.jar " + pid
                     + " status (or start, stop, dump, flamegraph) drives it from outside.");
