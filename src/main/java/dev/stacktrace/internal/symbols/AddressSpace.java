@@ -1,6 +1,5 @@
 package dev.stacktrace.internal.symbols;
 
-import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
@@ -99,13 +98,10 @@ final class AddressSpace {
             }
             return new Located(m, m.path(), null, false, null, ElfObject.NO_BIAS); // [stack], [heap], [vsyscall]
         }
-        String library = m.fileName();
+        String library = LibraryNames.stable(m.fileName());
         boolean inJvm = library.equals("libjvm.so");
-        if (m.deleted()) {
-            return new Located(m, library, m.path(), inJvm, ElfObject.failed(m.path(), "file deleted"), ElfObject.NO_BIAS);
-        }
-        ElfObject object = objects.get(new ElfObjectCache.Key(m.device(), m.inode(), m.path()),
-                () -> loader.loadFile(Path.of(m.path()), m.inode()));
+        // Keyed by the mapped file's identity: a deleted or replaced file is still that inode.
+        ElfObject object = objects.get(new ElfObjectCache.Key(m.device(), m.inode(), m.path()), () -> loader.load(m));
         return new Located(m, library, m.path(), inJvm, object, object.biasFor(m));
     }
 }

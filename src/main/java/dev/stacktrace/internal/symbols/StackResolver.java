@@ -17,6 +17,9 @@ public final class StackResolver {
         if (dispatch != null) SYMBOLS.nameLibrary(dispatch, "libjnidispatch.so");
     }
 
+    /** StackTraceElement's line number for a native method. */
+    private static final int NATIVE_METHOD_LINE = -2;
+
     private StackResolver() {}
 
     /** A stack taken by the signal handler: frame 0 is the exact interrupted pc. */
@@ -45,7 +48,7 @@ public final class StackResolver {
                 entry = previous;  // recursion: the same return address again
             } else {
                 ResolvedAddress r = SYMBOLS.resolve(raw[i], returnAddress);
-                entry = new StackEntry(r.address(), r.name(), r.offset(), r.library(), r.inJvm());
+                entry = r.toEntry();
             }
             previous = entry;
             if (!showJvm && entry.isJvm()) continue;
@@ -95,7 +98,7 @@ public final class StackResolver {
                 if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
                 ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
                 boolean jvm = r.inJvm() || kind == LibStacktrace.FRAME_STUB;
-                return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm);
+                return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm, r.path());
             }
             default -> {
                 JavaMethods.Method m = JavaMethods.of(id);
@@ -105,7 +108,7 @@ public final class StackResolver {
                     case LibStacktrace.FRAME_NATIVE_METHOD -> StackEntry.Kind.JAVA_NATIVE;
                     default -> m.isNative() ? StackEntry.Kind.JAVA_NATIVE : StackEntry.Kind.JAVA_COMPILED;
                 };
-                int line = k == StackEntry.Kind.JAVA_NATIVE ? -1 : m.lineOf(bci);
+                int line = k == StackEntry.Kind.JAVA_NATIVE ? NATIVE_METHOD_LINE : m.lineOf(bci);
                 // hidden frames (lambda forms, lambda proxies, @Hidden methods) count as the JVM's own
                 return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden(), k, m.className(), m.methodName(),
                         m.fileName(), line);
