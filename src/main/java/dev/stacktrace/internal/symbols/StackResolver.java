@@ -19,6 +19,12 @@ public final class StackResolver {
 
     /** StackTraceElement's line number for a native method. */
     private static final int NATIVE_METHOD_LINE = -2;
+    /**
+     * Thread.getStackTrace leaves out hidden frames (lambda proxies, lambda forms, @Hidden methods)
+     * of a thread's own stack on every JDK (Throwable's walk), and of another thread's since JDK 19,
+     * whose handshake walk skips them; JDK 17's safepoint walk of another thread shows them.
+     */
+    private static final boolean OTHERS_HIDE_HIDDEN = Runtime.version().feature() >= 19;
 
     private StackResolver() {}
 
@@ -59,7 +65,8 @@ public final class StackResolver {
 
     /**
      * A mixed stack from the native walker ({@link LibStacktrace#MIXED_WORDS} words a frame). Frame 0
-     * is the exact interrupted pc; hidden frames (lambda forms, lambda proxies) count as the JVM's.
+     * is the exact interrupted pc; hidden frames (lambda forms, lambda proxies) count as the JVM's
+     * where Thread.getStackTrace leaves them out.
      *
      * @param own the calling thread's own stack: the frames of the call into us are cut from the top
      */
@@ -69,7 +76,8 @@ public final class StackResolver {
         StackEntry previous = null;
         for (int i = 0; i < frames; i++) {
             int w = i * LibStacktrace.MIXED_WORDS;
-            StackEntry entry = mixedEntry((int) words[w], words[w + 1], (int) words[w + 2], words[w + 3], i > 0, previous);
+            StackEntry entry = mixedEntry((int) words[w], words[w + 1], (int) words[w + 2], words[w + 3], i > 0, previous,
+                    own || OTHERS_HIDE_HIDDEN);
             all[i] = entry;
             previous = entry;
         }
@@ -89,10 +97,12 @@ public final class StackResolver {
      * when a recursion repeats an address.
      */
     public static StackEntry frame(int kind, long id, int bci, boolean returnAddress, StackEntry previous) {
-        return mixedEntry(kind, id, bci, id, returnAddress, previous);
+        return mixedEntry(kind, id, bci, id, returnAddress, previous, OTHERS_HIDE_HIDDEN);
     }
 
-    private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous) {
+    /** @param hideHidden hidden Java frames count as the JVM's (left out without showJvm) */
+    private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous,
+                                         boolean hideHidden) {
         switch (kind) {
             case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {
                 if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
@@ -110,7 +120,8 @@ public final class StackResolver {
                 };
                 int line = k == StackEntry.Kind.JAVA_NATIVE ? NATIVE_METHOD_LINE : m.lineOf(bci);
                 // hidden frames (lambda forms, lambda proxies, @Hidden methods) count as the JVM's own
-                return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden(), k, m.className(), m.methodName(),
+                // where Thread.getStackTrace leaves them out
+                return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden() && hideHidden, k, m.className(), m.methodName(),
                         m.fileName(), line);
             }
         }
