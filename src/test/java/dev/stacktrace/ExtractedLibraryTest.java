@@ -7,6 +7,7 @@ import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
 import dev.stacktrace.internal.symbols.ResolvedAddress;
 import dev.stacktrace.internal.symbols.Symbolizer;
+import dev.stacktrace.internal.symbols.TestSymbolizers;
 import dev.stacktrace.testlib.ChildJvm;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -122,6 +123,17 @@ class ExtractedLibraryTest {
             check(a.name().equals("libstacktracetest.so+0x10") && b.name().equals("libstacktracetest.so+0x20"), a + " " + b);
             check(!a.toEntry().name().equals(b.toEntry().name()), "two places, two names");
 
+            // Without /proc/self/map_files/ (an unprivileged process): the exported functions, from memory
+            Symbolizer memoryOnly = TestSymbolizers.withoutMapFiles();
+            Map<Long, List<String>> exported = exportedFunctions(original);
+            check(exported.size() > 10, "nm -D found functions: " + exported);
+            for (Map.Entry<Long, List<String>> f : exported.entrySet()) {
+                ResolvedAddress r = memoryOnly.resolve(base + f.getKey() + 1, false);
+                check(f.getValue().contains(r.name()) && r.offset() == 1, "exported " + f.getValue() + " resolved from memory as " + r);
+            }
+            ResolvedAddress header = memoryOnly.resolve(base + 0x10, false);
+            check(header.name().equals("libstacktracetest.so+0x10"), "from memory: " + header);
+
             lib.getFunction("stt_stop_spinning").invokeVoid(new Object[0]);
             System.out.println("named frames in the deleted library: " + named + " of " + seen + " (" + inPlt
                     + " caught in a PLT stub), PLT entries named " + plt.size());
@@ -153,6 +165,18 @@ class ExtractedLibraryTest {
                 String[] f = line.split(" ", 4);
                 if (f.length == 4 && (f[2].equalsIgnoreCase("t") || f[2].equalsIgnoreCase("w"))) {
                     out.put(f[3], new Sym(Long.parseUnsignedLong(f[0], 16), Long.parseUnsignedLong(f[1], 16)));
+                }
+            }
+            return out;
+        }
+
+        /** Start → mangled names of the exported functions (nm -D). */
+        private static Map<Long, List<String>> exportedFunctions(Path file) throws Exception {
+            Map<Long, List<String>> out = new HashMap<>();
+            for (String line : run("nm", "-D", "-S", "--defined-only", file.toString())) {
+                String[] f = line.split(" ", 4);
+                if (f.length == 4 && (f[2].equals("T") || f[2].equals("W")) && Long.parseUnsignedLong(f[1], 16) > 1) {
+                    out.computeIfAbsent(Long.parseUnsignedLong(f[0], 16), k -> new ArrayList<>()).add(f[3]);
                 }
             }
             return out;

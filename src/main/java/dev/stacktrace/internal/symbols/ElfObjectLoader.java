@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.function.Supplier;
 
 /** Reads an ELF object (a mapped file, or the vdso from this process's memory) into an {@link ElfObject}. */
 final class ElfObjectLoader {
@@ -33,10 +35,11 @@ final class ElfObjectLoader {
      * Loads the object mapped by {@code m}. Its symbols come from the file on disk while that is
      * still the mapped file (same device and inode); a file deleted or replaced since it was mapped
      * (JNI libraries extracted to a temporary file and removed at once) is read through
-     * /proc/self/map_files/, which reaches the mapped file itself. Never throws: failures come back
-     * as {@link ElfObject#failed}.
+     * /proc/self/map_files/, which reaches the mapped file itself, else from its image in memory
+     * ({@link MappedImage}: dynamic symbols only). {@code sameFile}: every mapping of that file.
+     * Never throws: failures come back as {@link ElfObject#failed}.
      */
-    ElfObject load(Mapping m) {
+    ElfObject load(Mapping m, Supplier<List<Mapping>> sameFile) {
         Path onDisk = Path.of(m.path());
         if (!m.deleted() && isMappedFile(onDisk, m)) {
             return loadFile(onDisk, onDisk);
@@ -45,9 +48,15 @@ final class ElfObjectLoader {
         if (mapped.failure() == null) {
             return mapped;
         }
-        String why = m.deleted() ? "file deleted" : "file replaced on disk since it was mapped";
-        return ElfObject.failed(m.path(), why + ", and the mapped file is unreadable through /proc/self/map_files/"
-                + " (opening it needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN): " + mapped.failure());
+        // Opening map_files needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN: otherwise what the
+        // loader put in memory, the dynamic symbols, is all there is.
+        try {
+            return build(m.path(), ElfFile.parse(ElfBytes.of(MappedImage.rebuild(sameFile.get()))), null);
+        } catch (IOException | RuntimeException e) {
+            String why = m.deleted() ? "file deleted" : "file replaced on disk since it was mapped";
+            return ElfObject.failed(m.path(), why + "; /proc/self/map_files/ unreadable (" + mapped.failure()
+                    + "); in-memory image: " + describe(e));
+        }
     }
 
     /** True unless the file at {@code path} is provably another file than the one mapped. */

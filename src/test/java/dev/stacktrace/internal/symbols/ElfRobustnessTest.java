@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,13 +85,13 @@ class ElfRobustnessTest {
         long inode = (Long) Files.getAttribute(path, "unix:ino");
         Mapping mapped = new Mapping(0x7f0000000000L, 0x7f0000001000L, "r--p", 0, "00:00", inode + 1, path.toString(), false);
 
-        ElfObject object = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT), mapFiles).load(mapped);
+        ElfObject object = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT), mapFiles).load(mapped, () -> List.of(mapped));
         assertEquals(null, object.failure());
         assertTrue(object.symbols().size() > 1000, "symbols: " + object.symbols().size());
         assertEquals(path.toString(), object.path());
 
         ElfObject unreachable = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT),
-                dir.resolve("no-map-files")).load(mapped);
+                dir.resolve("no-map-files")).load(mapped, () -> List.of(mapped));
         assertTrue(unreachable.failure().contains("replaced"), unreachable.failure());
         assertEquals(0, unreachable.symbols().size());
     }
