@@ -15,10 +15,15 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * zstd-jni extracts its library to a temporary file, loads it and deletes the file: its frames are
- * still named, from the mapped file, under the stable name libzstd-jni.so.
+ * still named, from the mapped file (all of them where /proc/self/map_files/ can be opened), under
+ * the stable name libzstd-jni.so.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DeletedJniLibraryTest {
+
+    private static Path mapFile(String mapsLine) {
+        return Path.of("/proc/self/map_files", mapsLine.substring(0, mapsLine.indexOf(' ')));
+    }
 
     @Test
     void zstdFramesAreNamedAfterItsFileIsDeleted() throws Exception {
@@ -64,6 +69,11 @@ class DeletedJniLibraryTest {
         }
         System.out.println("zstd-jni frames named: " + named + " of " + inZstd);
         assertTrue(inZstd > 0, "no sample inside zstd");
-        assertEquals(inZstd, named, "every frame inside zstd-jni named");
+        if (Files.isReadable(mapFile(mapped))) {
+            assertEquals(inZstd, named, "every frame inside zstd-jni named");
+        } else {
+            // no CAP_CHECKPOINT_RESTORE: only the exported functions, from the image in memory
+            assertTrue(named > 0, "exported zstd functions named from memory");
+        }
     }
 }

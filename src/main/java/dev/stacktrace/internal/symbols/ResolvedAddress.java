@@ -15,6 +15,9 @@ package dev.stacktrace.internal.symbols;
  */
 public record ResolvedAddress(long address, String name, long offset, String library, String path, boolean inJvm) {
 
+    /** The name of a frame that has no symbol and no place either. */
+    public static final String UNKNOWN_NAME = "?";
+
     /** True when a symbol name was found (the same rule as {@link dev.stacktrace.StackEntry#hasName()}). */
     public boolean hasName() {
         return toEntry().hasName();
