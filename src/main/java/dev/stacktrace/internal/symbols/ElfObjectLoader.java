@@ -33,7 +33,7 @@ final class ElfObjectLoader {
 
     /**
      * Loads the object mapped by {@code m}. Its symbols come from the file on disk while that is
-     * still the mapped file (same device and inode); a file deleted or replaced since it was mapped
+     * still the mapped file (the same inode); a file deleted or replaced since it was mapped
      * (JNI libraries extracted to a temporary file and removed at once) is read through
      * /proc/self/map_files/, which reaches the mapped file itself, else from its image in memory
      * ({@link MappedImage}: dynamic symbols only). {@code sameFile}: every mapping of that file.
@@ -59,14 +59,14 @@ final class ElfObjectLoader {
         }
     }
 
-    /** True unless the file at {@code path} is provably another file than the one mapped. */
+    /**
+     * True unless the file at {@code path} is provably another file than the one mapped: another
+     * inode. The device is not compared: on overlayfs (containers) the maps give the underlying
+     * file system's device while stat gives the overlay's, for the very same file.
+     */
     private static boolean isMappedFile(Path path, Mapping m) {
         try {
-            Object inode = Files.getAttribute(path, "unix:ino");
-            Object device = Files.getAttribute(path, "unix:dev");
-            if (inode instanceof Long ino && ino != m.inode()) return false;
-            long mappedDevice = Mapping.deviceNumber(m.device());
-            return !(device instanceof Long dev) || mappedDevice < 0 || dev == mappedDevice;
+            return !(Files.getAttribute(path, "unix:ino") instanceof Long ino) || ino == m.inode();
         } catch (NoSuchFileException e) {
             return false;
         } catch (IOException | RuntimeException e) {

@@ -39,20 +39,4 @@ record Mapping(long start, long end, String perms, long fileOffset, String devic
         int slash = path.lastIndexOf('/');
         return slash >= 0 ? path.substring(slash + 1) : path;
     }
-
-    /**
-     * The device number (dev_t, as stat gives it) of a "major:minor" field in hex, or -1 when it
-     * does not parse. Linux's encoding: minor's low byte, major's 12 low bits, then the high bits.
-     */
-    static long deviceNumber(String device) {
-        int colon = device == null ? -1 : device.indexOf(':');
-        if (colon < 0) return -1;
-        try {
-            long major = Long.parseLong(device.substring(0, colon), 16);
-            long minor = Long.parseLong(device.substring(colon + 1), 16);
-            return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
 }
