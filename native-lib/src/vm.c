@@ -232,7 +232,13 @@ int vm_method_names(uintptr_t method, char *klass, int klass_len, int *klass_tru
     if (!vm_load_u16(cm + VM(VM_CM_NAME_INDEX), &index)) return -1;
     if (vm_symbol_string(constant_pool_symbol(cp, index), name, name_len, name_trunc) < 0) return -1;
     if (vm_symbol_string(vm_load(holder + VM(VM_KLASS_NAME), &ok), klass, klass_len, klass_trunc) < 0) return -1;
-    for (char *c = klass; *c; c++) if (*c == '/') *c = '.';
+    /* Class.getName()'s form: dots for slashes, and a hidden class's "+0x..." suffix after a slash */
+    char *hidden = NULL;
+    for (char *c = klass; *c; c++) {
+        if (*c == '/') *c = '.';
+        else if (c[0] == '+' && c[1] == '0' && c[2] == 'x') hidden = c;
+    }
+    if (hidden != NULL) *hidden = '/';
     file[0] = '\0';
     *file_trunc = 0;
     if (VM(VM_CP_SOURCE_FILE_INDEX) >= 0 && vm_load_u16(cp + VM(VM_CP_SOURCE_FILE_INDEX), &index) && index != 0) {

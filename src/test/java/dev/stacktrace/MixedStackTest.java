@@ -56,6 +56,46 @@ class MixedStackTest {
         return className + "." + method + (line > 0 ? ":" + line : "");
     }
 
+    /**
+     * Exactly what Thread.getStackTrace says, field by field: -2 for a native method's line, the
+     * frames the JVM hides left out (a lambda proxy: shown by JDK 17, hidden since 19); and with
+     * showJvm the lambda proxy, named as Class.getName() names it.
+     */
+    @Test
+    void javaFramesEqualThreadGetStackTraceExactly() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Thread[] self = new Thread[1];
+        Runnable body = () -> parkHere(started, self);
+        Thread parked = new Thread(body, "parked-exactly");
+        self[0] = parked;
+        parked.start();
+        started.await();
+        try {
+            BlockedNativeThread.awaitBlocked(parked, "jdk.internal.misc.Unsafe.park", java.time.Duration.ofSeconds(10));
+            List<String> expected = new ArrayList<>();
+            for (StackTraceElement e : parked.getStackTrace()) {
+                expected.add(e.getClassName() + "." + e.getMethodName() + "(" + e.getFileName() + ":" + e.getLineNumber() + ")");
+            }
+            List<StackEntry> stack = Stacktrace.getThreadStack(parked, 200, false);
+            List<String> actual = new ArrayList<>();
+            for (StackEntry e : stack) {
+                if (e.isJava()) actual.add(e.className() + "." + e.methodName() + "(" + e.fileName() + ":" + e.lineNumber() + ")");
+            }
+            assertEquals(expected, actual, () -> Stacktrace.format(stack));
+            assertTrue(expected.get(0).endsWith("(Unsafe.java:-2)"), expected.toString());
+
+            String proxy = body.getClass().getName();  // Foo$$Lambda$14/0x0000000800c03000 (JDK 17)
+            assertTrue(proxy.contains("/"), proxy);
+            List<StackEntry> all = Stacktrace.getThreadStack(parked, 200, true);
+            assertTrue(all.stream().anyMatch(e -> e.isJava() && e.className().equals(proxy)),
+                    () -> proxy + " in\n" + Stacktrace.format(all));
+        } finally {
+            self[0] = null;
+            LockSupport.unpark(parked);
+            parked.join();
+        }
+    }
+
     @Test
     void javaFramesOfAParkedThreadEqualThreadGetStackTrace() throws Exception {
         CountDownLatch started = new CountDownLatch(1);

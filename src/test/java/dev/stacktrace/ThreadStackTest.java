@@ -151,7 +151,8 @@ class ThreadStackTest {
             assertEquals("Stack (most recent call first):", all[0]);
             String[] lines = java.util.Arrays.copyOfRange(all, 1, all.length);
             assertTrue(lines.length > 6);
-            Pattern javaLine = Pattern.compile("at [\\w.$]+\\.[\\w$<>]+\\((Native Method|Unknown Source|[\\w.]+\\.java(:\\d+)?)\\)");
+            // a hidden class as Class.getName() names it: Foo$$Lambda$14/0x0000000800c03000
+            Pattern javaLine = Pattern.compile("at [\\w.$]+(/0x[0-9a-f]+)?\\.[\\w$<>]+\\((Native Method|Unknown Source|[\\w.]+\\.java(:\\d+)?)\\)");
             for (String l : lines) assertTrue(line.matcher(l).matches() || javaLine.matcher(l).matches(), l);
             assertTrue(lines[1].endsWith(" stt::Recurser::leaf_read(int)+0x" + lines[1].replaceAll(".*\\+0x([0-9a-f]+) .*", "$1")
                     + " (libstacktracetest.so)"), lines[1]);

@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  *       and after being compiled.</li>
  *   <li>Native and JVM frames: the demangled symbol as is ({@code deflate},
  *       {@code JavaThread::run()}); C++ names keep their spaces.</li>
- *   <li>A frame without a symbol ({@code "?"}): its library's file name in brackets,
+ *   <li>A frame without a symbol ({@code hasName()} false: {@code "?"} or a place name such as {@code libfoo.so+0x1a2b}): its library's file name in brackets,
  *       {@code [libfoo.so]}, or the library as is when it is already bracketed ({@code [jit]},
  *       {@code [unknown]}). This is perf's convention. Unknown frames of one library merge into
  *       one box per position; an address would split one unknown function into as many boxes as

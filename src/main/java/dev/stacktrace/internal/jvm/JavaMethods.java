@@ -81,10 +81,19 @@ public final class JavaMethods {
         }
     }
 
-    /** "Ljava/lang/String;" → "java.lang.String"; hidden classes keep their "/0x..." suffix readable. */
+    /**
+     * A JVMTI class signature as Class.getName() gives it: "Ljava/lang/String;" → "java.lang.String".
+     * JVMTI writes a hidden class's suffix after a '.' (which no internal class name holds otherwise):
+     * "LFoo$$Lambda$14.0x0000000800c03000;" → "Foo$$Lambda$14/0x0000000800c03000", as Class.getName().
+     */
     static String binaryName(String signature) {
         String name = signature;
         if (name.startsWith("L") && name.endsWith(";")) name = name.substring(1, name.length() - 1);
-        return name.replace('/', '.');
+        char[] c = name.toCharArray();
+        for (int i = 0; i < c.length; i++) {
+            if (c[i] == '/') c[i] = '.';
+            else if (c[i] == '.') c[i] = '/';
+        }
+        return new String(c);
     }
 }

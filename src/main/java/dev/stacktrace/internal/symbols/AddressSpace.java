@@ -1,6 +1,7 @@
 package dev.stacktrace.internal.symbols;
 
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -53,7 +54,7 @@ final class AddressSpace {
         Located l = s.located[i];
         if (l == null) {
             // Racy but safe: Located is immutable and binding the same mapping twice gives equal results.
-            l = bind(s.maps.get(i));
+            l = bind(s.maps.get(i), s.maps);
             s.located[i] = l;
         }
         return l;
@@ -66,7 +67,7 @@ final class AddressSpace {
             for (int i = 0; i < s.maps.size(); i++) {
                 Mapping m = s.maps.get(i);
                 if (m.fileBacked() && !m.deleted() && m.fileName().equals(fileName)) {
-                    Located l = bind(m);
+                    Located l = bind(m, s.maps);
                     if (l.bias() != ElfObject.NO_BIAS) return l;
                 }
             }
@@ -85,7 +86,16 @@ final class AddressSpace {
         return s;
     }
 
-    private Located bind(Mapping m) {
+    /** Every mapping of the file {@code m} maps. */
+    private static List<Mapping> sameFile(ProcessMaps maps, Mapping m) {
+        List<Mapping> out = new ArrayList<>();
+        for (Mapping other : maps.all()) {
+            if (other.inode() == m.inode() && other.device().equals(m.device()) && m.path().equals(other.path())) out.add(other);
+        }
+        return out;
+    }
+
+    private Located bind(Mapping m, ProcessMaps maps) {
         if (m.vdso()) {
             ElfObject vdso = objects.get(new ElfObjectCache.Key("vdso", m.start(), m.path()), () -> loader.loadVdso(m));
             return new Located(m, "[vdso]", null, false, vdso, vdso.biasFor(m));
@@ -99,13 +109,11 @@ final class AddressSpace {
             }
             return new Located(m, m.path(), null, false, null, ElfObject.NO_BIAS); // [stack], [heap], [vsyscall]
         }
-        String library = m.fileName();
+        String library = LibraryNames.stable(m.fileName());
         boolean inJvm = library.equals("libjvm.so");
-        if (m.deleted()) {
-            return new Located(m, library, m.path(), inJvm, ElfObject.failed(m.path(), "file deleted"), ElfObject.NO_BIAS);
-        }
+        // Keyed by the mapped file's identity: a deleted or replaced file is still that inode.
         ElfObject object = objects.get(new ElfObjectCache.Key(m.device(), m.inode(), m.path()),
-                () -> loader.loadFile(Path.of(m.path()), m.inode()));
+                () -> loader.load(m, () -> sameFile(maps, m)));
         return new Located(m, library, m.path(), inJvm, object, object.biasFor(m));
     }
 }

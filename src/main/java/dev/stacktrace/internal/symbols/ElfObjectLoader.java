@@ -4,42 +4,90 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.function.Supplier;
 
-/** Reads an ELF object (a file, or the vdso from this process's memory) into an {@link ElfObject}. */
+/** Reads an ELF object (a mapped file, or the vdso from this process's memory) into an {@link ElfObject}. */
 final class ElfObjectLoader {
 
     private static final Path SELF_MEM = Path.of("/proc/self/mem");
+    static final Path SELF_MAP_FILES = Path.of("/proc/self/map_files");
     /** The vdso is a few pages; anything bigger is not what we expect. */
     private static final long MAX_VDSO = 1 << 20;
 
     private final DebugFileLocator debugFiles;
+    private final Path mapFiles;
 
     ElfObjectLoader(DebugFileLocator debugFiles) {
+        this(debugFiles, SELF_MAP_FILES);
+    }
+
+    /** @param mapFiles the directory of mapped files by address range (/proc/self/map_files) */
+    ElfObjectLoader(DebugFileLocator debugFiles, Path mapFiles) {
         this.debugFiles = debugFiles;
+        this.mapFiles = mapFiles;
     }
 
     /**
-     * Loads the file at {@code path}. {@code expectedInode} (0 to skip the check) guards against a
-     * file replaced on disk after it was mapped: its symbols would be wrong, so it gets none.
+     * Loads the object mapped by {@code m}. Its symbols come from the file on disk while that is
+     * still the mapped file (the same inode); a file deleted or replaced since it was mapped
+     * (JNI libraries extracted to a temporary file and removed at once) is read through
+     * /proc/self/map_files/, which reaches the mapped file itself, else from its image in memory
+     * ({@link MappedImage}: dynamic symbols only). {@code sameFile}: every mapping of that file.
      * Never throws: failures come back as {@link ElfObject#failed}.
      */
-    ElfObject loadFile(Path path, long expectedInode) {
-        String name = path.toString();
-        try {
-            if (expectedInode != 0) {
-                Object inode = Files.getAttribute(path, "unix:ino");
-                if (inode instanceof Long ino && ino != expectedInode) {
-                    return ElfObject.failed(name, "file replaced on disk since it was mapped");
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // No unix attribute view: skip the check rather than lose the symbols.
+    ElfObject load(Mapping m, Supplier<List<Mapping>> sameFile) {
+        Path onDisk = Path.of(m.path());
+        if (!m.deleted() && isMappedFile(onDisk, m)) {
+            return loadFile(onDisk, onDisk);
         }
-        try (ElfBytes bytes = ElfBytes.open(path)) {
+        ElfObject mapped = loadFile(mapFiles.resolve(Long.toHexString(m.start()) + "-" + Long.toHexString(m.end())), onDisk);
+        if (mapped.failure() == null) {
+            return mapped;
+        }
+        // Opening map_files needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN: otherwise what the
+        // loader put in memory, the dynamic symbols, is all there is.
+        try {
+            return build(m.path(), ElfFile.parse(ElfBytes.of(MappedImage.rebuild(sameFile.get()))), null);
+        } catch (IOException | RuntimeException e) {
+            String why = m.deleted() ? "file deleted" : "file replaced on disk since it was mapped";
+            return ElfObject.failed(m.path(), why + "; /proc/self/map_files/ unreadable (" + mapped.failure()
+                    + "); in-memory image: " + describe(e));
+        }
+    }
+
+    /**
+     * True unless the file at {@code path} is provably another file than the one mapped: another
+     * inode. The device is not compared: on overlayfs (containers) the maps give the underlying
+     * file system's device while stat gives the overlay's, for the very same file.
+     */
+    private static boolean isMappedFile(Path path, Mapping m) {
+        try {
+            return !(Files.getAttribute(path, "unix:ino") instanceof Long ino) || ino == m.inode();
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return true; // no unix attribute view: trust the path rather than lose the symbols
+        }
+    }
+
+    /** Loads the ELF file at {@code file} as it is now. */
+    ElfObject loadFile(Path file) {
+        return loadFile(file, file);
+    }
+
+    /**
+     * Parses the ELF image readable at {@code image}; {@code original} is the object's own path
+     * (reports, and the directory its .gnu_debuglink is looked up in).
+     */
+    private ElfObject loadFile(Path image, Path original) {
+        String name = original.toString();
+        try (ElfBytes bytes = ElfBytes.open(image)) {
             ElfFile elf = ElfFile.parse(bytes);
-            DebugFileLocator.Found debug = debugFiles.find(path, elf);
+            DebugFileLocator.Found debug = debugFiles.find(original, elf);
             try {
                 return build(name, elf, debug);
             } finally {
@@ -76,6 +124,11 @@ final class ElfObjectLoader {
         SymbolTableBuilder symbols = new SymbolTableBuilder();
         symbols.add(elf, elf.sectionOfType(ElfFile.SHT_DYNSYM), true);
         symbols.add(elf, elf.sectionOfType(ElfFile.SHT_SYMTAB), false);
+        try {
+            symbols.addPlt(PltEntries.of(elf));
+        } catch (IOException | RuntimeException e) {
+            // A PLT that does not decode costs its stubs' names, never the object's symbols.
+        }
         String debugPath = null;
         if (debug != null) {
             symbols.add(debug.elf(), debug.elf().sectionOfType(ElfFile.SHT_SYMTAB), false);

@@ -17,6 +17,15 @@ public final class StackResolver {
         if (dispatch != null) SYMBOLS.nameLibrary(dispatch, "libjnidispatch.so");
     }
 
+    /** StackTraceElement's line number for a native method. */
+    private static final int NATIVE_METHOD_LINE = -2;
+    /**
+     * Thread.getStackTrace leaves out hidden frames (lambda proxies, lambda forms, @Hidden methods)
+     * of a thread's own stack on every JDK (Throwable's walk), and of another thread's since JDK 19,
+     * whose handshake walk skips them; JDK 17's safepoint walk of another thread shows them.
+     */
+    private static final boolean OTHERS_HIDE_HIDDEN = Runtime.version().feature() >= 19;
+
     private StackResolver() {}
 
     /** A stack taken by the signal handler: frame 0 is the exact interrupted pc. */
@@ -45,7 +54,7 @@ public final class StackResolver {
                 entry = previous;  // recursion: the same return address again
             } else {
                 ResolvedAddress r = SYMBOLS.resolve(raw[i], returnAddress);
-                entry = new StackEntry(r.address(), r.name(), r.offset(), r.library(), r.inJvm());
+                entry = r.toEntry();
             }
             previous = entry;
             if (!showJvm && entry.isJvm()) continue;
@@ -56,7 +65,8 @@ public final class StackResolver {
 
     /**
      * A mixed stack from the native walker ({@link LibStacktrace#MIXED_WORDS} words a frame). Frame 0
-     * is the exact interrupted pc; hidden frames (lambda forms, lambda proxies) count as the JVM's.
+     * is the exact interrupted pc; hidden frames (lambda forms, lambda proxies) count as the JVM's
+     * where Thread.getStackTrace leaves them out.
      *
      * @param own the calling thread's own stack: the frames of the call into us are cut from the top
      */
@@ -66,7 +76,8 @@ public final class StackResolver {
         StackEntry previous = null;
         for (int i = 0; i < frames; i++) {
             int w = i * LibStacktrace.MIXED_WORDS;
-            StackEntry entry = mixedEntry((int) words[w], words[w + 1], (int) words[w + 2], words[w + 3], i > 0, previous);
+            StackEntry entry = mixedEntry((int) words[w], words[w + 1], (int) words[w + 2], words[w + 3], i > 0, previous,
+                    own || OTHERS_HIDE_HIDDEN);
             all[i] = entry;
             previous = entry;
         }
@@ -86,16 +97,18 @@ public final class StackResolver {
      * when a recursion repeats an address.
      */
     public static StackEntry frame(int kind, long id, int bci, boolean returnAddress, StackEntry previous) {
-        return mixedEntry(kind, id, bci, id, returnAddress, previous);
+        return mixedEntry(kind, id, bci, id, returnAddress, previous, OTHERS_HIDE_HIDDEN);
     }
 
-    private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous) {
+    /** @param hideHidden hidden Java frames count as the JVM's (left out without showJvm) */
+    private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous,
+                                         boolean hideHidden) {
         switch (kind) {
             case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {
                 if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
                 ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
                 boolean jvm = r.inJvm() || kind == LibStacktrace.FRAME_STUB;
-                return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm);
+                return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm, r.path());
             }
             default -> {
                 JavaMethods.Method m = JavaMethods.of(id);
@@ -105,9 +118,10 @@ public final class StackResolver {
                     case LibStacktrace.FRAME_NATIVE_METHOD -> StackEntry.Kind.JAVA_NATIVE;
                     default -> m.isNative() ? StackEntry.Kind.JAVA_NATIVE : StackEntry.Kind.JAVA_COMPILED;
                 };
-                int line = k == StackEntry.Kind.JAVA_NATIVE ? -1 : m.lineOf(bci);
+                int line = k == StackEntry.Kind.JAVA_NATIVE ? NATIVE_METHOD_LINE : m.lineOf(bci);
                 // hidden frames (lambda forms, lambda proxies, @Hidden methods) count as the JVM's own
-                return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden(), k, m.className(), m.methodName(),
+                // where Thread.getStackTrace leaves them out
+                return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden() && hideHidden, k, m.className(), m.methodName(),
                         m.fileName(), line);
             }
         }

@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Merges the symbol tables of an object (.symtab, .dynsym, a separate debug file's .symtab) into
- * one {@link SymbolTable}: code symbols only, one entry per start address, the best name winning.
+ * Merges the symbol tables of an object (.symtab, .dynsym, a separate debug file's .symtab, its PLT
+ * entries) into one {@link SymbolTable}: code symbols only, one entry per start address, the best name winning.
  */
 final class SymbolTableBuilder {
 
@@ -86,6 +86,21 @@ final class SymbolTableBuilder {
         }
         if (used) {
             stringTables.add(strings);
+        }
+    }
+
+    /** Adds PLT entries ({@code malloc@plt}): synthetic functions with their own string table. */
+    void addPlt(List<PltEntries.Entry> entries) {
+        if (entries.isEmpty() || stringTables.size() >= Byte.MAX_VALUE) {
+            return;
+        }
+        int[] offsets = new int[entries.size()];
+        ByteBuffer strings = PltEntries.stringTable(entries, offsets);
+        byte tableId = (byte) stringTables.size();
+        stringTables.add(strings);
+        for (int i = 0; i < entries.size(); i++) {
+            PltEntries.Entry e = entries.get(i);
+            append(e.address(), e.size(), e.address() + e.size(), offsets[i], tableId, RANK_FUNC, bindScore(STB_GLOBAL));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.stacktrace.internal.symbols;
 
+import dev.stacktrace.StackEntry;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
@@ -8,11 +9,13 @@ import java.util.function.UnaryOperator;
  *
  * <p>The first address in a library parses that library (tens of ms for libjvm.so); later
  * lookups are two binary searches and a cached name. Thread-safe; {@link #resolve} never throws
- * for odd addresses or unreadable files, it answers {@code "?"} instead.
+ * for odd addresses or unreadable files: an address in no symbol is named by its place
+ * ({@link StackEntry#placeName}: {@code libfoo.so+0x1a2b}, the offset in the file).
  */
 public final class Symbolizer {
 
     private static final String UNKNOWN_LIBRARY = "[unknown]";
+    private static final String PLT_SUFFIX = "@plt";
 
     /** Process-wide state shared by every instance: the mappings and the parsed objects. */
     private static final class Process {
@@ -73,7 +76,7 @@ public final class Symbolizer {
         try {
             at = space.locate(lookup);
             if (at == null) {
-                return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, UNKNOWN_LIBRARY, null, false);
+                return nowhere(address);
             }
             if (at.object() != null && at.bias() != ElfObject.NO_BIAS) {
                 SymbolTable symbols = at.object().symbols();
@@ -87,19 +90,30 @@ public final class Symbolizer {
             return unnamed(address, at);
         } catch (RuntimeException | InternalError e) {
             // InternalError: a fault reading a mapped file that was truncated under us.
-            return at == null
-                    ? new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, UNKNOWN_LIBRARY, null, false)
-                    : unnamed(address, at);
+            return at == null ? nowhere(address) : unnamed(address, at);
         }
     }
 
+    private static ResolvedAddress nowhere(long address) {
+        return new ResolvedAddress(address, StackEntry.placeName(UNKNOWN_LIBRARY, address, -1), 0, UNKNOWN_LIBRARY,
+                null, false);
+    }
+
+    /** An address in no symbol, named by its place: the offset in the mapped file, else the address. */
     private ResolvedAddress unnamed(long address, AddressSpace.Located at) {
-        return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, library(at), at.path(), at.inJvm());
+        String library = library(at);
+        Mapping m = at.mapping();
+        long fileOffset = at.path() == null ? -1 : address - m.start() + m.fileOffset();
+        return new ResolvedAddress(address, StackEntry.placeName(library, address, fileOffset), 0, library, at.path(),
+                at.inJvm());
     }
 
     private String demangle(String raw) {
         if (!raw.startsWith("_Z")) {
             return raw;
+        }
+        if (raw.endsWith(PLT_SUFFIX)) {
+            return demangle(raw.substring(0, raw.length() - PLT_SUFFIX.length())) + PLT_SUFFIX;
         }
         Demangling d = demangling;
         String cached = d.cache.get(raw);

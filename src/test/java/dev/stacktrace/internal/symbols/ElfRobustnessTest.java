@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,7 @@ class ElfRobustnessTest {
     }
 
     private void assertNoSymbols(Path file, String expectedFailure) {
-        ElfObject object = loader.loadFile(file, 0);
+        ElfObject object = loader.loadFile(file);
         assertNotNull(object.failure(), "failure remembered for " + file);
         assertTrue(object.failure().contains(expectedFailure), object.failure());
         assertEquals(0, object.symbols().size());
@@ -69,18 +70,29 @@ class ElfRobustnessTest {
     @Test
     void intactCopyStillLoads() throws IOException {
         Path copy = Files.copy(libc(), dir.resolve("libc-copy.so.6"));
-        ElfObject object = loader.loadFile(copy, 0);
+        ElfObject object = loader.loadFile(copy);
         assertEquals(null, object.failure());
         assertTrue(object.symbols().size() > 1000, "symbols: " + object.symbols().size());
         assertEquals(4, object.segments().size(), "libc has four PT_LOADs");
     }
 
     @Test
-    void fileReplacedAfterMappingIsRefused() throws IOException {
-        Path copy = Files.copy(libc(), dir.resolve("libc-replaced.so.6"));
-        long inode = (Long) Files.getAttribute(copy, "unix:ino");
-        ElfObject object = loader.loadFile(copy, inode + 1);
-        assertTrue(object.failure().contains("replaced"), object.failure());
-        assertEquals(0, object.symbols().size());
+    void fileReplacedAfterMappingIsReadThroughTheMappedFile() throws IOException {
+        // What was mapped: a copy of libc; what the path now holds: something else.
+        Path mapFiles = Files.createDirectories(dir.resolve("map_files"));
+        Files.copy(libc(), mapFiles.resolve("7f0000000000-7f0000001000"));
+        Path path = Files.write(dir.resolve("libc-replaced.so.6"), new byte[] {1, 2, 3});
+        long inode = (Long) Files.getAttribute(path, "unix:ino");
+        Mapping mapped = new Mapping(0x7f0000000000L, 0x7f0000001000L, "r--p", 0, "00:00", inode + 1, path.toString(), false);
+
+        ElfObject object = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT), mapFiles).load(mapped, () -> List.of(mapped));
+        assertEquals(null, object.failure());
+        assertTrue(object.symbols().size() > 1000, "symbols: " + object.symbols().size());
+        assertEquals(path.toString(), object.path());
+
+        ElfObject unreachable = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT),
+                dir.resolve("no-map-files")).load(mapped, () -> List.of(mapped));
+        assertTrue(unreachable.failure().contains("replaced"), unreachable.failure());
+        assertEquals(0, unreachable.symbols().size());
     }
 }

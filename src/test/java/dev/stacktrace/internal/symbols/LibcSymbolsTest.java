@@ -120,9 +120,9 @@ class LibcSymbolsTest {
         assertTrue(locals.size() > 500, "few local functions: " + locals.size());
 
         ElfObject withoutDebug = new ElfObjectLoader(new DebugFileLocator(Path.of("/nonexistent-debug-root")))
-                .loadFile(libc, 0);
+                .loadFile(libc);
         assertTrue(withoutDebug.debugFile() == null && withoutDebug.failure() == null, withoutDebug.toString());
-        ElfObject withDebug = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)).loadFile(libc, 0);
+        ElfObject withDebug = new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)).loadFile(libc);
         assertTrue(withDebug.symbols().size() > withoutDebug.symbols().size() + 1000,
                 withDebug.symbols().size() + " vs " + withoutDebug.symbols().size());
         int step = Math.max(1, locals.size() / 300);

@@ -3,7 +3,7 @@ package dev.stacktrace.internal.symbols;
 import java.util.function.UnaryOperator;
 
 /** Symbolizers with their own address space and object cache, so tests see first-time behaviour. */
-final class TestSymbolizers {
+public final class TestSymbolizers {
 
     private TestSymbolizers() {
     }
@@ -11,6 +11,17 @@ final class TestSymbolizers {
     static Symbolizer fresh(long minRereadNanos) {
         AddressSpace space = new AddressSpace(ProcessMaps::readSelf, new ElfObjectCache(),
                 new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)), minRereadNanos);
+        return new Symbolizer(space, UnaryOperator.identity());
+    }
+
+    /**
+     * A symbolizer (names not demangled) that cannot open /proc/self/map_files/, as in a process
+     * without CAP_CHECKPOINT_RESTORE: a deleted file is read from its image in memory.
+     */
+    public static Symbolizer withoutMapFiles() {
+        AddressSpace space = new AddressSpace(ProcessMaps::readSelf, new ElfObjectCache(),
+                new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT), java.nio.file.Path.of("/nonexistent-map-files")),
+                0);
         return new Symbolizer(space, UnaryOperator.identity());
     }
 }
