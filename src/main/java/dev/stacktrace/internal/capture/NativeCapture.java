@@ -237,7 +237,7 @@ public final class NativeCapture {
             suspects.remove(tid);
             throw noSuchThread(tid);
         }
-        if (status.get().blocks(signal)) throw blocked(status.get());
+        if (blocksSignal(status.get())) throw blocked(status.get());
         suspects.remove(tid);
     }
 
@@ -262,10 +262,42 @@ public final class NativeCapture {
         Optional<TaskStatus> status = TaskStatus.read(tid);
         if (status.isEmpty()) return noSuchThread(tid);
         suspects.add(tid);
-        if (status.get().blocks(signal)) return blocked(status.get());
+        if (blocksSignal(status.get())) return blocked(status.get());
         return new StacktraceException(Reason.TIMEOUT, "thread " + tid + " (" + status.get().name() + ", state "
                 + status.get().state() + ") did not answer within " + timeoutMillis + " ms; it may be stopped "
                 + "or starved of CPU. Retry, or raise -D" + TIMEOUT_PROPERTY);
+    }
+
+    /**
+     * Whether the thread really blocks our signal. While our handler runs on a thread the kernel
+     * masks the signal there too, and /proc's SigBlk cannot tell the two apart. Our handler records
+     * the threads it runs on (st_in_handler), but the kernel's own steps just before it starts and
+     * after it returns are not covered; a thread in them is runnable, never sleeping. So a look is
+     * conclusive only when SigBlk shows the signal, the thread sleeps (not R), and our handler runs
+     * on it neither just before nor just after the read; two such looks a moment apart are needed.
+     * A runnable thread that shows the signal blocked is given up to five looks to show otherwise,
+     * and is then reported as not answering (starved, or computing with the signal blocked).
+     */
+    private boolean blocksSignal(TaskStatus first) {
+        if (!first.blocks(signal)) return false;
+        int tid = first.tid();
+        int conclusive = 0;
+        for (int look = 0; look < 5; look++) {
+            if (look > 0) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            boolean inHandlerBefore = LibStacktrace.st_in_handler(tid) != 0;
+            Optional<TaskStatus> status = TaskStatus.read(tid);
+            if (status.isEmpty() || !status.get().blocks(signal)) return false;
+            if (inHandlerBefore || LibStacktrace.st_in_handler(tid) != 0) continue;
+            if (!status.get().state().startsWith("R") && ++conclusive == 2) return true;
+        }
+        return false;
     }
 
     private StacktraceException blocked(TaskStatus status) {
