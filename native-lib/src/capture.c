@@ -21,7 +21,9 @@
 #include "fastpath.h"
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -211,6 +213,23 @@ int64_t st_signal_owner(int signo) {
     if (old.sa_handler == SIG_DFL) return 0;
     if (old.sa_handler == SIG_IGN) return 1;
     return (int64_t) (uintptr_t) old.sa_handler;
+}
+
+int st_signal_owner_library(int signo, char *out, int outlen) {
+    if (out == NULL || outlen <= 0) return -EINVAL;
+    out[0] = '\0';
+    int64_t owner = st_signal_owner(signo);
+    if (owner <= 1) return 0;
+    Dl_info where;
+    if (dladdr((void *) (uintptr_t) owner, &where) == 0 || where.dli_fname == NULL) return 0;
+    /* a copy of this library answers to our own entry points; another library would not */
+    void *lib = dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (lib == NULL) return 0;
+    int ours = dlsym(lib, "st_signal_owner_library") != NULL && dlsym(lib, "st_abi_version") != NULL;
+    dlclose(lib);
+    if (!ours) return 0;
+    snprintf(out, (size_t) outlen, "%s", where.dli_fname);
+    return 1;
 }
 
 int install_handler(int signo, void (*handler)(int, siginfo_t *, void *)) {

@@ -36,6 +36,9 @@ int st_init(int signo);
 int st_signal(void);
 /* The handler currently installed for signo: 0 = default, 1 = ignored, else its address. */
 int64_t st_signal_owner(int signo);
+/* 1 when the handler on signo belongs to another copy of this library (its file path written to
+   out), else 0. Not for signal handlers (dladdr, dlopen). */
+int st_signal_owner_library(int signo, char *out, int outlen);
 
 int st_gettid(void);
 /* 1 while thread tid runs our signal handler (the kernel then shows the signal as blocked), else 0. */

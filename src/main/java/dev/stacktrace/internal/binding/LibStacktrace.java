@@ -57,6 +57,9 @@ public final class LibStacktrace {
 
     public static native long st_signal_owner(int signo);
 
+    /** 1 when another copy of this library owns signo's handler (its path in out, NUL-terminated). */
+    public static native int st_signal_owner_library(int signo, byte[] out, int outlen);
+
     public static native int st_gettid();
 
     /** 1 while thread tid runs the capture signal's handler (the kernel then lists the signal as blocked). */

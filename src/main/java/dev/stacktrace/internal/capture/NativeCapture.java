@@ -80,9 +80,13 @@ public final class NativeCapture {
             throw new StacktraceException(Reason.SIGNAL_UNAVAILABLE, switch (-rc) {
                 case LibStacktrace.E_SIGNAL -> "signal " + signal + " is not a realtime signal (SIGRTMIN.."
                         + "SIGRTMAX); set -D" + SIGNAL_PROPERTY + " to a free one such as " + DEFAULT_SIGNAL;
-                case LibStacktrace.E_BUSY -> "signal " + signal + " already has a handler (" + owner(signal)
-                        + "), which stacktrace will not replace; set -D" + SIGNAL_PROPERTY
-                        + " to a free realtime signal";
+                case LibStacktrace.E_BUSY -> otherCopy(signal)
+                        .map(path -> "another copy of stacktrace (" + path + ") owns signal " + signal
+                                + "; load stacktrace once per JVM (e.g. from the agent or a parent class loader), "
+                                + "or give this copy another signal with -D" + SIGNAL_PROPERTY)
+                        .orElseGet(() -> "signal " + signal + " already has a handler (" + owner(signal)
+                                + "), which stacktrace will not replace; set -D" + SIGNAL_PROPERTY
+                                + " to a free realtime signal");
                 case LibStacktrace.E_OTHER_SIGNAL -> "the native library is already using signal "
                         + LibStacktrace.st_signal() + "; " + SIGNAL_PROPERTY + " cannot change after first use";
                 default -> "cannot install the handler for signal " + signal + " (error " + -rc + ")";
@@ -94,6 +98,15 @@ public final class NativeCapture {
     /** Loads the native library, turning a link failure into an exception that says what to install. */
     public static void linked() {
         LibraryStatus.ensureLoaded();
+    }
+
+    /** The file of another copy of this library whose handler owns the signal, if that is what owns it. */
+    private static Optional<String> otherCopy(int signal) {
+        byte[] path = new byte[4096];
+        if (LibStacktrace.st_signal_owner_library(signal, path, path.length) != 1) return Optional.empty();
+        int end = 0;
+        while (end < path.length && path[end] != 0) end++;
+        return Optional.of(new String(path, 0, end, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static String owner(int signal) {
