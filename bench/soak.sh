@@ -18,8 +18,8 @@ for java in "${JDKS[@]}"; do
     dir=$(mktemp -d)
     echo "== $("$java" -version 2>&1 | head -1)"
     # the watchdog: twice the run and two minutes more, then the JVM counts as hung
-    (cd "$dir" && timeout -s KILL $((SECONDS_PER_JDK * 2 + 120)) "$java" "${extra[@]}" -Xmx64m \
-        -cp "$OLDPWD/${BENCH_CP//:/:$OLDPWD/}" dev.stacktrace.bench.Soak "$SECONDS_PER_JDK" "$RESTART")
+    timeout -s KILL $((SECONDS_PER_JDK * 2 + 120)) "$java" "${extra[@]}" -Xmx64m -XX:ErrorFile="$dir/hs_err_pid%p.log" \
+        -cp "$BENCH_CP" dev.stacktrace.bench.Soak "$SECONDS_PER_JDK" "$RESTART"
     rc=$?
     if [[ $rc -eq 137 ]]; then
         hangs=$((hangs + 1)); echo "soak: HANG (killed by the watchdog)"

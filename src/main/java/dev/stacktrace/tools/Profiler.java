@@ -337,7 +337,7 @@ public final class Profiler implements AutoCloseable {
             return this;
         }
 
-        /** Time between samples: from 0.1 ms to 60 s ({@link #MAX_INTERVAL}). */
+        /** Time between samples: from 0.1 ms to 60 s ({@link Profiler#MAX_INTERVAL}). */
         public Builder interval(Duration interval) {
             this.interval = NativeSampler.checkInterval(Objects.requireNonNull(interval, "interval"));
             return this;
