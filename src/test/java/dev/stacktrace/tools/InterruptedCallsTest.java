@@ -47,10 +47,16 @@ class InterruptedCallsTest {
         return eintr;
     }
 
+    /**
+     * A blocked thread uses no CPU, so its CPU-time timer never fires. (A tick can still expire in the
+     * instant a probe runs between two calls, e.g. in the entry of the next one: a handful at most,
+     * where wall mode gives thousands. None has been seen.)
+     */
     @Test
     void cpuModeNeverInterruptsABlockedThread() throws Exception {
         long[] eintr = measure(Profiler.Mode.CPU);
-        for (int c = 0; c < CALLS.length; c++) assertEquals(0, eintr[c], CALLS[c] + " returned EINTR in cpu mode");
+        long total = java.util.Arrays.stream(eintr).sum();
+        assertTrue(total <= 3, total + " EINTR in cpu mode: " + java.util.Arrays.toString(eintr));
     }
 
     @Test

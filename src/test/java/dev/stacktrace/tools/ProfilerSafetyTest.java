@@ -144,7 +144,9 @@ class ProfilerSafetyTest {
                 threads.add(t);
             }
             int threadsNow = Thread.activeCount();
-            int bound = threadsNow + 64 + 200;  // one per thread, the JVM's own threads, others' noise
+            // one per thread and the JVM's own threads, plus room for other processes of this user;
+            // a tick per interval per blocking thread passes this within a quarter of a second
+            int bound = threadsNow + 64 + 2000;
             int highWater = 0;
             Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1)).build().start();
             try {
@@ -165,7 +167,7 @@ class ProfilerSafetyTest {
             pipes.forEach(Pipe::close);
         }
         int after = queuedSignals();
-        assertTrue(after - before <= 200, "after stop " + after + " signals are queued for this user, " + before
+        assertTrue(after - before <= 2000, "after stop " + after + " signals are queued for this user, " + before
                 + " before");
     }
 
