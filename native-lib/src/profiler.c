@@ -9,6 +9,15 @@
  *
  * A control thread keeps the set of sampled threads current (threads come and go). Every sample
  * that cannot be recorded is counted by reason: no scratch buffer free, table full, stack cut short.
+ *
+ * Bounds that keep the host safe:
+ *  - wall mode queues at most one tick per thread: a thread whose previous tick has not been
+ *    handled yet (descheduled, or blocking the signal) is skipped, so the per-user queue of
+ *    pending signals never grows with time; a thread seen blocking the signal is not ticked.
+ *    (cpu mode cannot queue more: a POSIX timer has at most one signal pending, overruns are counted.)
+ *  - the table is unmapped only under table_lock (readers hold it) and only when no handler is
+ *    inside it; every wait for handlers has a deadline, after which the table stays mapped.
+ *  - the interval is at most ST_PROFILE_MAX_INTERVAL_NS, so clock arithmetic cannot overflow.
  */
 #define _GNU_SOURCE
 #include "profiler.h"
@@ -17,6 +26,8 @@
 #include "vm.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +42,7 @@
 #define MAX_THREADS 4096
 #define SCRATCH_BUFFERS 8
 #define WORDS_PER_FRAME 3   /* kind, id, bci */
+#define HANDLER_WAIT_NS 2000000000LL  /* how long stop/start wait for handlers still running */
 
 /* ---- the aggregate table ---- */
 
@@ -51,6 +63,8 @@ struct table {
 };
 
 static struct table table;
+/* Held by readers of the table and by whoever maps, clears or unmaps it; never by a handler. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t counters[ST_PROFILE_COUNTERS];
 static _Atomic int sampling;        /* handlers record only while set */
 static _Atomic int in_handler;      /* handlers between their check of `sampling` and their last write */
@@ -164,7 +178,44 @@ struct sampled_thread {
     int tid;
     int has_timer;
     timer_t timer;
+    int slot;       /* its index in tick_pending (wall mode) */
+    int blocks;     /* wall mode: it blocked the signal when last looked at: not ticked */
 };
+
+/* Wall mode: tick_pending[slot] holds the tid of a thread whose tick is queued and not yet handled
+   (0: none). Set by the ticker, cleared by the handler in that thread: lock-free both ways. */
+static _Atomic int tick_pending[MAX_THREADS];
+static unsigned char slot_used[MAX_THREADS];   /* control thread only */
+
+static int take_slot(void) {
+    for (int i = 0; i < MAX_THREADS; i++) {
+        if (!slot_used[i]) { slot_used[i] = 1; return i; }
+    }
+    return -1;
+}
+
+void profiler_tick_taken(uintptr_t value) {
+    uintptr_t slot = value >> 8;
+    if (slot == 0 || slot > MAX_THREADS) return;  /* a timer's tick: nothing pending to clear */
+    int tid = (int) syscall(SYS_gettid);
+    atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0);  /* only if it is ours */
+}
+
+/* Whether the thread blocks our signal now, from /proc (SigBlk). Outside any handler. */
+static int blocks_signal(int tid) {
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    char *line = strstr(buf, "SigBlk:");
+    if (line == NULL) return 0;
+    unsigned long long mask = strtoull(line + 7, NULL, 16);
+    return (int) ((mask >> (st_signal() - 1)) & 1);
+}
 
 static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t control_wake = PTHREAD_COND_INITIALIZER;
@@ -230,10 +281,17 @@ static void refresh_threads(void) {
     /* drop the dead */
     int kept = 0;
     for (int i = 0; i < nthreads; i++) {
-        if (task_alive(threads[i].tid)) {
-            threads[kept++] = threads[i];
-        } else if (threads[i].has_timer) {
-            timer_delete(threads[i].timer);
+        struct sampled_thread *t = &threads[i];
+        if (task_alive(t->tid)) {
+            /* a tick still unhandled 100 ms on, or a thread that blocked: does it block the signal? */
+            if (mode == ST_PROFILE_WALL && (t->blocks || atomic_load(&tick_pending[t->slot]) != 0)) {
+                t->blocks = blocks_signal(t->tid);
+            }
+            threads[kept++] = *t;
+        } else {
+            if (t->has_timer) timer_delete(t->timer);
+            atomic_store(&tick_pending[t->slot], 0);
+            slot_used[t->slot] = 0;
         }
     }
     nthreads = kept;
@@ -242,8 +300,14 @@ static void refresh_threads(void) {
         int known = 0;
         for (int k = 0; k < nthreads && !known; k++) known = threads[k].tid == tasks[i];
         if (known || !task_alive(tasks[i])) continue;
-        struct sampled_thread t = {tasks[i], 0, 0};
-        if (mode == ST_PROFILE_CPU && start_timer(&t) != 0) { count(ST_PROFILE_THREAD_GONE, 1); continue; }
+        struct sampled_thread t = {tasks[i], 0, 0, take_slot(), 0};
+        if (t.slot < 0) break;
+        if (mode == ST_PROFILE_CPU && start_timer(&t) != 0) {
+            slot_used[t.slot] = 0;
+            count(ST_PROFILE_THREAD_GONE, 1);
+            continue;
+        }
+        if (mode == ST_PROFILE_WALL) t.blocks = blocks_signal(t.tid);
         threads[nthreads++] = t;
     }
 }
@@ -255,9 +319,15 @@ static void tick_all(void) {
     info.si_code = SI_QUEUE;
     info.si_pid = getpid();
     info.si_uid = getuid();
-    info.si_value.sival_ptr = (void *) PROFILE_TICK;
     for (int i = 0; i < nthreads; i++) {
-        if (syscall(SYS_rt_tgsigqueueinfo, getpid(), threads[i].tid, info.si_signo, &info) != 0) {
+        struct sampled_thread *t = &threads[i];
+        if (t->blocks) continue;
+        int none = 0;
+        /* its last tick is still queued: one is enough (the per-user signal queue is finite) */
+        if (!atomic_compare_exchange_strong(&tick_pending[t->slot], &none, t->tid)) continue;
+        info.si_value.sival_ptr = (void *) (PROFILE_TICK | ((uintptr_t) (t->slot + 1) << 8));
+        if (syscall(SYS_rt_tgsigqueueinfo, getpid(), t->tid, info.si_signo, &info) != 0) {
+            atomic_store(&tick_pending[t->slot], 0);
             count(errno == ESRCH ? ST_PROFILE_THREAD_GONE : ST_PROFILE_BUSY, 1);
         }
     }
@@ -293,7 +363,10 @@ static void *control_loop(void *arg) {
             pthread_cond_timedwait(&control_wake, &control_lock, &ts);
         }
     }
-    for (int i = 0; i < nthreads; i++) if (threads[i].has_timer) timer_delete(threads[i].timer);
+    for (int i = 0; i < nthreads; i++) {
+        if (threads[i].has_timer) timer_delete(threads[i].timer);
+        slot_used[threads[i].slot] = 0;
+    }
     nthreads = 0;
     pthread_mutex_unlock(&control_lock);
     return NULL;
@@ -308,25 +381,44 @@ static int allocate(uint32_t capacity, uint64_t arena_words) {
         if (p == MAP_FAILED) return -ENOMEM;
         scratch = p;
     }
+    pthread_mutex_lock(&table_lock);
+    int rc = 0;
     if (table.entries != NULL && table.capacity == capacity && table.arena_words == arena_words) {
         memset(table.entries, 0, sizeof(struct entry) * capacity);
         atomic_store(&table.arena_top, 0);
-        return 0;
+        goto out;
+    }
+    void *entries = mmap(NULL, sizeof(struct entry) * capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *arena = mmap(NULL, sizeof(uint64_t) * arena_words, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (entries == MAP_FAILED || arena == MAP_FAILED) {
+        if (entries != MAP_FAILED) munmap(entries, sizeof(struct entry) * capacity);
+        if (arena != MAP_FAILED) munmap(arena, sizeof(uint64_t) * arena_words);
+        rc = -ENOMEM;  /* the old table stays as it was */
+        goto out;
     }
     if (table.entries != NULL) {
         munmap(table.entries, sizeof(struct entry) * table.capacity);
         munmap(table.arena, sizeof(uint64_t) * table.arena_words);
-        table.entries = NULL;
     }
-    void *entries = mmap(NULL, sizeof(struct entry) * capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    void *arena = mmap(NULL, sizeof(uint64_t) * arena_words, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (entries == MAP_FAILED || arena == MAP_FAILED) return -ENOMEM;
     table.entries = entries;
     table.arena = arena;
     table.capacity = capacity;
     table.arena_words = arena_words;
     atomic_store(&table.arena_top, 0);
-    return 0;
+out:
+    pthread_mutex_unlock(&table_lock);
+    return rc;
+}
+
+/* Waits, with a deadline, until no handler is between its check of `sampling` and its last write. */
+static int handlers_quiet(void) {
+    int64_t deadline = now_ns() + HANDLER_WAIT_NS;
+    while (atomic_load(&in_handler) != 0) {
+        if (now_ns() >= deadline) return 0;
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+    return 1;
 }
 
 int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, int ntids, int frames,
@@ -334,6 +426,7 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     if (st_signal() == 0) return -ST_ENOTINIT;
     if (!vm_ready) return -ST_ENOVM;
     if ((profile_mode != ST_PROFILE_CPU && profile_mode != ST_PROFILE_WALL) || interval < 100000
+        || interval > ST_PROFILE_MAX_INTERVAL_NS
         || ntids < 0 || ntids > MAX_THREADS || (ntids > 0 && tids == NULL)
         || frames < 1 || frames > ST_PROFILE_MAX_FRAMES || table_entries < 16 || table_entries > (1 << 22)
         || (table_entries & (table_entries - 1)) != 0) {
@@ -341,8 +434,9 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     }
     pthread_mutex_lock(&control_lock);
     if (control_running) { pthread_mutex_unlock(&control_lock); return -EBUSY; }
-    /* no handler may still be writing the table we are about to clear */
-    while (atomic_load(&in_handler) != 0) sched_yield();
+    /* no handler may still be writing the table we are about to clear: if one is stuck (stopped
+       by a debugger, starved), the table stays as it is and we say so */
+    if (!handlers_quiet()) { pthread_mutex_unlock(&control_lock); return -EBUSY; }
     /* the arena holds 48 frames a stack on average: the mappings commit memory only as it is used */
     int rc = allocate((uint32_t) table_entries, (uint64_t) table_entries * 48 * WORDS_PER_FRAME);
     if (rc != 0) { pthread_mutex_unlock(&control_lock); return rc; }
@@ -375,12 +469,13 @@ int st_profile_stop(void) {
     pthread_mutex_unlock(&control_lock);
     pthread_join(control_thread, NULL);  /* it deletes the timers */
     atomic_store(&sampling, 0);
-    /* signals already queued find sampling off; wait for handlers already past the check */
-    while (atomic_load(&in_handler) != 0) sched_yield();
+    /* signals already queued find sampling off; wait (bounded) for handlers already past the
+       check. One that does not finish keeps the table mapped: start refuses to touch it. */
+    int quiet = handlers_quiet();
     pthread_mutex_lock(&control_lock);
     control_running = 0;
     pthread_mutex_unlock(&control_lock);
-    return 0;
+    return quiet ? 0 : -ETIMEDOUT;
 }
 
 int st_profile_running(void) {
@@ -403,9 +498,11 @@ int st_profile_threads(void) {
 
 int64_t st_profile_read(int64_t *out, int64_t capacity_words) {
     /* [count, frames, (kind, id, bci) x frames] per stack; returns the words written, or the
-       negated words needed when out is too small. Safe while sampling: only ready entries are read. */
-    if (table.entries == NULL) return 0;
+       negated words needed when out is too small. Safe while sampling: only ready entries are read;
+       table_lock keeps start from unmapping or clearing the table meanwhile. */
+    pthread_mutex_lock(&table_lock);
     int64_t used = 0;
+    if (table.entries == NULL) goto out;
     for (uint32_t i = 0; i < table.capacity; i++) {
         struct entry *e = &table.entries[i];
         if (atomic_load_explicit(&e->hash, memory_order_acquire) == 0) continue;
@@ -418,5 +515,7 @@ int64_t st_profile_read(int64_t *out, int64_t capacity_words) {
         }
         used += need;
     }
+out:
+    pthread_mutex_unlock(&table_lock);
     return out == NULL || used <= capacity_words ? used : -used;
 }

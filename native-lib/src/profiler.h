@@ -5,9 +5,14 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-/* si_value of a profiling tick: its low byte can never be a request slot's index. */
+/* si_value of a profiling tick has this low byte, which can never be a request slot's index; the
+   bits above say which tick_pending entry a wall-mode tick set (0: a timer's tick). */
 #define PROFILE_TICK ((uintptr_t) 0xff)
+#define IS_PROFILE_TICK(value) (((uintptr_t) (value) & 0xff) == PROFILE_TICK)
 
 void profiler_sample(ucontext_t *uc);
+
+/* The handler took the tick with this si_value: the ticker may queue the next one to this thread. */
+void profiler_tick_taken(uintptr_t value);
 
 #endif

@@ -36,8 +36,13 @@ int st_init(int signo);
 int st_signal(void);
 /* The handler currently installed for signo: 0 = default, 1 = ignored, else its address. */
 int64_t st_signal_owner(int signo);
+/* 1 when the handler on signo belongs to another copy of this library (its file path written to
+   out), else 0. Not for signal handlers (dladdr, dlopen). */
+int st_signal_owner_library(int signo, char *out, int outlen);
 
 int st_gettid(void);
+/* 1 while thread tid runs our signal handler (the kernel then shows the signal as blocked), else 0. */
+int st_in_handler(int tid);
 
 /* The calling thread's stack, innermost first, without this function's own frame. */
 int st_capture_self(int64_t *out, int max);
@@ -113,6 +118,8 @@ int st_dump_all(int fd);
 /* ---- Sampling ---- */
 
 #define ST_PROFILE_MAX_FRAMES 256
+/* The longest sampling interval: 60 s. */
+#define ST_PROFILE_MAX_INTERVAL_NS 60000000000LL
 enum st_profile_mode { ST_PROFILE_CPU = 1, ST_PROFILE_WALL = 2 };
 /* Counters of st_profile_counters, in this order. */
 enum st_profile_counter {
@@ -128,9 +135,12 @@ enum st_profile_counter {
 
 /* Starts sampling: mode cpu or wall, every interval ns, the given threads (ntids = 0: every thread
    of the process, including threads started later), up to frames frames a stack, into a table of
-   table_entries distinct stacks (a power of two). -EBUSY if already running. */
+   table_entries distinct stacks (a power of two). -EINVAL for an interval under 0.1 ms or over
+   ST_PROFILE_MAX_INTERVAL_NS; -EBUSY if already running, or if a handler of the previous run is
+   still inside the table (the table is then left as it is). */
 int st_profile_start(int mode, int64_t interval_ns, const int32_t *tids, int ntids, int frames, int table_entries);
-/* Stops sampling; returns when no handler can write to the table any more. The table stays readable. */
+/* Stops sampling; returns 0 when no handler can write to the table any more, or -ETIMEDOUT when a
+   handler did not leave it within 2 s (the table then stays mapped). The table stays readable. */
 int st_profile_stop(void);
 int st_profile_running(void);
 /* The counters into out[0..n); returns how many there are. */

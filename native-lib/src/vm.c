@@ -12,6 +12,7 @@
 #include "stacktrace.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -23,6 +24,8 @@ int vm_ready;
 JavaVM *vm_java;
 
 static long jni_env_offset = -1;
+static long thread_key = -1;
+static uintptr_t jni_functions;   /* JNIEnv->functions of every JavaThread */
 
 typedef intptr_t (*safefetch_fn)(intptr_t *, intptr_t);
 #define SENTINEL_A ((intptr_t) 0x5afe5afe5afe5afeLL)
@@ -190,12 +193,29 @@ int vm_interpreted_bci(uintptr_t method, uintptr_t bcp) {
 }
 
 uintptr_t vm_current_java_thread(JNIEnv **env_out) {
-    if (!vm_ready || jni_env_offset < 0) return 0;
-    JNIEnv *env = NULL;
-    /* Reads the VM's thread-local current thread: no locks, safe in a signal handler. */
-    if ((*vm_java)->GetEnv(vm_java, (void **) &env, JNI_VERSION_1_6) != JNI_OK || env == NULL) return 0;
-    if (env_out != NULL) *env_out = env;
-    return (uintptr_t) env - (uintptr_t) jni_env_offset;
+    if (!vm_ready || jni_env_offset < 0 || thread_key < 0) return 0;
+    /* HotSpot's own pthread key for the current Thread*: a read of this thread's key array, no
+       allocation and no lock (glibc keeps it in struct pthread; HotSpot's handlers read it the same
+       way). Unlike GetEnv, this never touches libjvm's dynamic TLS, whose first use in a thread can
+       allocate. A thread without a JavaThread (native, or not yet attached) reads NULL. */
+    uintptr_t thread = (uintptr_t) pthread_getspecific((pthread_key_t) thread_key);
+    if (thread == 0) return 0;
+    /* a JavaThread, not another kind of Thread (GC, compiler-less VM threads): it has a JNIEnv
+       whose functions table is the VM's */
+    int ok;
+    uintptr_t functions = vm_load(thread + (uintptr_t) jni_env_offset, &ok);
+    if (!ok || functions != jni_functions) return 0;
+    if (env_out != NULL) *env_out = (JNIEnv *) (thread + (uintptr_t) jni_env_offset);
+    return thread;
+}
+
+/* Finds the pthread key under which HotSpot keeps the current Thread*: the one whose value, in
+   this (Java) thread, is our JavaThread. -1 if there is none (then no thread counts as Java). */
+static long find_thread_key(uintptr_t java_thread) {
+    for (long key = 0; key < PTHREAD_KEYS_MAX; key++) {
+        if ((uintptr_t) pthread_getspecific((pthread_key_t) key) == java_thread) return key;
+    }
+    return -1;
 }
 
 int vm_symbol_string(uintptr_t symbol, char *out, int outlen, int *truncated) {
@@ -280,6 +300,9 @@ int vm_setup(const int64_t *layout, int count, JavaVM *java_vm, JNIEnv *env) {
     vm_java = java_vm;
     jni_env_offset = find_jni_env_offset(env);
     if (jni_env_offset < 0) return -ENOENT;
+    jni_functions = (uintptr_t) (*env);
+    thread_key = find_thread_key((uintptr_t) env - (uintptr_t) jni_env_offset);
+    if (thread_key < 0) return -ENOENT;
     vm_ready = 1;
     return 0;
 }

@@ -25,6 +25,10 @@ class BoundedWaitTest {
         t.start();
         t.join();
         Thread.sleep(20);  // the task is reaped shortly after join returns
+        // the first request also loads classes and reads the VM's layout (~0.5 s cold): not what is timed
+        StacktraceException cold = assertThrows(StacktraceException.class,
+                () -> Stacktrace.getNativeThreadStack(tid[0], 10, true));
+        assertEquals(StacktraceException.Reason.NO_SUCH_THREAD, cold.reason());
         long start = System.nanoTime();
         StacktraceException e = assertThrows(StacktraceException.class, () -> Stacktrace.getNativeThreadStack(tid[0], 10, true));
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -88,25 +92,44 @@ class BoundedWaitTest {
 
     /**
      * With a 1 ms deadline many requests give up, some while their handler is mid-unwind: every stack
-     * that does come back must be whole and right, the JVM must not crash, and no slot may leak.
+     * that does come back must be whole and right, the JVM must not crash, and no slot may leak. No
+     * target blocks the signal, so no requester may ever be told one does (the kernel masks the
+     * signal while our handler runs: a slow handler is not a blocked thread). A busy loop per core
+     * makes handlers slow, as CPU throttling does.
      */
     @Test
-    void requestsThatGiveUpMidCaptureNeverTearOrLeak() throws Exception {
+    void requestsThatGiveUpMidCaptureNeverTearOrLeakOrBlameTheTarget() throws Exception {
         ChildJvm.Result result = ChildJvm.run(TimeoutStress.class, List.of("-Ddev.stacktrace.timeoutMillis=1"));
         assertEquals(0, result.exitCode(), result.output());
         assertTrue(result.output().contains("torn=0"), result.output());
         assertTrue(result.output().contains("slots=0"), result.output());
+        assertTrue(result.output().contains("other=0"), result.output());
+        assertTrue(result.output().contains("requesters-done=4"), result.output());
     }
 
     /** Runs in the child JVM. */
     public static final class TimeoutStress {
+        static volatile boolean loading = true;
+
         public static void main(String[] args) throws Exception {
             int targets = 4;
             BlockedNativeThread[] threads = new BlockedNativeThread[targets];
             for (int i = 0; i < targets; i++) threads[i] = new BlockedNativeThread("t" + i, 40 + i);
+            Thread[] load = new Thread[Runtime.getRuntime().availableProcessors()];
+            for (int i = 0; i < load.length; i++) {
+                load[i] = new Thread(() -> {
+                    long x = 0;
+                    while (loading) x += System.nanoTime() & 1;
+                    if (x == 42) System.out.print("");
+                }, "busy-" + i);
+                load[i].setDaemon(true);
+                load[i].start();
+            }
             int[] ok = new int[1];
             int[] timeouts = new int[1];
             int[] torn = new int[1];
+            int[] done = new int[1];
+            java.util.Map<String, Integer> other = new java.util.TreeMap<>();
             Thread[] requesters = new Thread[4];
             for (int r = 0; r < requesters.length; r++) {
                 int offset = r;
@@ -121,23 +144,31 @@ class BoundedWaitTest {
                                 if (descents != 40 + (i + offset) % targets) torn[0]++;
                             }
                         } catch (StacktraceException e) {
-                            if (e.reason() != StacktraceException.Reason.TIMEOUT && e.reason() != StacktraceException.Reason.BUSY) {
-                                throw e;
-                            }
                             synchronized (ok) {
-                                timeouts[0]++;
+                                if (e.reason() == StacktraceException.Reason.TIMEOUT
+                                        || e.reason() == StacktraceException.Reason.BUSY) {
+                                    timeouts[0]++;
+                                } else {
+                                    other.merge(e.reason() + ": " + e.getMessage(), 1, Integer::sum);
+                                }
                             }
                         }
+                    }
+                    synchronized (ok) {
+                        done[0]++;
                     }
                 });
                 requesters[r].start();
             }
             for (Thread r : requesters) r.join();
+            loading = false;
             Thread.sleep(200);
+            int others = other.values().stream().mapToInt(Integer::intValue).sum();
             System.out.println("ok=" + ok[0] + " timeouts=" + timeouts[0] + " torn=" + torn[0] + " slots="
-                    + LibStacktrace.st_slots_in_use());
+                    + LibStacktrace.st_slots_in_use() + " other=" + others + " requesters-done=" + done[0]);
+            other.forEach((reason, n) -> System.out.println(n + " x " + reason));
             for (BlockedNativeThread t : threads) t.close();
-            System.exit(torn[0] == 0 && ok[0] > 0 ? 0 : 1);
+            System.exit(torn[0] == 0 && ok[0] > 0 && others == 0 && done[0] == requesters.length ? 0 : 1);
         }
     }
 }

@@ -60,6 +60,8 @@ public final class Profiler implements AutoCloseable {
 
     /** The default interval (20 Hz). */
     public static final Duration DEFAULT_INTERVAL = Timer.DEFAULT_INTERVAL;
+    /** The longest interval between samples: 60 s. */
+    public static final Duration MAX_INTERVAL = NativeSampler.MAX_INTERVAL;
 
     private final Mode mode;
     private final Duration interval;
@@ -174,7 +176,8 @@ public final class Profiler implements AutoCloseable {
         return NativeSampler.counters();
     }
 
-    private long[] table() {
+    /** Synchronized with join: a table read while running is never the next profiler's. */
+    private synchronized long[] table() {
         long[] t = finalTable;
         if (t != null) return t;
         return running ? NativeSampler.read() : new long[0];
@@ -333,13 +336,9 @@ public final class Profiler implements AutoCloseable {
             return this;
         }
 
-        /** Time between samples; at least 0.1 ms. */
+        /** Time between samples: from 0.1 ms to 60 s ({@link Profiler#MAX_INTERVAL}). */
         public Builder interval(Duration interval) {
-            Objects.requireNonNull(interval, "interval");
-            if (interval.toNanos() < 100_000) {
-                throw new IllegalArgumentException("interval must be at least 0.1 ms, not " + interval);
-            }
-            this.interval = interval;
+            this.interval = NativeSampler.checkInterval(Objects.requireNonNull(interval, "interval"));
             return this;
         }
 

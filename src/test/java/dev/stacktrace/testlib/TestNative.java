@@ -13,6 +13,14 @@ public final class TestNative {
 
     public static native int stt_recurse_then_read(int depth, int fd);
 
+    /** See thread_churn.cpp: starts n short-lived detached native threads the JVM never sees. */
+    public static native int stt_spawn_native_threads(int n);
+
+    public static native long stt_native_threads_finished();
+
+    /** See eintr_probe.cpp: EINTR returns of one blocking call (0 poll .. 6 pthread_cond_timedwait) in millis ms. */
+    public static native long stt_eintr_probe(int call, int millis, long[] calls);
+
     public static native long stt_recurse_then_spin(int depth, int millis);
 
     public static native void stt_start_spinning();

@@ -57,7 +57,13 @@ public final class LibStacktrace {
 
     public static native long st_signal_owner(int signo);
 
+    /** 1 when another copy of this library owns signo's handler (its path in out, NUL-terminated). */
+    public static native int st_signal_owner_library(int signo, byte[] out, int outlen);
+
     public static native int st_gettid();
+
+    /** 1 while thread tid runs the capture signal's handler (the kernel then lists the signal as blocked). */
+    public static native int st_in_handler(int tid);
 
     public static native int st_capture_self(long[] out, int max);
 
@@ -101,6 +107,8 @@ public final class LibStacktrace {
     public static final int PROFILE_CPU = 1;
     public static final int PROFILE_WALL = 2;
     public static final int PROFILE_MAX_FRAMES = 256;
+    /** ST_PROFILE_MAX_INTERVAL_NS: the longest sampling interval, 60 s. */
+    public static final long PROFILE_MAX_INTERVAL_NANOS = 60_000_000_000L;
     public static final int COUNTER_SAMPLES = 0;
     public static final int COUNTER_TRUNCATED = 1;
     public static final int COUNTER_TABLE_FULL = 2;

@@ -80,9 +80,13 @@ public final class NativeCapture {
             throw new StacktraceException(Reason.SIGNAL_UNAVAILABLE, switch (-rc) {
                 case LibStacktrace.E_SIGNAL -> "signal " + signal + " is not a realtime signal (SIGRTMIN.."
                         + "SIGRTMAX); set -D" + SIGNAL_PROPERTY + " to a free one such as " + DEFAULT_SIGNAL;
-                case LibStacktrace.E_BUSY -> "signal " + signal + " already has a handler (" + owner(signal)
-                        + "), which stacktrace will not replace; set -D" + SIGNAL_PROPERTY
-                        + " to a free realtime signal";
+                case LibStacktrace.E_BUSY -> otherCopy(signal)
+                        .map(path -> "another copy of stacktrace (" + path + ") owns signal " + signal
+                                + "; load stacktrace once per JVM (e.g. from the agent or a parent class loader), "
+                                + "or give this copy another signal with -D" + SIGNAL_PROPERTY)
+                        .orElseGet(() -> "signal " + signal + " already has a handler (" + owner(signal)
+                                + "), which stacktrace will not replace; set -D" + SIGNAL_PROPERTY
+                                + " to a free realtime signal");
                 case LibStacktrace.E_OTHER_SIGNAL -> "the native library is already using signal "
                         + LibStacktrace.st_signal() + "; " + SIGNAL_PROPERTY + " cannot change after first use";
                 default -> "cannot install the handler for signal " + signal + " (error " + -rc + ")";
@@ -94,6 +98,15 @@ public final class NativeCapture {
     /** Loads the native library, turning a link failure into an exception that says what to install. */
     public static void linked() {
         LibraryStatus.ensureLoaded();
+    }
+
+    /** The file of another copy of this library whose handler owns the signal, if that is what owns it. */
+    private static Optional<String> otherCopy(int signal) {
+        byte[] path = new byte[4096];
+        if (LibStacktrace.st_signal_owner_library(signal, path, path.length) != 1) return Optional.empty();
+        int end = 0;
+        while (end < path.length && path[end] != 0) end++;
+        return Optional.of(new String(path, 0, end, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static String owner(int signal) {
@@ -237,7 +250,7 @@ public final class NativeCapture {
             suspects.remove(tid);
             throw noSuchThread(tid);
         }
-        if (status.get().blocks(signal)) throw blocked(status.get());
+        if (blocksSignal(status.get())) throw blocked(status.get());
         suspects.remove(tid);
     }
 
@@ -262,10 +275,42 @@ public final class NativeCapture {
         Optional<TaskStatus> status = TaskStatus.read(tid);
         if (status.isEmpty()) return noSuchThread(tid);
         suspects.add(tid);
-        if (status.get().blocks(signal)) return blocked(status.get());
+        if (blocksSignal(status.get())) return blocked(status.get());
         return new StacktraceException(Reason.TIMEOUT, "thread " + tid + " (" + status.get().name() + ", state "
                 + status.get().state() + ") did not answer within " + timeoutMillis + " ms; it may be stopped "
                 + "or starved of CPU. Retry, or raise -D" + TIMEOUT_PROPERTY);
+    }
+
+    /**
+     * Whether the thread really blocks our signal. While our handler runs on a thread the kernel
+     * masks the signal there too, and /proc's SigBlk cannot tell the two apart. Our handler records
+     * the threads it runs on (st_in_handler), but the kernel's own steps just before it starts and
+     * after it returns are not covered; a thread in them is runnable, never sleeping. So a look is
+     * conclusive only when SigBlk shows the signal, the thread sleeps (not R), and our handler runs
+     * on it neither just before nor just after the read; two such looks a moment apart are needed.
+     * A runnable thread that shows the signal blocked is given up to five looks to show otherwise,
+     * and is then reported as not answering (starved, or computing with the signal blocked).
+     */
+    private boolean blocksSignal(TaskStatus first) {
+        if (!first.blocks(signal)) return false;
+        int tid = first.tid();
+        int conclusive = 0;
+        for (int look = 0; look < 5; look++) {
+            if (look > 0) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            boolean inHandlerBefore = LibStacktrace.st_in_handler(tid) != 0;
+            Optional<TaskStatus> status = TaskStatus.read(tid);
+            if (status.isEmpty() || !status.get().blocks(signal)) return false;
+            if (inHandlerBefore || LibStacktrace.st_in_handler(tid) != 0) continue;
+            if (!status.get().state().startsWith("R") && ++conclusive == 2) return true;
+        }
+        return false;
     }
 
     private StacktraceException blocked(TaskStatus status) {

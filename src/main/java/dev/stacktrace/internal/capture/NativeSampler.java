@@ -13,6 +13,10 @@ import java.time.Duration;
 public final class NativeSampler {
     /** Distinct stacks the table holds by default. */
     public static final int DEFAULT_TABLE_ENTRIES = 8192;
+    /** Sampling intervals run from 0.1 ms ... */
+    public static final Duration MIN_INTERVAL = Duration.ofNanos(100_000);
+    /** ... to 60 s. */
+    public static final Duration MAX_INTERVAL = Duration.ofNanos(LibStacktrace.PROFILE_MAX_INTERVAL_NANOS);
 
     /** A snapshot of the counters (see enum st_profile_counter). */
     public record Counters(long samples, long truncated, long tableFull, long busy, long threadGone, long nanos,
@@ -25,19 +29,31 @@ public final class NativeSampler {
 
     private NativeSampler() {}
 
+    /** The interval, if it is between {@link #MIN_INTERVAL} and {@link #MAX_INTERVAL}. */
+    public static Duration checkInterval(Duration interval) {
+        if (interval.compareTo(MIN_INTERVAL) < 0 || interval.compareTo(MAX_INTERVAL) > 0) {
+            throw new IllegalArgumentException("interval must be from 0.1 ms to 60 s, not " + interval);
+        }
+        return interval;
+    }
+
     /**
      * Starts sampling. {@code tids} empty: every thread of the process, including later ones.
      *
      * @throws IllegalStateException when sampling is already running
      */
     public static synchronized void start(boolean cpu, Duration interval, int[] tids, int maxFrames, int tableEntries) {
+        checkInterval(interval);
         NativeCapture capture = NativeCapture.get();
         String unavailable = capture.javaFramesUnavailable();
         if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "cannot profile: " + unavailable);
         int rc = LibStacktrace.st_profile_start(cpu ? LibStacktrace.PROFILE_CPU : LibStacktrace.PROFILE_WALL,
                 interval.toNanos(), tids, tids.length, maxFrames, tableEntries);
         if (rc == -16 /* EBUSY */) {
-            throw new IllegalStateException("a profiler is already running in this JVM; stop it before starting another");
+            throw new IllegalStateException(running()
+                    ? "a profiler is already running in this JVM; stop it before starting another"
+                    : "a sampling handler of the previous profiler has not finished (a thread stopped or starved "
+                            + "inside it); its table is kept, try again later");
         }
         if (rc == -22 /* EINVAL */) {
             throw new IllegalArgumentException("invalid profiling settings: interval " + interval + ", " + tids.length
@@ -46,8 +62,12 @@ public final class NativeSampler {
         if (rc < 0) throw new StacktraceException(Reason.INTERNAL, "cannot start the sampler (error " + -rc + ")");
     }
 
-    public static synchronized void stop() {
-        LibStacktrace.st_profile_stop();
+    /**
+     * Stops sampling. Returns false when a handler did not leave the table within 2 s (a thread
+     * stopped or starved inside it): the table then stays mapped and is not reused until it leaves.
+     */
+    public static synchronized boolean stop() {
+        return LibStacktrace.st_profile_stop() == 0;
     }
 
     public static boolean running() {
@@ -66,8 +86,11 @@ public final class NativeSampler {
                 c[LibStacktrace.COUNTER_NANOS], c[LibStacktrace.COUNTER_MAX_NANOS]);
     }
 
-    /** The table: per distinct stack [count, frames, (kind, id, bci) x frames]. */
-    public static long[] read() {
+    /**
+     * The table: per distinct stack [count, frames, (kind, id, bci) x frames]. Synchronized with
+     * start and stop so that a read sees one run's table (the native side also locks the table).
+     */
+    public static synchronized long[] read() {
         long[] out = new long[64 * 1024];
         for (int attempt = 0; attempt < 8; attempt++) {
             long words = LibStacktrace.st_profile_read(out, out.length);

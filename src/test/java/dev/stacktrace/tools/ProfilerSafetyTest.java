@@ -1,0 +1,181 @@
+package dev.stacktrace.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.capture.NativeCapture;
+import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.testlib.ChildJvm;
+import dev.stacktrace.testlib.Pipe;
+import dev.stacktrace.testlib.TestNative;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The sampler never crashes, hangs or fills the signal queue, whatever its caller does. */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class ProfilerSafetyTest {
+
+    /** Reading the table while another thread stops and restarts with other table sizes: no crash. */
+    @Test
+    void readingWhileRestartingWithOtherTableSizesNeverCrashes() throws Exception {
+        ChildJvm.Result result = ChildJvm.run(ReadWhileRestart.class, List.of());
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.output().contains("restarts="), result.output());
+    }
+
+    /** Runs in the child JVM. */
+    public static final class ReadWhileRestart {
+        static volatile Profiler current;
+        static volatile boolean done;
+
+        public static void main(String[] args) throws Exception {
+            Thread spinner = new Thread(() -> {
+                long x = 0;
+                while (!done) x = x * 31 + System.nanoTime();
+                if (x == 42) System.out.print("");
+            }, "spinner");
+            spinner.start();
+            current = Profiler.builder().allThreads().mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1))
+                    .tableSize(16).build().start();
+            long[] reads = new long[2];
+            Thread viaProfiler = new Thread(() -> {
+                while (!done) {
+                    current.getResult();
+                    reads[0]++;
+                }
+            }, "reader-profiler");
+            Thread viaSampler = new Thread(() -> {
+                while (!done) {
+                    NativeSampler.read();
+                    reads[1]++;
+                }
+            }, "reader-sampler");
+            viaProfiler.start();
+            viaSampler.start();
+            int[] sizes = {16, 4096, 64, 65536, 256, 1024};
+            int restarts = 0;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+            while (System.nanoTime() < end) {
+                Thread.sleep(20);
+                current.close();
+                current = Profiler.builder().allThreads().mode(restarts % 2 == 0 ? Profiler.Mode.CPU : Profiler.Mode.WALL)
+                        .interval(Duration.ofMillis(1)).tableSize(sizes[restarts % sizes.length]).build().start();
+                restarts++;
+            }
+            done = true;
+            viaProfiler.join(10_000);
+            viaSampler.join(10_000);
+            current.close();
+            System.out.println("restarts=" + restarts + " reads=" + reads[0] + "+" + reads[1]);
+            System.exit(restarts > 10 && reads[0] > 0 && reads[1] > 0 ? 0 : 1);
+        }
+    }
+
+    @Test
+    void theBuilderRejectsIntervalsOver60Seconds() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Profiler.builder().interval(Duration.ofSeconds(61)));
+        assertTrue(e.getMessage().contains("60 s"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Profiler.builder().interval(Duration.ofMillis(Long.MAX_VALUE)));
+        assertThrows(IllegalArgumentException.class, () -> Profiler.builder().interval(Duration.ofNanos(99_999)));
+        assertEquals(Profiler.MAX_INTERVAL,
+                Profiler.builder().interval(Profiler.MAX_INTERVAL).allThreads().build().interval());
+    }
+
+    /** The native API itself refuses huge intervals; at the largest allowed one a sleeping thread is barely sampled and stop returns. */
+    @Test
+    void theNativeApiRejectsHugeIntervalsAndTheLargestOneStopsPromptly() throws Exception {
+        ChildJvm.Result result = ChildJvm.run(HugeInterval.class, List.of());
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.output().contains("huge=-22 over=-22 max=0"), result.output());
+    }
+
+    /** Runs in the child JVM. */
+    public static final class HugeInterval {
+        public static void main(String[] args) throws Exception {
+            NativeCapture.get().javaFramesUnavailable();  // hands the VM layout to the native side
+            int[] none = new int[0];
+            int huge = LibStacktrace.st_profile_start(LibStacktrace.PROFILE_WALL, Long.MAX_VALUE, none, 0, 64, 1024);
+            int over = LibStacktrace.st_profile_start(LibStacktrace.PROFILE_WALL,
+                    LibStacktrace.PROFILE_MAX_INTERVAL_NANOS + 1, none, 0, 64, 1024);
+            int max = LibStacktrace.st_profile_start(LibStacktrace.PROFILE_WALL,
+                    LibStacktrace.PROFILE_MAX_INTERVAL_NANOS, none, 0, 64, 1024);
+            Thread.sleep(1000);
+            long samples = NativeSampler.counters().samples();
+            long start = System.nanoTime();
+            int stopped = LibStacktrace.st_profile_stop();
+            long stopMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            int threads = Thread.activeCount() + 64;  // at most one tick each (the first), whatever the JVM runs
+            System.out.println("huge=" + huge + " over=" + over + " max=" + max + " samples=" + samples
+                    + " stop=" + stopped + " in " + stopMillis + " ms");
+            System.exit(stopped == 0 && samples <= threads ? 0 : 1);
+        }
+    }
+
+    /**
+     * Wall mode at 1 ms with threads that block the signal: the signals queued for this user stay
+     * bounded (one per thread at most, never a tick per interval) and drop back after stop. SigQ
+     * counts every process of this user, so the bounds leave room for others; a queue filled per
+     * tick would exceed them by thousands.
+     */
+    @Test
+    void wallModeNeverFillsTheSignalQueue() throws Exception {
+        int signal = NativeCapture.get().signal();
+        int blockers = 8;
+        List<Pipe> pipes = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        int before = queuedSignals();
+        try {
+            for (int i = 0; i < blockers; i++) {
+                Pipe pipe = new Pipe();
+                pipes.add(pipe);
+                Thread t = new Thread(() -> TestNative.stt_read_with_signal_blocked(signal, pipe.readFd()), "blocker-" + i);
+                t.setDaemon(true);
+                t.start();
+                threads.add(t);
+            }
+            int threadsNow = Thread.activeCount();
+            // one per thread and the JVM's own threads, plus room for other processes of this user;
+            // a tick per interval per blocking thread passes this within a quarter of a second
+            int bound = threadsNow + 64 + 2000;
+            int highWater = 0;
+            Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1)).build().start();
+            try {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                while (System.nanoTime() < end && highWater - before <= bound) {
+                    highWater = Math.max(highWater, queuedSignals());
+                    Thread.sleep(10);
+                }
+            } finally {
+                p.close();
+            }
+            assertTrue(p.sampleCount() > 0, "no samples");
+            assertTrue(highWater - before <= bound, "signals queued for this user rose from " + before + " to "
+                    + highWater + " (bound " + bound + " above the start)");
+        } finally {
+            for (Pipe pipe : pipes) pipe.write(new byte[] {1});
+            for (Thread t : threads) t.join(10_000);
+            pipes.forEach(Pipe::close);
+        }
+        int after = queuedSignals();
+        assertTrue(after - before <= 2000, "after stop " + after + " signals are queued for this user, " + before
+                + " before");
+    }
+
+    /** The first number of /proc/self/status SigQ: signals queued for this real user id (all its processes). */
+    private static int queuedSignals() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("SigQ:")) return Integer.parseInt(line.substring(5).trim().split("/")[0]);
+        }
+        throw new IllegalStateException("no SigQ in /proc/self/status");
+    }
+}
