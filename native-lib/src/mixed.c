@@ -94,6 +94,71 @@ static int top_native_segment(struct mixed_sample *s, ucontext_t *uc) {
     return 0;  /* reached the bottom without Java */
 }
 
+/* A byte of code, or -1. */
+static int code_byte(uintptr_t addr) {
+    uint8_t b;
+    return vm_load_u8(addr, &b) ? b : -1;
+}
+
+/*
+ * Whether ra is a return address from a call into the stub blob: it lies in Java code (an nmethod
+ * or the interpreter) right after a call instruction, and a direct call targets this blob at or
+ * before pc. Guards the guesses of stub_caller against stale words that merely look like code.
+ */
+static int returns_from_stub(uintptr_t ra, uintptr_t blob, uintptr_t pc) {
+    if (!vm_in_code_cache(ra)) return 0;
+    if (!vm_in_interpreter(ra)) {
+        uintptr_t caller = vm_find_blob(ra);
+        if (caller == 0 || caller == blob || !vm_blob_is_nmethod(caller)) return 0;
+    }
+    if (code_byte(ra - 5) == 0xE8) {  /* call rel32 */
+        int32_t rel = 0;
+        for (int i = 0; i < 4; i++) {
+            int byte = code_byte(ra - 4 + (uintptr_t) i);
+            if (byte < 0) return 0;
+            rel |= (int32_t) ((uint32_t) byte << (8 * i));
+        }
+        uintptr_t target = ra + (uintptr_t) (intptr_t) rel;
+        return target <= pc && target >= blob && vm_find_blob(target) == blob;
+    }
+    /* call through a register: [REX.B] FF D0+r */
+    int modrm = code_byte(ra - 1), op = code_byte(ra - 2);
+    return op == 0xFF && modrm >= 0xD0 && modrm <= 0xD7;
+}
+
+/* The most a stub's frame may hold, to trust its rbp as a frame pointer. */
+#define STUB_MAX_FRAME (64 * 1024)
+
+/*
+ * The Java frame below a stub that has no frame size (the StubRoutines: intrinsics such as
+ * Math.sin, CRC32C, arraycopy, AES). Most set up an rbp frame right after entry (push rbp; mov
+ * rbp, rsp); before that, or in a frameless stub, the return address is at [sp] or, after the push,
+ * at [sp + 8]. Each guess must pass returns_from_stub.
+ */
+static int stub_caller(const struct stack_bounds *b, uintptr_t blob, uintptr_t pc, uintptr_t sp, uintptr_t fp,
+                       uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
+    if (fp >= sp && fp - sp < STUB_MAX_FRAME && on_stack(b, fp) && on_stack(b, fp + 8)
+        && returns_from_stub(stack_word(fp + 8), blob, pc)) {
+        *next_pc = stack_word(fp + 8);
+        *next_sp = fp + 16;
+        *next_fp = stack_word(fp);
+        return 1;
+    }
+    if (on_stack(b, sp) && returns_from_stub(stack_word(sp), blob, pc)) {
+        *next_pc = stack_word(sp);
+        *next_sp = sp + 8;
+        *next_fp = fp;
+        return 1;
+    }
+    if (on_stack(b, sp + 8) && returns_from_stub(stack_word(sp + 8), blob, pc)) {
+        *next_pc = stack_word(sp + 8);
+        *next_sp = sp + 16;
+        *next_fp = stack_word(sp);
+        return 1;
+    }
+    return 0;
+}
+
 /* One Java segment, frame by frame, down to an entry frame (returns 1, *fp = the call stub's rbp). */
 static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, uintptr_t *ppc, uintptr_t *psp,
                         uintptr_t *pfp, int top) {
@@ -121,24 +186,37 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
             uintptr_t blob = vm_find_blob(pc);
             if (blob == 0) return WALK_NO_BLOB;
             int words = vm_blob_frame_size(blob);
-            uintptr_t method = vm_nmethod_method(blob);
-            int nmethod = vm_blob_is_nmethod(blob);
-            if (top && words > 0 && vm_blob_in_prologue(blob, pc)) return WALK_PROLOGUE;
-            *p = (struct physical_frame) {sp, pc, nmethod ? method : blob, 0, -1, nmethod ? PHYS_COMPILED : PHYS_STUB,
-                                          (int16_t) s->segments};
-            if (words <= 0) {
-                /* A frameless stub (vtable/itable dispatch): the return address is at [sp]. */
-                if (!top || nmethod) return WALK_FRAME_SIZE;
-                next_pc = stack_word(sp);
-                next_sp = sp + 8;
-                next_fp = fp;
-                if (!vm_in_code_cache(next_pc)) return WALK_FRAME_SIZE;
-            } else {
-                next_sp = sp + 8 * (uintptr_t) words;
-                if (!on_stack(b, next_sp - 16)) return WALK_STACK;
-                next_pc = stack_word(next_sp - 8);
-                next_fp = stack_word(next_sp - 16);
+            if (!vm_blob_is_nmethod(blob)) {
+                /* A stub (an intrinsic, a runtime or adapter stub): it stays on the stack as a frame. */
+                *p = (struct physical_frame) {sp, pc, blob, 0, -1, PHYS_STUB, (int16_t) s->segments};
+                s->nphysical++;
+                if (words > 0 && !vm_blob_in_prologue(blob, pc)) {
+                    next_sp = sp + 8 * (uintptr_t) words;
+                    if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+                    next_pc = stack_word(next_sp - 8);
+                    next_fp = stack_word(next_sp - 16);
+                } else if (!top || !stub_caller(b, blob, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
+                    return WALK_FRAME_SIZE;
+                } else {
+                    s->stub_caller[0] = next_pc;
+                    s->stub_caller[1] = next_sp;
+                    s->stub_caller[2] = next_fp;
+                }
+                if (next_sp <= sp) return WALK_ORDER;
+                pc = next_pc;
+                sp = next_sp;
+                fp = next_fp;
+                top = 0;
+                continue;
             }
+            uintptr_t method = vm_nmethod_method(blob);
+            if (top && words > 0 && vm_blob_in_prologue(blob, pc)) return WALK_PROLOGUE;
+            *p = (struct physical_frame) {sp, pc, method, 0, -1, PHYS_COMPILED, (int16_t) s->segments};
+            if (words <= 0) return WALK_FRAME_SIZE;
+            next_sp = sp + 8 * (uintptr_t) words;
+            if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+            next_pc = stack_word(next_sp - 8);
+            next_fp = stack_word(next_sp - 16);
         }
         s->nphysical++;
         if (next_sp <= sp) return WALK_ORDER;
@@ -240,7 +318,8 @@ void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
 
 static void walk(struct mixed_sample *s, ucontext_t *uc) {
     s->agct_ns = s->unwind_ns = 0;
-    s->agct_frames = 0;
+    s->agct_frames = s->agct_depth = 0;
+    s->stub_caller[0] = s->stub_caller[1] = s->stub_caller[2] = 0;
     s->walk_end = WALK_NOT_JAVA;
     s->segments = s->nphysical = s->nnative = 0;
     JNIEnv *env = NULL;
@@ -340,6 +419,15 @@ static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int c
     int depth = last_compiled + 1 + INLINED_PER_COMPILED_FRAME * compiled;
     if (depth > MIXED_MAX_VIRTUAL) depth = MIXED_MAX_VIRTUAL;
     int64_t start = clock_ns();
+    ucontext_t at_caller;
+    if (s->stub_caller[0] != 0) {
+        /* AsyncGetCallTrace gives up on a pc in a stub: start it at the Java frame that called the stub */
+        at_caller = *uc;
+        at_caller.uc_mcontext.gregs[REG_RIP] = (greg_t) s->stub_caller[0];
+        at_caller.uc_mcontext.gregs[REG_RSP] = (greg_t) s->stub_caller[1];
+        at_caller.uc_mcontext.gregs[REG_RBP] = (greg_t) s->stub_caller[2];
+        uc = &at_caller;
+    }
     agct_trace trace = {env, 0, s->virtual_frames};
     agct(&trace, depth, uc);
     s->agct_frames = trace.num_frames;
@@ -352,16 +440,30 @@ static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int c
 struct emitter {
     int64_t *out;
     int max, n;
+    int lost;  /* frames that did not fit */
 };
 
 static void emit(struct emitter *e, int kind, uintptr_t id, int bci, uintptr_t pc, uintptr_t sp) {
-    if (e->n >= e->max) return;
+    if (e->n >= e->max) { e->lost++; return; }
     int64_t *w = e->out + MIXED_WORDS * e->n++;
     w[0] = kind;
     w[1] = (int64_t) id;
     w[2] = bci;
     w[3] = (int64_t) pc;
     w[4] = (int64_t) sp;
+}
+
+/* A marker frame; it takes the last slot if the stack is full, so a cut stack always ends with one. */
+static void emit_marker(struct emitter *e, int reason, int detail) {
+    if (e->max <= 0) return;
+    if (e->n >= e->max) e->n = e->max - 1;
+    emit(e, ST_FRAME_MARKER, (uintptr_t) reason, detail, 0, 0);
+}
+
+/* Why a walk that ended with this code stopped, as a marker reason. */
+static int marker_reason(int walk_end) {
+    return walk_end == WALK_NO_BLOB || walk_end == WALK_PROLOGUE || walk_end == WALK_FRAME_SIZE
+         ? ST_MARK_UNKNOWN_JAVA : ST_MARK_TRUNCATED;
 }
 
 static int is_native_method(uintptr_t method) {
@@ -371,8 +473,9 @@ static int is_native_method(uintptr_t method) {
 
 static int physical_kind(const struct physical_frame *p);
 
-/* Pins AGCT's virtual frames on the physical ones; returns 0 if they do not fit. Where AGCT was
-   asked for fewer frames than the stack has, the frames past its answer are the physical ones. */
+/* Pins AGCT's virtual frames on the physical ones. Returns how many of AGCT's frames were placed,
+   or -1 if they do not fit. Where AGCT was asked for fewer frames than the stack has, the frames
+   past its answer are the physical ones. */
 static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
     int v = 0, pi = 0, ni = 0, nv = s->agct_frames;
     int truncated = nv >= s->agct_depth;
@@ -383,9 +486,9 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
             if (p->type == PHYS_STUB) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
             int j = v;
             while (j < nv && s->virtual_frames[j].method_id != p->jmid) j++;
-            if (p->jmid == 0) return 0;
+            if (p->jmid == 0) return -1;
             if (j == nv) {
-                if (!truncated) return 0;
+                if (!truncated) return -1;
                 emit(e, physical_kind(p), p->jmid, p->bci, p->pc, p->sp);  /* past AGCT's depth */
                 v = nv;
                 continue;
@@ -399,7 +502,7 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
         }
     }
     for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
-    return v == nv;
+    return v;
 }
 
 static int physical_kind(const struct physical_frame *p) {
@@ -423,29 +526,56 @@ static void merge_physical(const struct mixed_sample *s, struct emitter *e, int 
     for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
 }
 
-/* Only AGCT's frames: the native frames above the Java part, then the Java frames. */
-static void merge_agct_only(const struct mixed_sample *s, struct emitter *e) {
-    for (int ni = 0; ni < s->nnative && s->native[ni].segment == 0; ni++) {
-        emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+/* How many of AGCT's frames the physical frames already cover: up to the last Java frame found. */
+static int agct_covered(const struct mixed_sample *s) {
+    for (int pi = s->nphysical - 1; pi >= 0; pi--) {
+        uintptr_t jmid = s->physical[pi].jmid;
+        if (s->physical[pi].type == PHYS_STUB || jmid == 0) continue;
+        for (int v = s->agct_frames - 1; v >= 0; v--) {
+            if (s->virtual_frames[v].method_id == jmid) return v + 1;
+        }
+        return s->agct_frames;  /* not in AGCT's answer: nothing of it can be placed after */
     }
-    for (int v = 0; v < s->agct_frames; v++) {
+    return 0;
+}
+
+/* A walk that stopped early: what it found, then AGCT's Java frames below that (without the native
+   frames between them) after a marker, then a marker for the missing bottom. */
+static void merge_incomplete(const struct mixed_sample *s, struct emitter *e) {
+    int v = s->agct_frames > 0 ? merge_with_agct(s, e) : -1;
+    if (v < 0) {
+        e->n = e->lost = 0;
+        merge_physical(s, e, 0);
+        v = s->agct_frames > 0 ? agct_covered(s) : 0;
+    }
+    int reason = marker_reason(s->walk_end);
+    if (v >= s->agct_frames) { emit_marker(e, reason, s->walk_end); return; }
+    if (e->n > 0) emit_marker(e, reason, s->walk_end);
+    for (; v < s->agct_frames; v++) {
         int lineno = s->virtual_frames[v].lineno;
         emit(e, lineno == -3 ? ST_FRAME_NATIVE_METHOD : ST_FRAME_COMPILED, s->virtual_frames[v].method_id,
              lineno < 0 ? -1 : lineno, 0, 0);
     }
+    emit_marker(e, ST_MARK_TRUNCATED, s->walk_end);
 }
 
 int mixed_merge(const struct mixed_sample *s, int64_t *out, int max) {
-    struct emitter e = {out, max, 0};
-    if (s->agct_frames > 0 && s->nphysical == 0) { merge_agct_only(s, &e); return e.n; }
-    if (s->agct_frames > 0 && merge_with_agct(s, &e)) return e.n;
-    e.n = 0;
-    merge_physical(s, &e, 0);
+    struct emitter e = {out, max, 0, 0};
+    if (s->walk_end < 0) {
+        merge_incomplete(s, &e);
+        return e.n;
+    }
+    if (s->agct_frames <= 0 || merge_with_agct(s, &e) != s->agct_frames) {
+        e.n = e.lost = 0;
+        merge_physical(s, &e, 0);
+    }
+    if (e.lost > 0 || e.n == 0) emit_marker(&e, ST_MARK_TRUNCATED, s->walk_end);
     return e.n;
 }
 
 int mixed_merge_methods(const struct mixed_sample *s, int64_t *out, int max) {
-    struct emitter e = {out, max, 0};
+    struct emitter e = {out, max, 0, 0};
     merge_physical(s, &e, 1);
+    if (s->walk_end < 0 || e.lost > 0 || e.n == 0) emit_marker(&e, marker_reason(s->walk_end), s->walk_end);
     return e.n;
 }

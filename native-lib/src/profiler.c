@@ -8,7 +8,8 @@
  *  - wall mode: a native thread of ours signals every sampled thread each interval, running or not.
  *
  * A control thread keeps the set of sampled threads current (threads come and go). Every sample
- * that cannot be recorded is counted by reason: no scratch buffer free, table full, stack cut short.
+ * that cannot be recorded is counted by reason (no scratch buffer free, table full); a stack the walk
+ * could not follow to its end is recorded as far as it went, with a marker frame, and counted too.
  */
 #define _GNU_SOURCE
 #include "profiler.h"
@@ -137,8 +138,8 @@ void profiler_sample(ucontext_t *uc) {
     if (mine == NULL) { count(ST_PROFILE_BUSY, 1); goto out; }
     mixed_capture(&mine->sample, uc);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
-    /* counted once: nothing to record, or a walk that stopped early with no AGCT frames to finish it */
-    if (n <= 0 || (mine->sample.walk_end < 0 && mine->sample.agct_frames <= 0)) count(ST_PROFILE_TRUNCATED, 1);
+    /* never dropped: a walk that stopped early is recorded as far as it went, ending in a marker frame */
+    if (n > 0 && mine->merged[MIXED_WORDS * (n - 1)] == ST_FRAME_MARKER) count(ST_PROFILE_INCOMPLETE, 1);
     for (int i = 0; i < n; i++) {
         mine->frames[WORDS_PER_FRAME * i] = (uint64_t) mine->merged[MIXED_WORDS * i];
         /* a native frame is known by its address, a Java frame by method and bci */

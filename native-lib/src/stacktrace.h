@@ -56,6 +56,15 @@ enum st_frame_kind {
     ST_FRAME_INLINED = 3,        /* id = jmethodID, bci: inlined into the compiled frame below */
     ST_FRAME_NATIVE_METHOD = 4,  /* id = jmethodID of a Java native method (its JNI stub's frame) */
     ST_FRAME_STUB = 5,           /* id = pc of JVM-generated code that is no Java method */
+    ST_FRAME_MARKER = 6,         /* no frame: the walk lost its way here. id = ST_MARK_*, bci = the walk's end code */
+};
+
+/* Why a stack carries a marker frame (its id). Frames after a marker come from AsyncGetCallTrace
+   alone (Java frames without the native frames between them); a stack whose walk did not reach
+   the thread's start ends with a marker. */
+enum st_marker {
+    ST_MARK_TRUNCATED = 1,       /* the walk could not go on (libunwind lost, a broken frame chain, too deep) */
+    ST_MARK_UNKNOWN_JAVA = 2,    /* in JVM-generated code without a frame layout to leave it by */
 };
 
 /* Hands over the running JVM's layout (see vm.h for the keys) and sets up JVMTI. Call from a Java thread. */
@@ -63,7 +72,8 @@ int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
 /* How many layout entries st_vm_init expects (the Java side checks it agrees). */
 int st_vm_keys(void);
 
-/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first. info (7 words, may
+/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first; a stack the walk could
+   not follow to the thread's start ends with an ST_FRAME_MARKER frame. info (7 words, may
    be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread,
    ns in AsyncGetCallTrace, ns in the whole capture (inside the target thread), ns in libunwind below
    entry frames. */
@@ -117,7 +127,7 @@ enum st_profile_mode { ST_PROFILE_CPU = 1, ST_PROFILE_WALL = 2 };
 /* Counters of st_profile_counters, in this order. */
 enum st_profile_counter {
     ST_PROFILE_SAMPLES,       /* samples taken (recorded or not) */
-    ST_PROFILE_TRUNCATED,     /* the walk stopped early: recorded as far as it went */
+    ST_PROFILE_INCOMPLETE,    /* recorded, but the walk stopped early: the stack ends with a marker frame */
     ST_PROFILE_TABLE_FULL,    /* not recorded: no room in the table */
     ST_PROFILE_BUSY,          /* not recorded: no scratch buffer free, or a signal could not be queued */
     ST_PROFILE_THREAD_GONE,   /* a thread ended before it could be sampled */

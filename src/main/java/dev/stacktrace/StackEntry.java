@@ -13,7 +13,7 @@ package dev.stacktrace;
  * @param offset     native: bytes from the symbol's start (0 when the name is "?"); Java: 0
  * @param library    native: the mapped object's file name (e.g. "libc.so.6"); "[jit]" for the JVM's
  *                   code cache (JIT code, the interpreter, stubs) when no Java method is known there,
- *                   "[unknown]" for memory that maps no object; Java: "[java]"
+ *                   "[unknown]" for memory that maps no object; Java: "[java]"; a marker: "[marker]"
  * @param isJvm      the frame belongs to the JVM itself: libjvm, the interpreter, JIT stubs
  * @param kind       what sort of frame this is
  * @param className  Java frames: the declaring class's binary name ({@code java.io.FileInputStream}); else null
@@ -38,6 +38,12 @@ public record StackEntry(long address, String name, long offset, String library,
         JAVA_INLINED,
         /** A Java method declared {@code native}: the frame of its JNI stub. */
         JAVA_NATIVE,
+        /**
+         * No frame: the stack walk lost its way here, and the name says why ({@code [truncated]},
+         * {@code [unknown Java]}). Frames below a marker, if any, are Java frames known without the
+         * native frames between them; a stack that does not reach the thread's start ends with one.
+         */
+        MARKER,
     }
 
     public StackEntry {
@@ -59,6 +65,16 @@ public record StackEntry(long address, String name, long offset, String library,
                 className, methodName, fileName, lineNumber);
     }
 
+    /** A marker frame: {@code name} says why the walk could not go on (see {@link Kind#MARKER}). */
+    public static StackEntry marker(String name) {
+        return new StackEntry(0, name, 0, "[marker]", false, Kind.MARKER, null, null, null, -1);
+    }
+
+    /** True for a {@link Kind#MARKER} entry. */
+    public boolean isMarker() {
+        return kind == Kind.MARKER;
+    }
+
     /** True for the Java kinds. */
     public boolean isJava() {
         return kind.name().startsWith("JAVA_");
@@ -75,6 +91,7 @@ public record StackEntry(long address, String name, long offset, String library,
      * {@code (Native Method)} for a native method, {@code (Unknown Source)} without a file.
      */
     public String format() {
+        if (isMarker()) return name;
         if (isJava()) {
             String where;
             if (kind == Kind.JAVA_NATIVE) where = "Native Method";

@@ -31,6 +31,11 @@ public final class LibStacktrace {
     public static final int FRAME_INLINED = 3;
     public static final int FRAME_NATIVE_METHOD = 4;
     public static final int FRAME_STUB = 5;
+    /** No frame: where a walk lost its way; id = MARK_*. */
+    public static final int FRAME_MARKER = 6;
+    /** Reasons of a marker frame (enum st_marker). */
+    public static final int MARK_TRUNCATED = 1;
+    public static final int MARK_UNKNOWN_JAVA = 2;
     /** Words per frame of st_capture_mixed: kind, id, bci, pc, sp. */
     public static final int MIXED_WORDS = 5;
 
@@ -102,7 +107,7 @@ public final class LibStacktrace {
     public static final int PROFILE_WALL = 2;
     public static final int PROFILE_MAX_FRAMES = 256;
     public static final int COUNTER_SAMPLES = 0;
-    public static final int COUNTER_TRUNCATED = 1;
+    public static final int COUNTER_INCOMPLETE = 1;
     public static final int COUNTER_TABLE_FULL = 2;
     public static final int COUNTER_BUSY = 3;
     public static final int COUNTER_THREAD_GONE = 4;

@@ -91,6 +91,9 @@ public final class StackResolver {
 
     private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous) {
         switch (kind) {
+            case LibStacktrace.FRAME_MARKER -> {
+                return StackEntry.marker(markerName(id));
+            }
             case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {
                 if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
                 ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
@@ -111,6 +114,11 @@ public final class StackResolver {
                         m.fileName(), line);
             }
         }
+    }
+
+    /** The name of a marker frame: why the walk stopped there. */
+    public static String markerName(long reason) {
+        return reason == LibStacktrace.MARK_UNKNOWN_JAVA ? "[unknown Java]" : "[truncated]";
     }
 
     /** Index of the first frame below the call into this library (our Java classes, JNA, our native code). */
