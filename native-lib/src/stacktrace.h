@@ -83,6 +83,12 @@ int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int6
 int st_method_info(int64_t method_id, char *out, int outlen);
 /* A jmethodID's line table as (start bci, line) pairs; returns the number of entries (may exceed max_pairs). */
 int st_line_table(int64_t method_id, int32_t *out, int max_pairs);
+/* Code the JVM generated that is no Java method (stubs: intrinsics, adapters, runtime stubs), as JVMTI's
+   DynamicCodeGenerated reports it (those made before st_vm_init too). The list only grows. Not in a signal handler. */
+int st_code_stub_count(void);
+/* Stub index: range = {address, length}; its name into name (NUL-terminated, cut to namelen-1). Returns the
+   name's length written, or -1. */
+int st_code_stub(int index, int64_t *range, char *name, int namelen);
 /* The declaring class of a jmethodID (a local reference for the calling Java thread), or NULL. */
 jclass st_method_class(JNIEnv *env, int64_t method_id);
 

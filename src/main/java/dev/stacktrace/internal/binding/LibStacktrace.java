@@ -88,6 +88,12 @@ public final class LibStacktrace {
 
     public static native int st_line_table(long methodId, int[] out, int maxPairs);
 
+    /** Stubs the JVM reported (DynamicCodeGenerated); the list only grows. */
+    public static native int st_code_stub_count();
+
+    /** Stub {@code index}: range = {address, length}, its name into out; returns the name's length, or -1. */
+    public static native int st_code_stub(int index, long[] range, byte[] out, int outLength);
+
     public static native Object st_method_class(JNIEnv env, long methodId);
 
     /** sizeof(st_frame_info) and its field offsets (stacktrace.h). */

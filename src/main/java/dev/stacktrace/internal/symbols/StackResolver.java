@@ -2,6 +2,7 @@ package dev.stacktrace.internal.symbols;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.jvm.CodeStubs;
 import dev.stacktrace.internal.jvm.JavaMethods;
 import java.util.Arrays;
 import java.util.List;
@@ -97,6 +98,11 @@ public final class StackResolver {
             case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {
                 if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
                 ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
+                if (kind == LibStacktrace.FRAME_STUB) {
+                    // generated code that is no Java method: the JVM's own name for it, when it reported one
+                    CodeStubs.Stub stub = CodeStubs.at(returnAddress ? pc - 1 : pc);
+                    if (stub != null) return new StackEntry(pc, stub.name(), pc - stub.address(), r.library(), true);
+                }
                 boolean jvm = r.inJvm() || kind == LibStacktrace.FRAME_STUB;
                 return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm);
             }
