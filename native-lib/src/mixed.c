@@ -322,6 +322,7 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     s->stub_caller[0] = s->stub_caller[1] = s->stub_caller[2] = 0;
     s->walk_end = WALK_NOT_JAVA;
     s->segments = s->nphysical = s->nnative = 0;
+    s->gap_segment = 0;
     JNIEnv *env = NULL;
     uintptr_t thread = vm_current_java_thread(&env);
     s->java_thread = thread != 0;
@@ -349,12 +350,10 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
             s->nnative = 0;
             uintptr_t ignored_pc, ignored_sp, ignored_fp;
             if (native_segment(s, uc, 1, &ignored_pc, &ignored_sp, &ignored_fp) != 1) {
-                /* libunwind cannot get from here to the Java frames: AsyncGetCallTrace alone can
-                   still name them (it starts from the thread's anchor), below the native frames */
-                s->walk_end = WALK_UNWIND;
+                /* libunwind cannot get from here to the Java frames: keep the native frames it
+                   found, mark the gap, and go on with the Java frames from the thread's anchor */
                 s->segments = 1;
-                call_agct(s, uc, env, 1, MIXED_MAX_VIRTUAL - 1 - INLINED_PER_COMPILED_FRAME);
-                return;
+                s->gap_segment = 1;
             }
         }
         r = has_anchor ? 1 : WALK_NOT_JAVA;
@@ -480,6 +479,7 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
     int v = 0, pi = 0, ni = 0, nv = s->agct_frames;
     int truncated = nv >= s->agct_depth;
     for (int seg = 0; seg < s->segments; seg++) {
+        if (seg > 0 && seg == s->gap_segment) emit_marker(e, ST_MARK_TRUNCATED, WALK_UNWIND);
         for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
             const struct physical_frame *p = &s->physical[pi];
@@ -515,6 +515,7 @@ static int physical_kind(const struct physical_frame *p) {
 static void merge_physical(const struct mixed_sample *s, struct emitter *e, int by_method) {
     int pi = 0, ni = 0;
     for (int seg = 0; seg < s->segments; seg++) {
+        if (seg > 0 && seg == s->gap_segment) emit_marker(e, ST_MARK_TRUNCATED, WALK_UNWIND);
         for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
             const struct physical_frame *p = &s->physical[pi];

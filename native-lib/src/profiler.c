@@ -138,14 +138,16 @@ void profiler_sample(ucontext_t *uc) {
     if (mine == NULL) { count(ST_PROFILE_BUSY, 1); goto out; }
     mixed_capture(&mine->sample, uc);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
-    /* never dropped: a walk that stopped early is recorded as far as it went, ending in a marker frame */
-    if (n > 0 && mine->merged[MIXED_WORDS * (n - 1)] == ST_FRAME_MARKER) count(ST_PROFILE_INCOMPLETE, 1);
+    /* never dropped: a walk that stopped early is recorded as far as it went, with a marker frame */
+    int marked = 0;
     for (int i = 0; i < n; i++) {
+        marked |= mine->merged[MIXED_WORDS * i] == ST_FRAME_MARKER;
         mine->frames[WORDS_PER_FRAME * i] = (uint64_t) mine->merged[MIXED_WORDS * i];
         /* a native frame is known by its address, a Java frame by method and bci */
         mine->frames[WORDS_PER_FRAME * i + 1] = (uint64_t) mine->merged[MIXED_WORDS * i + 1];
         mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
     }
+    if (marked) count(ST_PROFILE_INCOMPLETE, 1);
     if (n > 0) record(mine->frames, n * WORDS_PER_FRAME);
     atomic_store(&mine->busy, 0);
     count(ST_PROFILE_SAMPLES, 1);

@@ -133,7 +133,7 @@ enum st_profile_mode { ST_PROFILE_CPU = 1, ST_PROFILE_WALL = 2 };
 /* Counters of st_profile_counters, in this order. */
 enum st_profile_counter {
     ST_PROFILE_SAMPLES,       /* samples taken (recorded or not) */
-    ST_PROFILE_INCOMPLETE,    /* recorded, but the walk stopped early: the stack ends with a marker frame */
+    ST_PROFILE_INCOMPLETE,    /* recorded, but the walk lost its way: the stack has a marker frame */
     ST_PROFILE_TABLE_FULL,    /* not recorded: no room in the table */
     ST_PROFILE_BUSY,          /* not recorded: no scratch buffer free, or a signal could not be queued */
     ST_PROFILE_THREAD_GONE,   /* a thread ended before it could be sampled */
