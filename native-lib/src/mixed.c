@@ -67,7 +67,9 @@ static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_fra
             return 1;
         }
         add_native(s, ip);
-        if (unw_step(&cursor) <= 0) return WALK_BOTTOM;
+        int step = unw_step(&cursor);
+        if (step == 0) return WALK_BOTTOM;
+        if (step < 0) return WALK_UNWIND;  /* lost, not at the thread's start */
     }
     return WALK_FULL;
 }

@@ -289,18 +289,22 @@ public final class Profiler implements AutoCloseable {
     private Resolved resolve(RawStack raw) {
         long[] w = raw.words();
         int frames = w.length / 3;
-        StackEntry[] entries = new StackEntry[frames];
-        long[] keys = new long[frames];
-        int n = 0;
+        StackEntry[] all = new StackEntry[frames];
         StackEntry previous = null;
         for (int i = 0; i < frames; i++) {
-            int kind = (int) w[3 * i];
-            long id = w[3 * i + 1];
-            int bci = (int) w[3 * i + 2];
-            StackEntry e = StackResolver.frame(kind, id, bci, i > 0, previous);
-            previous = e;
+            all[i] = StackResolver.frame((int) w[3 * i], w[3 * i + 1], (int) w[3 * i + 2], i > 0, previous);
+            previous = all[i];
+        }
+        int[] kept = StackResolver.keptFrames(all);
+        StackEntry[] entries = new StackEntry[kept.length];
+        long[] keys = new long[kept.length];
+        int n = 0;
+        for (int k : kept) {
+            StackEntry e = k == StackResolver.MISREAD
+                    ? StackEntry.marker(StackResolver.markerName(LibStacktrace.MARK_TRUNCATED)) : all[k];
             if (!showJvm && e.isJvm()) continue;
             if (n >= maxDepth) continue;
+            long id = k == StackResolver.MISREAD ? LibStacktrace.MARK_TRUNCATED : w[3 * k + 1];
             keys[n] = e.isJava() ? id
                     : e.isMarker() ? Long.MIN_VALUE + id  // one key per reason, apart from addresses and ids
                     : e.hasName() ? e.address() - e.offset() : e.address();

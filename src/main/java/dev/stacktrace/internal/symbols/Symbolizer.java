@@ -93,6 +93,20 @@ public final class Symbolizer {
         }
     }
 
+    /**
+     * Whether code can run at {@code address}: an executable mapping (a library's text, the code
+     * cache, the vdso). A return address anywhere else (the CDS archive, the heap, unmapped memory)
+     * is not a frame but a word a stack walk misread.
+     */
+    public boolean isCode(long address) {
+        try {
+            AddressSpace.Located at = space.locate(address);
+            return at != null && at.mapping().executable();
+        } catch (RuntimeException | InternalError e) {
+            return true;  // cannot tell: leave the frame as it is
+        }
+    }
+
     private ResolvedAddress unnamed(long address, AddressSpace.Located at) {
         return new ResolvedAddress(address, ResolvedAddress.UNKNOWN_NAME, 0, library(at), at.path(), at.inJvm());
     }
