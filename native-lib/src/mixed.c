@@ -102,60 +102,79 @@ static int code_byte(uintptr_t addr) {
     return vm_load_u8(addr, &b) ? b : -1;
 }
 
-/*
- * Whether ra is a return address from a call into the stub blob: it lies in Java code (an nmethod
- * or the interpreter) right after a call instruction, and a direct call targets this blob at or
- * before pc. Guards the guesses of stub_caller against stale words that merely look like code.
- */
-static int returns_from_stub(uintptr_t ra, uintptr_t blob, uintptr_t pc) {
-    if (!vm_in_code_cache(ra)) return 0;
-    if (!vm_in_interpreter(ra)) {
-        uintptr_t caller = vm_find_blob(ra);
-        if (caller == 0 || caller == blob || !vm_blob_is_nmethod(caller)) return 0;
-    }
-    if (code_byte(ra - 5) == 0xE8) {  /* call rel32 */
+/* Whether the bytes before ra end a call instruction: call rel32, or an indirect call (FF /2) through a
+   register or through memory at [reg + disp8/disp32] (as the interpreter calls a method's entry). */
+static int after_call(uintptr_t ra, uintptr_t *direct_target) {
+    *direct_target = 0;
+    if (code_byte(ra - 5) == 0xE8) {
         int32_t rel = 0;
         for (int i = 0; i < 4; i++) {
             int byte = code_byte(ra - 4 + (uintptr_t) i);
             if (byte < 0) return 0;
             rel |= (int32_t) ((uint32_t) byte << (8 * i));
         }
-        uintptr_t target = ra + (uintptr_t) (intptr_t) rel;
-        return target <= pc && target >= blob && vm_find_blob(target) == blob;
+        *direct_target = ra + (uintptr_t) (intptr_t) rel;
+        return 1;
     }
-    /* call through a register: [REX.B] FF D0+r */
-    int modrm = code_byte(ra - 1), op = code_byte(ra - 2);
-    return op == 0xFF && modrm >= 0xD0 && modrm <= 0xD7;
+    int m2 = code_byte(ra - 1), m3 = code_byte(ra - 2), m4 = code_byte(ra - 3), m6 = code_byte(ra - 5);
+    if (code_byte(ra - 2) == 0xFF && m2 >= 0xD0 && m2 <= 0xD7) return 1;                     /* call reg */
+    if (code_byte(ra - 3) == 0xFF && m3 >= 0x50 && m3 <= 0x57 && m3 != 0x54) return 1;        /* call [reg+d8] */
+    if (code_byte(ra - 4) == 0xFF && m4 == 0x54) return 1;                                    /* call [sib+d8] */
+    if (code_byte(ra - 6) == 0xFF && m6 >= 0x90 && m6 <= 0x97 && m6 != 0x94) return 1;        /* call [reg+d32] */
+    return 0;
+}
+
+/*
+ * Whether ra is a return address into Java code (an nmethod or the interpreter) right after a call
+ * instruction. strict: it must be a direct call into blob at or before pc; else any call will do
+ * (a call that reached the stub through an inline-cache stub's jump, or through a register). Guards
+ * the guesses of blob_caller against stale words that merely look like code.
+ */
+static int returns_into(uintptr_t ra, uintptr_t blob, uintptr_t pc, int strict) {
+    if (!vm_in_code_cache(ra)) return 0;
+    if (!vm_in_interpreter(ra)) {
+        uintptr_t caller = vm_find_blob(ra);
+        if (caller == 0 || !vm_blob_is_nmethod(caller)) return 0;
+    }
+    uintptr_t target;
+    if (!after_call(ra, &target)) return 0;
+    if (!strict) return target == 0 || vm_in_code_cache(target);
+    return target != 0 && target <= pc && target >= blob && vm_find_blob(target) == blob;
 }
 
 /* The most a stub's frame may hold, to trust its rbp as a frame pointer. */
 #define STUB_MAX_FRAME (64 * 1024)
 
+/* Takes the caller at stack slot ra_slot if its word passes returns_into. */
+static int caller_at(const struct stack_bounds *b, uintptr_t ra_slot, uintptr_t blob, uintptr_t pc, int strict,
+                     uintptr_t fp, uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
+    if (!on_stack(b, ra_slot) || !returns_into(stack_word(ra_slot), blob, pc, strict)) return 0;
+    *next_pc = stack_word(ra_slot);
+    *next_sp = ra_slot + 8;
+    *next_fp = fp;
+    return 1;
+}
+
 /*
- * The Java frame below a stub that has no frame size (the StubRoutines: intrinsics such as
- * Math.sin, CRC32C, arraycopy, AES). Most set up an rbp frame right after entry (push rbp; mov
- * rbp, rsp); before that, or in a frameless stub, the return address is at [sp] or, after the push,
- * at [sp + 8]. Each guess must pass returns_from_stub.
+ * The Java frame below a top frame whose layout is not known at pc: a stub without a frame size
+ * (the StubRoutines: intrinsics such as Math.sin, CRC32C, arraycopy, AES), or a compiled method in
+ * its prologue. Stubs mostly set up an rbp frame right after entry (push rbp; mov rbp, rsp); before
+ * that, or in a frameless stub, the return address is at [sp] or, after the push, at [sp + 8]. A
+ * prologue has pushed nothing, rbp, or its whole frame (words). Each guess must pass returns_into.
  */
-static int stub_caller(const struct stack_bounds *b, uintptr_t blob, uintptr_t pc, uintptr_t sp, uintptr_t fp,
-                       uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
-    if (fp >= sp && fp - sp < STUB_MAX_FRAME && on_stack(b, fp) && on_stack(b, fp + 8)
-        && returns_from_stub(stack_word(fp + 8), blob, pc)) {
-        *next_pc = stack_word(fp + 8);
-        *next_sp = fp + 16;
-        *next_fp = stack_word(fp);
+static int blob_caller(const struct stack_bounds *b, uintptr_t blob, int nmethod, int words, uintptr_t pc,
+                       uintptr_t sp, uintptr_t fp, uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
+    if (!nmethod && fp >= sp && fp - sp < STUB_MAX_FRAME && on_stack(b, fp)
+        && caller_at(b, fp + 8, blob, pc, 1, stack_word(fp), next_pc, next_sp, next_fp)) {
         return 1;
     }
-    if (on_stack(b, sp) && returns_from_stub(stack_word(sp), blob, pc)) {
-        *next_pc = stack_word(sp);
-        *next_sp = sp + 8;
-        *next_fp = fp;
-        return 1;
-    }
-    if (on_stack(b, sp + 8) && returns_from_stub(stack_word(sp + 8), blob, pc)) {
-        *next_pc = stack_word(sp + 8);
-        *next_sp = sp + 16;
-        *next_fp = stack_word(sp);
+    /* rbp may be any caller's frame pointer (even an interpreted frame far below): only a direct call
+       into this blob confirms it. A word at sp is the innermost candidate: any call confirms it. */
+    if (caller_at(b, sp, blob, pc, 0, fp, next_pc, next_sp, next_fp)) return 1;
+    if (on_stack(b, sp) && caller_at(b, sp + 8, blob, pc, 1, stack_word(sp), next_pc, next_sp, next_fp)) return 1;
+    if (nmethod && words > 2 && on_stack(b, sp + 8 * (uintptr_t) words - 16)
+        && caller_at(b, sp + 8 * (uintptr_t) words - 8, blob, pc, 1, stack_word(sp + 8 * (uintptr_t) words - 16),
+                     next_pc, next_sp, next_fp)) {
         return 1;
     }
     return 0;
@@ -197,12 +216,12 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                     if (!on_stack(b, next_sp - 16)) return WALK_STACK;
                     next_pc = stack_word(next_sp - 8);
                     next_fp = stack_word(next_sp - 16);
-                } else if (!top || !stub_caller(b, blob, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
+                } else if (!top || !blob_caller(b, blob, 0, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
                     return WALK_FRAME_SIZE;
                 } else {
-                    s->stub_caller[0] = next_pc;
-                    s->stub_caller[1] = next_sp;
-                    s->stub_caller[2] = next_fp;
+                    s->agct_from[0] = next_pc;
+                    s->agct_from[1] = next_sp;
+                    s->agct_from[2] = next_fp;
                 }
                 if (next_sp <= sp) return WALK_ORDER;
                 pc = next_pc;
@@ -212,9 +231,24 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                 continue;
             }
             uintptr_t method = vm_nmethod_method(blob);
-            if (top && words > 0 && vm_blob_in_prologue(blob, pc)) return WALK_PROLOGUE;
             *p = (struct physical_frame) {sp, pc, method, 0, -1, PHYS_COMPILED, (int16_t) s->segments};
             if (words <= 0) return WALK_FRAME_SIZE;
+            if (top && vm_blob_in_prologue(blob, pc)) {
+                /* its frame is not built yet: the caller is found by its return address */
+                if (method == 0 || !blob_caller(b, blob, 1, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
+                    return WALK_PROLOGUE;
+                }
+                s->nphysical++;
+                s->agct_from[0] = next_pc;
+                s->agct_from[1] = next_sp;
+                s->agct_from[2] = next_fp;
+                if (next_sp <= sp) return WALK_ORDER;
+                pc = next_pc;
+                sp = next_sp;
+                fp = next_fp;
+                top = 0;
+                continue;
+            }
             next_sp = sp + 8 * (uintptr_t) words;
             if (!on_stack(b, next_sp - 16)) return WALK_STACK;
             next_pc = stack_word(next_sp - 8);
@@ -321,7 +355,7 @@ void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
 static void walk(struct mixed_sample *s, ucontext_t *uc) {
     s->agct_ns = s->unwind_ns = 0;
     s->agct_frames = s->agct_depth = 0;
-    s->stub_caller[0] = s->stub_caller[1] = s->stub_caller[2] = 0;
+    s->agct_from[0] = s->agct_from[1] = s->agct_from[2] = 0;
     s->walk_end = WALK_NOT_JAVA;
     s->segments = s->nphysical = s->nnative = 0;
     s->gap_segment = 0;
@@ -421,12 +455,12 @@ static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int c
     if (depth > MIXED_MAX_VIRTUAL) depth = MIXED_MAX_VIRTUAL;
     int64_t start = clock_ns();
     ucontext_t at_caller;
-    if (s->stub_caller[0] != 0) {
+    if (s->agct_from[0] != 0) {
         /* AsyncGetCallTrace gives up on a pc in a stub: start it at the Java frame that called the stub */
         at_caller = *uc;
-        at_caller.uc_mcontext.gregs[REG_RIP] = (greg_t) s->stub_caller[0];
-        at_caller.uc_mcontext.gregs[REG_RSP] = (greg_t) s->stub_caller[1];
-        at_caller.uc_mcontext.gregs[REG_RBP] = (greg_t) s->stub_caller[2];
+        at_caller.uc_mcontext.gregs[REG_RIP] = (greg_t) s->agct_from[0];
+        at_caller.uc_mcontext.gregs[REG_RSP] = (greg_t) s->agct_from[1];
+        at_caller.uc_mcontext.gregs[REG_RBP] = (greg_t) s->agct_from[2];
         uc = &at_caller;
     }
     agct_trace trace = {env, 0, s->virtual_frames};
@@ -486,6 +520,11 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
             const struct physical_frame *p = &s->physical[pi];
             if (p->type == PHYS_STUB) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
+            if (pi == 0 && s->agct_from[0] != 0) {  /* a method in its prologue: AGCT started below it */
+                if (p->jmid == 0) return -1;
+                emit(e, physical_kind(p), p->jmid, -1, p->pc, p->sp);
+                continue;
+            }
             int j = v;
             while (j < nv && s->virtual_frames[j].method_id != p->jmid) j++;
             if (p->jmid == 0) return -1;

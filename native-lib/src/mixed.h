@@ -42,7 +42,9 @@ struct mixed_sample {
     int32_t agct_ns, walk_ns;   /* time spent in AsyncGetCallTrace, and in the whole capture */
     int32_t unwind_ns;          /* time spent in libunwind below entry frames */
     int32_t gap_segment;        /* > 0: libunwind lost its way above this segment, which starts at the anchor */
-    uintptr_t stub_caller[3];   /* pc, sp, fp of the Java frame below a stub on top (0: none): AGCT starts there */
+    /* pc, sp, fp of the Java frame below a top frame AGCT cannot start from (a stub, a compiled method
+       in its prologue), 0 when none: AGCT starts there, and that top frame is not in its answer */
+    uintptr_t agct_from[3];
     struct agct_frame virtual_frames[MIXED_MAX_VIRTUAL];
     struct physical_frame physical[MIXED_MAX_PHYSICAL];
     struct native_frame native[MIXED_MAX_NATIVE];
