@@ -126,8 +126,8 @@ static int after_call(uintptr_t ra, uintptr_t *direct_target) {
 
 /*
  * Whether ra is a return address into Java code (an nmethod or the interpreter) right after a call
- * instruction. strict: it must be a direct call into blob at or before pc; else any call will do
- * (a call that reached the stub through an inline-cache stub's jump, or through a register). Guards
+ * instruction. strict: a direct call into blob at or before pc, or a call through a register; else
+ * any call will do (one that reached the stub through an inline-cache stub's jump, say). Guards
  * the guesses of blob_caller against stale words that merely look like code.
  */
 static int returns_into(uintptr_t ra, uintptr_t blob, uintptr_t pc, int strict) {
@@ -139,7 +139,11 @@ static int returns_into(uintptr_t ra, uintptr_t blob, uintptr_t pc, int strict) 
     uintptr_t target;
     if (!after_call(ra, &target)) return 0;
     if (!strict) return target == 0 || vm_in_code_cache(target);
-    return target != 0 && target <= pc && target >= blob && vm_find_blob(target) == blob;
+    if (target == 0) {  /* strict: only a call through a register (how far targets are called) */
+        int modrm = code_byte(ra - 1);
+        return code_byte(ra - 2) == 0xFF && modrm >= 0xD0 && modrm <= 0xD7;
+    }
+    return target <= pc && target >= blob && vm_find_blob(target) == blob;
 }
 
 /* The most a stub's frame may hold, to trust its rbp as a frame pointer. */

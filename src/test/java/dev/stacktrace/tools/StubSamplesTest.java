@@ -88,7 +88,10 @@ class StubSamplesTest {
             }
             String report = loop + ": " + p.sampleCount() + " samples, recorded " + recorded + ", errors "
                     + p.errorCounts() + ", incomplete " + p.incompleteCount() + ", with " + loop + " " + withLoop
-                    + ", named stub on top " + namedStub;
+                    + ", named stub on top " + namedStub + "; most frequent stack without it:\n"
+                    + stacks.entrySet().stream().filter(e -> e.getKey().stream().noneMatch(
+                            f -> f.isJava() && loop.equals(f.methodName()))).max(Map.Entry.comparingByValue())
+                            .map(e -> dev.stacktrace.Stacktrace.format(e.getKey())).orElse("none");
             assertTrue(p.sampleCount() >= WANTED_SAMPLES / 2, report);
             assertEquals(0, p.errorCounts().values().stream().mapToLong(Long::longValue).sum(), report);
             assertEquals(p.sampleCount(), recorded, "every sample is recorded: " + report);
