@@ -78,26 +78,34 @@ class StubSamplesTest {
             p.join();
 
             Map<List<StackEntry>, Long> stacks = p.getStacks();
-            long recorded = 0, withLoop = 0, namedStub = 0;
+            long recorded = 0, withLoop = 0, namedStub = 0, callerBelowStub = 0;
             for (Map.Entry<List<StackEntry>, Long> e : stacks.entrySet()) {
                 List<StackEntry> s = e.getKey();
                 recorded += e.getValue();
                 if (s.stream().anyMatch(f -> f.isJava() && loop.equals(f.methodName()))) withLoop += e.getValue();
                 StackEntry top = s.get(0);
-                if (top.kind() == StackEntry.Kind.JVM && stubName.matcher(top.name()).matches()) namedStub += e.getValue();
+                if (top.kind() == StackEntry.Kind.JVM && stubName.matcher(top.name()).matches()) {
+                    namedStub += e.getValue();
+                    // below the stub, a Java frame (the loop, a JDK method inlined into it, or the method
+                    // the loop was inlined into), not a marker
+                    StackEntry below = s.stream().skip(1).filter(f -> !f.isJvm()).findFirst().orElse(top);
+                    if (below.isJava()) callerBelowStub += e.getValue();
+                }
             }
             String report = loop + ": " + p.sampleCount() + " samples, recorded " + recorded + ", errors "
                     + p.errorCounts() + ", incomplete " + p.incompleteCount() + ", with " + loop + " " + withLoop
-                    + ", named stub on top " + namedStub + "; most frequent stack without it:\n"
+                    + ", named stub on top " + namedStub + " (with our Java caller below " + callerBelowStub + "); most frequent stack without it:\n"
                     + stacks.entrySet().stream().filter(e -> e.getKey().stream().noneMatch(
                             f -> f.isJava() && loop.equals(f.methodName()))).max(Map.Entry.comparingByValue())
                             .map(e -> dev.stacktrace.Stacktrace.format(e.getKey())).orElse("none");
             assertTrue(p.sampleCount() >= WANTED_SAMPLES / 2, report);
             assertEquals(0, p.errorCounts().values().stream().mapToLong(Long::longValue).sum(), report);
             assertEquals(p.sampleCount(), recorded, "every sample is recorded: " + report);
-            assertTrue(withLoop >= 0.8 * recorded, "the Java caller below the stub: " + report);
-            assertTrue(p.incompleteCount() <= 0.2 * recorded, report);
             assertTrue(namedStub > 0, "a stub named by the JVM on top: " + report);
+            assertTrue(p.incompleteCount() <= 0.2 * recorded, report);
+            assertTrue(callerBelowStub >= 0.8 * namedStub, "the Java caller below the stub: " + report);
+            // the loop's own name needs AsyncGetCallTrace's inlining information where C2 inlined it into its caller
+            assertTrue(withLoop >= 0.3 * recorded, "the loop method in the stacks: " + report);
         } finally {
             spin = false;
             worker.join();
