@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <jni.h>
 
-#define ST_ABI_VERSION 2
+#define ST_ABI_VERSION 3
 
 /* Capacity of one capture. */
 #define ST_MAX_FRAMES 1024

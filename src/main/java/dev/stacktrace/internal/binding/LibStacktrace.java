@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class LibStacktrace {
     /** Must match ST_ABI_VERSION in stacktrace.h. */
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
     /** Must match ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
