@@ -3,16 +3,67 @@
  * class gets them when it is prepared (and the classes loaded before us, once); and turning a
  * jmethodID into class, method, source file and line table for Java, outside any signal handler.
  * The environment is taken with GetEnv from an already running JVM: no agent flag is needed.
+ * It also keeps the JVM's own account of the code it generates that is no Java method (stubs:
+ * intrinsics, adapters, runtime stubs), so that Java can name a pc in one.
  */
 #include "stacktrace.h"
 #include "vm.h"
 #include "fastpath.h"
 
 #include <jvmti.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static jvmtiEnv *jvmti;
+
+/* Stubs as DynamicCodeGenerated reports them: append-only, filled outside any signal handler. */
+struct code_stub {
+    int64_t address, length;
+    char *name;
+};
+static pthread_mutex_t stubs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct code_stub *stubs;
+static int nstubs, stubs_capacity;
+
+static void JNICALL on_dynamic_code(jvmtiEnv *env, const char *name, const void *address, jint length) {
+    (void) env;
+    if (name == NULL || address == NULL || length <= 0) return;
+    char *copy = strdup(name);
+    if (copy == NULL) return;
+    pthread_mutex_lock(&stubs_lock);
+    if (nstubs == stubs_capacity) {
+        int capacity = stubs_capacity == 0 ? 512 : 2 * stubs_capacity;
+        struct code_stub *more = realloc(stubs, sizeof *stubs * (size_t) capacity);
+        if (more == NULL) { pthread_mutex_unlock(&stubs_lock); free(copy); return; }
+        stubs = more;
+        stubs_capacity = capacity;
+    }
+    stubs[nstubs++] = (struct code_stub) {(int64_t) (uintptr_t) address, length, copy};
+    pthread_mutex_unlock(&stubs_lock);
+}
+
+int st_code_stub_count(void) {
+    pthread_mutex_lock(&stubs_lock);
+    int n = nstubs;
+    pthread_mutex_unlock(&stubs_lock);
+    return n;
+}
+
+int st_code_stub(int index, int64_t *range, char *name, int namelen) {
+    if (range == NULL || name == NULL || namelen <= 0) return -1;
+    pthread_mutex_lock(&stubs_lock);
+    int n = -1;
+    if (index >= 0 && index < nstubs) {
+        range[0] = stubs[index].address;
+        range[1] = stubs[index].length;
+        n = snprintf(name, (size_t) namelen, "%s", stubs[index].name);
+        if (n >= namelen) n = namelen - 1;
+    }
+    pthread_mutex_unlock(&stubs_lock);
+    return n;
+}
 
 static void JNICALL on_class_load(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclass klass) {
     (void) env; (void) jni; (void) thread; (void) klass;  /* must be enabled, or AGCT refuses to walk */
@@ -57,12 +108,17 @@ int jvmti_setup(JavaVM *vm, JNIEnv *jni) {
     callbacks.ClassPrepare = on_class_prepare;
     callbacks.ThreadStart = on_thread_start;
     callbacks.ThreadEnd = on_thread_end;
+    callbacks.DynamicCodeGenerated = on_dynamic_code;
     if ((*env)->SetEventCallbacks(env, &callbacks, sizeof callbacks) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_LOAD, NULL) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_PREPARE, NULL) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_THREAD_START, NULL) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_THREAD_END, NULL) != JVMTI_ERROR_NONE) {
         return -3;
+    }
+    /* stubs from now on, and those generated before we were loaded (replayed once); names only */
+    if ((*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_DYNAMIC_CODE_GENERATED, NULL) == JVMTI_ERROR_NONE) {
+        (*env)->GenerateEvents(env, JVMTI_EVENT_DYNAMIC_CODE_GENERATED);
     }
     jint count;
     jclass *classes;

@@ -67,7 +67,9 @@ static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_fra
             return 1;
         }
         add_native(s, ip);
-        if (unw_step(&cursor) <= 0) return WALK_BOTTOM;
+        int step = unw_step(&cursor);
+        if (step == 0) return WALK_BOTTOM;
+        if (step < 0) return WALK_UNWIND;  /* lost, not at the thread's start */
     }
     return WALK_FULL;
 }
@@ -92,6 +94,94 @@ static int top_native_segment(struct mixed_sample *s, ucontext_t *uc) {
         add_native(s, frames[i]);
     }
     return 0;  /* reached the bottom without Java */
+}
+
+/* A byte of code, or -1. */
+static int code_byte(uintptr_t addr) {
+    uint8_t b;
+    return vm_load_u8(addr, &b) ? b : -1;
+}
+
+/* Whether the bytes before ra end a call instruction: call rel32, or an indirect call (FF /2) through a
+   register or through memory at [reg + disp8/disp32] (as the interpreter calls a method's entry). */
+static int after_call(uintptr_t ra, uintptr_t *direct_target) {
+    *direct_target = 0;
+    if (code_byte(ra - 5) == 0xE8) {
+        int32_t rel = 0;
+        for (int i = 0; i < 4; i++) {
+            int byte = code_byte(ra - 4 + (uintptr_t) i);
+            if (byte < 0) return 0;
+            rel |= (int32_t) ((uint32_t) byte << (8 * i));
+        }
+        *direct_target = ra + (uintptr_t) (intptr_t) rel;
+        return 1;
+    }
+    int m2 = code_byte(ra - 1), m3 = code_byte(ra - 2), m4 = code_byte(ra - 3), m6 = code_byte(ra - 5);
+    if (code_byte(ra - 2) == 0xFF && m2 >= 0xD0 && m2 <= 0xD7) return 1;                     /* call reg */
+    if (code_byte(ra - 3) == 0xFF && m3 >= 0x50 && m3 <= 0x57 && m3 != 0x54) return 1;        /* call [reg+d8] */
+    if (code_byte(ra - 4) == 0xFF && m4 == 0x54) return 1;                                    /* call [sib+d8] */
+    if (code_byte(ra - 6) == 0xFF && m6 >= 0x90 && m6 <= 0x97 && m6 != 0x94) return 1;        /* call [reg+d32] */
+    return 0;
+}
+
+/*
+ * Whether ra is a return address into Java code (an nmethod or the interpreter) right after a call
+ * instruction. strict: a direct call into blob at or before pc, or a call through a register; else
+ * any call will do (one that reached the stub through an inline-cache stub's jump, say). Guards
+ * the guesses of blob_caller against stale words that merely look like code.
+ */
+static int returns_into(uintptr_t ra, uintptr_t blob, uintptr_t pc, int strict) {
+    if (!vm_in_code_cache(ra)) return 0;
+    if (!vm_in_interpreter(ra)) {
+        uintptr_t caller = vm_find_blob(ra);
+        if (caller == 0 || !vm_blob_is_nmethod(caller)) return 0;
+    }
+    uintptr_t target;
+    if (!after_call(ra, &target)) return 0;
+    if (!strict) return target == 0 || vm_in_code_cache(target);
+    if (target == 0) {  /* strict: only a call through a register (how far targets are called) */
+        int modrm = code_byte(ra - 1);
+        return code_byte(ra - 2) == 0xFF && modrm >= 0xD0 && modrm <= 0xD7;
+    }
+    return target <= pc && target >= blob && vm_find_blob(target) == blob;
+}
+
+/* The most a stub's frame may hold, to trust its rbp as a frame pointer. */
+#define STUB_MAX_FRAME (64 * 1024)
+
+/* Takes the caller at stack slot ra_slot if its word passes returns_into. */
+static int caller_at(const struct stack_bounds *b, uintptr_t ra_slot, uintptr_t blob, uintptr_t pc, int strict,
+                     uintptr_t fp, uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
+    if (!on_stack(b, ra_slot) || !returns_into(stack_word(ra_slot), blob, pc, strict)) return 0;
+    *next_pc = stack_word(ra_slot);
+    *next_sp = ra_slot + 8;
+    *next_fp = fp;
+    return 1;
+}
+
+/*
+ * The Java frame below a top frame whose layout is not known at pc: a stub without a frame size
+ * (the StubRoutines: intrinsics such as Math.sin, CRC32C, arraycopy, AES), or a compiled method in
+ * its prologue. Stubs mostly set up an rbp frame right after entry (push rbp; mov rbp, rsp); before
+ * that, or in a frameless stub, the return address is at [sp] or, after the push, at [sp + 8]. A
+ * prologue has pushed nothing, rbp, or its whole frame (words). Each guess must pass returns_into.
+ */
+static int blob_caller(const struct stack_bounds *b, uintptr_t blob, int nmethod, int words, uintptr_t pc,
+                       uintptr_t sp, uintptr_t fp, uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
+    if (!nmethod && fp >= sp && fp - sp < STUB_MAX_FRAME && on_stack(b, fp)
+        && caller_at(b, fp + 8, blob, pc, 1, stack_word(fp), next_pc, next_sp, next_fp)) {
+        return 1;
+    }
+    /* rbp may be any caller's frame pointer (even an interpreted frame far below): only a direct call
+       into this blob confirms it. A word at sp is the innermost candidate: any call confirms it. */
+    if (caller_at(b, sp, blob, pc, 0, fp, next_pc, next_sp, next_fp)) return 1;
+    if (on_stack(b, sp) && caller_at(b, sp + 8, blob, pc, 1, stack_word(sp), next_pc, next_sp, next_fp)) return 1;
+    if (nmethod && words > 2 && on_stack(b, sp + 8 * (uintptr_t) words - 16)
+        && caller_at(b, sp + 8 * (uintptr_t) words - 8, blob, pc, 1, stack_word(sp + 8 * (uintptr_t) words - 16),
+                     next_pc, next_sp, next_fp)) {
+        return 1;
+    }
+    return 0;
 }
 
 /* One Java segment, frame by frame, down to an entry frame (returns 1, *fp = the call stub's rbp). */
@@ -121,24 +211,52 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
             uintptr_t blob = vm_find_blob(pc);
             if (blob == 0) return WALK_NO_BLOB;
             int words = vm_blob_frame_size(blob);
-            uintptr_t method = vm_nmethod_method(blob);
-            int nmethod = vm_blob_is_nmethod(blob);
-            if (top && words > 0 && vm_blob_in_prologue(blob, pc)) return WALK_PROLOGUE;
-            *p = (struct physical_frame) {sp, pc, nmethod ? method : blob, 0, -1, nmethod ? PHYS_COMPILED : PHYS_STUB,
-                                          (int16_t) s->segments};
-            if (words <= 0) {
-                /* A frameless stub (vtable/itable dispatch): the return address is at [sp]. */
-                if (!top || nmethod) return WALK_FRAME_SIZE;
-                next_pc = stack_word(sp);
-                next_sp = sp + 8;
-                next_fp = fp;
-                if (!vm_in_code_cache(next_pc)) return WALK_FRAME_SIZE;
-            } else {
-                next_sp = sp + 8 * (uintptr_t) words;
-                if (!on_stack(b, next_sp - 16)) return WALK_STACK;
-                next_pc = stack_word(next_sp - 8);
-                next_fp = stack_word(next_sp - 16);
+            if (!vm_blob_is_nmethod(blob)) {
+                /* A stub (an intrinsic, a runtime or adapter stub): it stays on the stack as a frame. */
+                *p = (struct physical_frame) {sp, pc, blob, 0, -1, PHYS_STUB, (int16_t) s->segments};
+                s->nphysical++;
+                if (words > 0 && !vm_blob_in_prologue(blob, pc)) {
+                    next_sp = sp + 8 * (uintptr_t) words;
+                    if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+                    next_pc = stack_word(next_sp - 8);
+                    next_fp = stack_word(next_sp - 16);
+                } else if (!top || !blob_caller(b, blob, 0, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
+                    return WALK_FRAME_SIZE;
+                } else {
+                    s->agct_from[0] = next_pc;
+                    s->agct_from[1] = next_sp;
+                    s->agct_from[2] = next_fp;
+                }
+                if (next_sp <= sp) return WALK_ORDER;
+                pc = next_pc;
+                sp = next_sp;
+                fp = next_fp;
+                top = 0;
+                continue;
             }
+            uintptr_t method = vm_nmethod_method(blob);
+            *p = (struct physical_frame) {sp, pc, method, 0, -1, PHYS_COMPILED, (int16_t) s->segments};
+            if (words <= 0) return WALK_FRAME_SIZE;
+            if (top && vm_blob_in_prologue(blob, pc)) {
+                /* its frame is not built yet: the caller is found by its return address */
+                if (method == 0 || !blob_caller(b, blob, 1, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
+                    return WALK_PROLOGUE;
+                }
+                s->nphysical++;
+                s->agct_from[0] = next_pc;
+                s->agct_from[1] = next_sp;
+                s->agct_from[2] = next_fp;
+                if (next_sp <= sp) return WALK_ORDER;
+                pc = next_pc;
+                sp = next_sp;
+                fp = next_fp;
+                top = 0;
+                continue;
+            }
+            next_sp = sp + 8 * (uintptr_t) words;
+            if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+            next_pc = stack_word(next_sp - 8);
+            next_fp = stack_word(next_sp - 16);
         }
         s->nphysical++;
         if (next_sp <= sp) return WALK_ORDER;
@@ -240,9 +358,11 @@ void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
 
 static void walk(struct mixed_sample *s, ucontext_t *uc) {
     s->agct_ns = s->unwind_ns = 0;
-    s->agct_frames = 0;
+    s->agct_frames = s->agct_depth = 0;
+    s->agct_from[0] = s->agct_from[1] = s->agct_from[2] = 0;
     s->walk_end = WALK_NOT_JAVA;
     s->segments = s->nphysical = s->nnative = 0;
+    s->gap_segment = 0;
     JNIEnv *env = NULL;
     uintptr_t thread = vm_current_java_thread(&env);
     s->java_thread = thread != 0;
@@ -270,12 +390,10 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
             s->nnative = 0;
             uintptr_t ignored_pc, ignored_sp, ignored_fp;
             if (native_segment(s, uc, 1, &ignored_pc, &ignored_sp, &ignored_fp) != 1) {
-                /* libunwind cannot get from here to the Java frames: AsyncGetCallTrace alone can
-                   still name them (it starts from the thread's anchor), below the native frames */
-                s->walk_end = WALK_UNWIND;
+                /* libunwind cannot get from here to the Java frames: keep the native frames it
+                   found, mark the gap, and go on with the Java frames from the thread's anchor */
                 s->segments = 1;
-                call_agct(s, uc, env, 1, MIXED_MAX_VIRTUAL - 1 - INLINED_PER_COMPILED_FRAME);
-                return;
+                s->gap_segment = 1;
             }
         }
         r = has_anchor ? 1 : WALK_NOT_JAVA;
@@ -340,6 +458,15 @@ static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int c
     int depth = last_compiled + 1 + INLINED_PER_COMPILED_FRAME * compiled;
     if (depth > MIXED_MAX_VIRTUAL) depth = MIXED_MAX_VIRTUAL;
     int64_t start = clock_ns();
+    ucontext_t at_caller;
+    if (s->agct_from[0] != 0) {
+        /* AsyncGetCallTrace gives up on a pc in a stub: start it at the Java frame that called the stub */
+        at_caller = *uc;
+        at_caller.uc_mcontext.gregs[REG_RIP] = (greg_t) s->agct_from[0];
+        at_caller.uc_mcontext.gregs[REG_RSP] = (greg_t) s->agct_from[1];
+        at_caller.uc_mcontext.gregs[REG_RBP] = (greg_t) s->agct_from[2];
+        uc = &at_caller;
+    }
     agct_trace trace = {env, 0, s->virtual_frames};
     agct(&trace, depth, uc);
     s->agct_frames = trace.num_frames;
@@ -352,16 +479,30 @@ static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int c
 struct emitter {
     int64_t *out;
     int max, n;
+    int lost;  /* frames that did not fit */
 };
 
 static void emit(struct emitter *e, int kind, uintptr_t id, int bci, uintptr_t pc, uintptr_t sp) {
-    if (e->n >= e->max) return;
+    if (e->n >= e->max) { e->lost++; return; }
     int64_t *w = e->out + MIXED_WORDS * e->n++;
     w[0] = kind;
     w[1] = (int64_t) id;
     w[2] = bci;
     w[3] = (int64_t) pc;
     w[4] = (int64_t) sp;
+}
+
+/* A marker frame; it takes the last slot if the stack is full, so a cut stack always ends with one. */
+static void emit_marker(struct emitter *e, int reason, int detail) {
+    if (e->max <= 0) return;
+    if (e->n >= e->max) e->n = e->max - 1;
+    emit(e, ST_FRAME_MARKER, (uintptr_t) reason, detail, 0, 0);
+}
+
+/* Why a walk that ended with this code stopped, as a marker reason. */
+static int marker_reason(int walk_end) {
+    return walk_end == WALK_NO_BLOB || walk_end == WALK_PROLOGUE || walk_end == WALK_FRAME_SIZE
+         ? ST_MARK_UNKNOWN_JAVA : ST_MARK_TRUNCATED;
 }
 
 static int is_native_method(uintptr_t method) {
@@ -371,21 +512,28 @@ static int is_native_method(uintptr_t method) {
 
 static int physical_kind(const struct physical_frame *p);
 
-/* Pins AGCT's virtual frames on the physical ones; returns 0 if they do not fit. Where AGCT was
-   asked for fewer frames than the stack has, the frames past its answer are the physical ones. */
+/* Pins AGCT's virtual frames on the physical ones. Returns how many of AGCT's frames were placed,
+   or -1 if they do not fit. Where AGCT was asked for fewer frames than the stack has, the frames
+   past its answer are the physical ones. */
 static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
     int v = 0, pi = 0, ni = 0, nv = s->agct_frames;
     int truncated = nv >= s->agct_depth;
     for (int seg = 0; seg < s->segments; seg++) {
+        if (seg > 0 && seg == s->gap_segment) emit_marker(e, ST_MARK_TRUNCATED, WALK_UNWIND);
         for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
             const struct physical_frame *p = &s->physical[pi];
             if (p->type == PHYS_STUB) { emit(e, ST_FRAME_STUB, p->pc, -1, p->pc, p->sp); continue; }
+            if (pi == 0 && s->agct_from[0] != 0) {  /* a method in its prologue: AGCT started below it */
+                if (p->jmid == 0) return -1;
+                emit(e, physical_kind(p), p->jmid, -1, p->pc, p->sp);
+                continue;
+            }
             int j = v;
             while (j < nv && s->virtual_frames[j].method_id != p->jmid) j++;
-            if (p->jmid == 0) return 0;
+            if (p->jmid == 0) return -1;
             if (j == nv) {
-                if (!truncated) return 0;
+                if (!truncated) return -1;
                 emit(e, physical_kind(p), p->jmid, p->bci, p->pc, p->sp);  /* past AGCT's depth */
                 v = nv;
                 continue;
@@ -399,7 +547,7 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
         }
     }
     for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
-    return v == nv;
+    return v;
 }
 
 static int physical_kind(const struct physical_frame *p) {
@@ -412,6 +560,7 @@ static int physical_kind(const struct physical_frame *p) {
 static void merge_physical(const struct mixed_sample *s, struct emitter *e, int by_method) {
     int pi = 0, ni = 0;
     for (int seg = 0; seg < s->segments; seg++) {
+        if (seg > 0 && seg == s->gap_segment) emit_marker(e, ST_MARK_TRUNCATED, WALK_UNWIND);
         for (; ni < s->nnative && s->native[ni].segment == seg; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
         for (; pi < s->nphysical && s->physical[pi].segment == seg; pi++) {
             const struct physical_frame *p = &s->physical[pi];
@@ -423,29 +572,56 @@ static void merge_physical(const struct mixed_sample *s, struct emitter *e, int 
     for (; ni < s->nnative; ni++) emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
 }
 
-/* Only AGCT's frames: the native frames above the Java part, then the Java frames. */
-static void merge_agct_only(const struct mixed_sample *s, struct emitter *e) {
-    for (int ni = 0; ni < s->nnative && s->native[ni].segment == 0; ni++) {
-        emit(e, ST_FRAME_NATIVE, s->native[ni].ip, -1, s->native[ni].ip, 0);
+/* How many of AGCT's frames the physical frames already cover: up to the last Java frame found. */
+static int agct_covered(const struct mixed_sample *s) {
+    for (int pi = s->nphysical - 1; pi >= 0; pi--) {
+        uintptr_t jmid = s->physical[pi].jmid;
+        if (s->physical[pi].type == PHYS_STUB || jmid == 0) continue;
+        for (int v = s->agct_frames - 1; v >= 0; v--) {
+            if (s->virtual_frames[v].method_id == jmid) return v + 1;
+        }
+        return s->agct_frames;  /* not in AGCT's answer: nothing of it can be placed after */
     }
-    for (int v = 0; v < s->agct_frames; v++) {
+    return 0;
+}
+
+/* A walk that stopped early: what it found, then AGCT's Java frames below that (without the native
+   frames between them) after a marker, then a marker for the missing bottom. */
+static void merge_incomplete(const struct mixed_sample *s, struct emitter *e) {
+    int v = s->agct_frames > 0 ? merge_with_agct(s, e) : -1;
+    if (v < 0) {
+        e->n = e->lost = 0;
+        merge_physical(s, e, 0);
+        v = s->agct_frames > 0 ? agct_covered(s) : 0;
+    }
+    int reason = marker_reason(s->walk_end);
+    if (v >= s->agct_frames) { emit_marker(e, reason, s->walk_end); return; }
+    if (e->n > 0) emit_marker(e, reason, s->walk_end);
+    for (; v < s->agct_frames; v++) {
         int lineno = s->virtual_frames[v].lineno;
         emit(e, lineno == -3 ? ST_FRAME_NATIVE_METHOD : ST_FRAME_COMPILED, s->virtual_frames[v].method_id,
              lineno < 0 ? -1 : lineno, 0, 0);
     }
+    emit_marker(e, ST_MARK_TRUNCATED, s->walk_end);
 }
 
 int mixed_merge(const struct mixed_sample *s, int64_t *out, int max) {
-    struct emitter e = {out, max, 0};
-    if (s->agct_frames > 0 && s->nphysical == 0) { merge_agct_only(s, &e); return e.n; }
-    if (s->agct_frames > 0 && merge_with_agct(s, &e)) return e.n;
-    e.n = 0;
-    merge_physical(s, &e, 0);
+    struct emitter e = {out, max, 0, 0};
+    if (s->walk_end < 0) {
+        merge_incomplete(s, &e);
+        return e.n;
+    }
+    if (s->agct_frames <= 0 || merge_with_agct(s, &e) != s->agct_frames) {
+        e.n = e.lost = 0;
+        merge_physical(s, &e, 0);
+    }
+    if (e.lost > 0 || e.n == 0) emit_marker(&e, ST_MARK_TRUNCATED, s->walk_end);
     return e.n;
 }
 
 int mixed_merge_methods(const struct mixed_sample *s, int64_t *out, int max) {
-    struct emitter e = {out, max, 0};
+    struct emitter e = {out, max, 0, 0};
     merge_physical(s, &e, 1);
+    if (s->walk_end < 0 || e.lost > 0 || e.n == 0) emit_marker(&e, marker_reason(s->walk_end), s->walk_end);
     return e.n;
 }

@@ -41,6 +41,10 @@ struct mixed_sample {
     int32_t segments, nphysical, nnative, java_thread;
     int32_t agct_ns, walk_ns;   /* time spent in AsyncGetCallTrace, and in the whole capture */
     int32_t unwind_ns;          /* time spent in libunwind below entry frames */
+    int32_t gap_segment;        /* > 0: libunwind lost its way above this segment, which starts at the anchor */
+    /* pc, sp, fp of the Java frame below a top frame AGCT cannot start from (a stub, a compiled method
+       in its prologue), 0 when none: AGCT starts there, and that top frame is not in its answer */
+    uintptr_t agct_from[3];
     struct agct_frame virtual_frames[MIXED_MAX_VIRTUAL];
     struct physical_frame physical[MIXED_MAX_PHYSICAL];
     struct native_frame native[MIXED_MAX_NATIVE];
@@ -54,7 +58,8 @@ enum walk_end {
 /* In the handler. */
 void mixed_capture(struct mixed_sample *s, ucontext_t *uc);
 
-/* Frames of the merged stack, 5 words each: kind, id, bci, pc, sp (ST_FRAME_* kinds in stacktrace.h). */
+/* Frames of the merged stack, 5 words each: kind, id, bci, pc, sp (ST_FRAME_* kinds in stacktrace.h).
+   A walk that did not reach the thread's start ends with an ST_FRAME_MARKER frame (max >= 1: never 0 frames). */
 #define MIXED_WORDS 5
 int mixed_merge(const struct mixed_sample *s, int64_t *out, int max);
 /* The same from the physical walk only, with Method* ids: no JVMTI needed to name them. */

@@ -45,7 +45,9 @@ static void put_int(struct line *l, int64_t v) {
 static void format_frame(struct line *l, const st_frame_info *f) {
     l->length = 0;
     int java = f->kind >= ST_FRAME_INTERPRETED && f->kind <= ST_FRAME_NATIVE_METHOD;
-    if (java) {
+    if (f->kind == ST_FRAME_MARKER) {
+        put(l, f->name);  /* no frame: why the stack ends (or has a gap) here */
+    } else if (java) {
         put(l, "at ");
         put(l, f->name);
         if (f->name_truncated) put(l, "...");

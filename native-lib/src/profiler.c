@@ -8,7 +8,8 @@
  *  - wall mode: a native thread of ours signals every sampled thread each interval, running or not.
  *
  * A control thread keeps the set of sampled threads current (threads come and go). Every sample
- * that cannot be recorded is counted by reason: no scratch buffer free, table full, stack cut short.
+ * that cannot be recorded is counted by reason (no scratch buffer free, table full); a stack the walk
+ * could not follow to its end is recorded as far as it went, with a marker frame, and counted too.
  *
  * Bounds that keep the host safe:
  *  - wall mode queues at most one tick per thread: a thread whose previous tick has not been
@@ -151,14 +152,16 @@ void profiler_sample(ucontext_t *uc) {
     if (mine == NULL) { count(ST_PROFILE_BUSY, 1); goto out; }
     mixed_capture(&mine->sample, uc);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
-    /* counted once: nothing to record, or a walk that stopped early with no AGCT frames to finish it */
-    if (n <= 0 || (mine->sample.walk_end < 0 && mine->sample.agct_frames <= 0)) count(ST_PROFILE_TRUNCATED, 1);
+    /* never dropped: a walk that stopped early is recorded as far as it went, with a marker frame */
+    int marked = 0;
     for (int i = 0; i < n; i++) {
+        marked |= mine->merged[MIXED_WORDS * i] == ST_FRAME_MARKER;
         mine->frames[WORDS_PER_FRAME * i] = (uint64_t) mine->merged[MIXED_WORDS * i];
         /* a native frame is known by its address, a Java frame by method and bci */
         mine->frames[WORDS_PER_FRAME * i + 1] = (uint64_t) mine->merged[MIXED_WORDS * i + 1];
         mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
     }
+    if (marked) count(ST_PROFILE_INCOMPLETE, 1);
     if (n > 0) record(mine->frames, n * WORDS_PER_FRAME);
     atomic_store(&mine->busy, 0);
     count(ST_PROFILE_SAMPLES, 1);

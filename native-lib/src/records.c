@@ -77,6 +77,10 @@ int st_collect_frames(int tid, st_frame_info *frames, int max, int timeout_ms, i
             case ST_FRAME_INTERPRETED: case ST_FRAME_COMPILED: case ST_FRAME_INLINED: case ST_FRAME_NATIVE_METHOD:
                 name_java(f, (uintptr_t) w[1]);
                 break;
+            case ST_FRAME_MARKER:
+                f->offset = 0;
+                copy_text(f->name, w[1] == ST_MARK_UNKNOWN_JAVA ? "[unknown Java]" : "[truncated]", &f->name_truncated);
+                break;
             default:
                 f->offset = 0;
                 if (native_names) name_native(f, i > 0);

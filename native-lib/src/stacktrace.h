@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <jni.h>
 
-#define ST_ABI_VERSION 2
+#define ST_ABI_VERSION 3
 
 /* Capacity of one capture. */
 #define ST_MAX_FRAMES 1024
@@ -61,6 +61,15 @@ enum st_frame_kind {
     ST_FRAME_INLINED = 3,        /* id = jmethodID, bci: inlined into the compiled frame below */
     ST_FRAME_NATIVE_METHOD = 4,  /* id = jmethodID of a Java native method (its JNI stub's frame) */
     ST_FRAME_STUB = 5,           /* id = pc of JVM-generated code that is no Java method */
+    ST_FRAME_MARKER = 6,         /* no frame: the walk lost its way here. id = ST_MARK_*, bci = the walk's end code */
+};
+
+/* Why a stack carries a marker frame (its id). Frames after a marker come from AsyncGetCallTrace
+   alone (Java frames without the native frames between them); a stack whose walk did not reach
+   the thread's start ends with a marker. */
+enum st_marker {
+    ST_MARK_TRUNCATED = 1,       /* the walk could not go on (libunwind lost, a broken frame chain, too deep) */
+    ST_MARK_UNKNOWN_JAVA = 2,    /* in JVM-generated code without a frame layout to leave it by */
 };
 
 /* Hands over the running JVM's layout (see vm.h for the keys) and sets up JVMTI. Call from a Java thread. */
@@ -68,7 +77,8 @@ int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
 /* How many layout entries st_vm_init expects (the Java side checks it agrees). */
 int st_vm_keys(void);
 
-/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first. info (7 words, may
+/* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first; a stack the walk could
+   not follow to the thread's start ends with an ST_FRAME_MARKER frame. info (7 words, may
    be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread,
    ns in AsyncGetCallTrace, ns in the whole capture (inside the target thread), ns in libunwind below
    entry frames. */
@@ -78,6 +88,12 @@ int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int6
 int st_method_info(int64_t method_id, char *out, int outlen);
 /* A jmethodID's line table as (start bci, line) pairs; returns the number of entries (may exceed max_pairs). */
 int st_line_table(int64_t method_id, int32_t *out, int max_pairs);
+/* Code the JVM generated that is no Java method (stubs: intrinsics, adapters, runtime stubs), as JVMTI's
+   DynamicCodeGenerated reports it (those made before st_vm_init too). The list only grows. Not in a signal handler. */
+int st_code_stub_count(void);
+/* Stub index: range = {address, length}; its name into name (NUL-terminated, cut to namelen-1). Returns the
+   name's length written, or -1. */
+int st_code_stub(int index, int64_t *range, char *name, int namelen);
 /* The declaring class of a jmethodID (a local reference for the calling Java thread), or NULL. */
 jclass st_method_class(JNIEnv *env, int64_t method_id);
 
@@ -124,7 +140,7 @@ enum st_profile_mode { ST_PROFILE_CPU = 1, ST_PROFILE_WALL = 2 };
 /* Counters of st_profile_counters, in this order. */
 enum st_profile_counter {
     ST_PROFILE_SAMPLES,       /* samples taken (recorded or not) */
-    ST_PROFILE_TRUNCATED,     /* the walk stopped early: recorded as far as it went */
+    ST_PROFILE_INCOMPLETE,    /* recorded, but the walk lost its way: the stack has a marker frame */
     ST_PROFILE_TABLE_FULL,    /* not recorded: no room in the table */
     ST_PROFILE_BUSY,          /* not recorded: no scratch buffer free, or a signal could not be queued */
     ST_PROFILE_THREAD_GONE,   /* a thread ended before it could be sampled */

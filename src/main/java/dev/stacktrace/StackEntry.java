@@ -19,7 +19,7 @@ package dev.stacktrace;
  *                   of a temporary file's name removed ({@code librocksdbjni6551293418448277001.so} is
  *                   {@code librocksdbjni.so}: see {@link #path()} for the file); "[jit]" for the JVM's
  *                   code cache (JIT code, the interpreter, stubs) when no Java method is known there,
- *                   "[unknown]" for memory that maps no object; Java: "[java]"
+ *                   "[unknown]" for memory that maps no object; Java: "[java]"; a marker: "[marker]"
  * @param isJvm      the frame belongs to the JVM itself: libjvm, the interpreter, JIT stubs
  * @param kind       what sort of frame this is
  * @param className  Java frames: the declaring class's binary name ({@code java.io.FileInputStream}); else null
@@ -48,6 +48,12 @@ public record StackEntry(long address, String name, long offset, String library,
         JAVA_INLINED,
         /** A Java method declared {@code native}: the frame of its JNI stub. */
         JAVA_NATIVE,
+        /**
+         * No frame: the stack walk lost its way here, and the name says why ({@code [truncated]},
+         * {@code [unknown Java]}). Frames below a marker, if any, are Java frames known without the
+         * native frames between them; a stack that does not reach the thread's start ends with one.
+         */
+        MARKER,
     }
 
     public StackEntry {
@@ -78,6 +84,16 @@ public record StackEntry(long address, String name, long offset, String library,
         if (!kind.name().startsWith("JAVA_")) throw new IllegalArgumentException("not a Java kind: " + kind);
         return new StackEntry(address, className + "." + methodName, 0, "[java]", false, kind,
                 className, methodName, fileName, lineNumber);
+    }
+
+    /** A marker frame: {@code name} says why the walk could not go on (see {@link Kind#MARKER}). */
+    public static StackEntry marker(String name) {
+        return new StackEntry(0, name, 0, "[marker]", false, Kind.MARKER, null, null, null, -1);
+    }
+
+    /** True for a {@link Kind#MARKER} entry. */
+    public boolean isMarker() {
+        return kind == Kind.MARKER;
     }
 
     /** True for the Java kinds. */
@@ -113,6 +129,7 @@ public record StackEntry(long address, String name, long offset, String library,
      * {@code (Native Method)} for a native method, {@code (Unknown Source)} without a file.
      */
     public String format() {
+        if (isMarker()) return name;
         if (isJava()) {
             String where;
             if (kind == Kind.JAVA_NATIVE) where = "Native Method";

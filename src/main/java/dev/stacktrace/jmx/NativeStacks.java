@@ -209,6 +209,7 @@ public final class NativeStacks implements DynamicMBean {
             case "Profiling" -> service.isProfiling();
             case "SampleCount" -> service.sampleCount();
             case "ErrorCount" -> service.errorCount();
+            case "IncompleteCount" -> service.incompleteCount();
             case "IntervalMillis" -> service.interval().toNanos() / 1e6;
             case "Mode" -> service.mode();
             case "Version" -> version();
@@ -303,7 +304,9 @@ public final class NativeStacks implements DynamicMBean {
         OpenMBeanAttributeInfoSupport[] attributes = {
             attribute("Profiling", "True while a profiling session runs", SimpleType.BOOLEAN),
             attribute("SampleCount", "Samples taken in all profiling sessions", SimpleType.LONG),
-            attribute("ErrorCount", "Samples not recorded in full (stack cut short, table full, busy, thread gone)",
+            attribute("IncompleteCount", "Samples recorded with a marker frame: the stack walk stopped early",
+                    SimpleType.LONG),
+            attribute("ErrorCount", "Samples not recorded (table full, busy, thread gone)",
                     SimpleType.LONG),
             attribute("IntervalMillis", "Sampling interval of the running or last session, in ms", SimpleType.DOUBLE),
             attribute("Mode", "cpu, wall, or off", SimpleType.STRING),

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * Binds stacktrace's sampling to any Micrometer registry (Spring Boot users bind it to theirs):
  *
  * <ul>
- *   <li>{@code stacktrace.samples} (counter), {@code stacktrace.sample.errors} (counter, tag reason),
+ *   <li>{@code stacktrace.samples} (counter), {@code stacktrace.sample.errors} (counter, tag reason:
+ *       samples not recorded), {@code stacktrace.sample.incomplete} (counter: samples recorded with a
+ *       marker frame, the walk having stopped early),
  *       {@code stacktrace.sample.duration} (timer: the time one sample costs in the sampled thread;
  *       {@code stacktrace.sample.duration.max} the longest), {@code stacktrace.profiling.active} (gauge);
  *   <li>{@code stacktrace.symbol.samples} (counter, tags symbol and library): samples in which the
@@ -38,7 +40,7 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     static final String OTHER = "[other]";
     /** A symbol gets a series of its own once it has this many samples. */
     static final long MIN_SAMPLES = 5;
-    private static final List<String> REASONS = List.of("truncated", "table_full", "busy", "thread_gone");
+    private static final List<String> REASONS = List.of("table_full", "busy", "thread_gone");
 
     private final StacktraceService service;
     private final int topSymbols;
@@ -72,8 +74,10 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
                 .description("Stack samples taken").register(registry);
         for (String reason : REASONS) {
             FunctionCounter.builder("stacktrace.sample.errors", service, s -> s.errorCounts().getOrDefault(reason, 0L))
-                    .description("Samples not recorded in full, by reason").tag("reason", reason).register(registry);
+                    .description("Samples not recorded, by reason").tag("reason", reason).register(registry);
         }
+        FunctionCounter.builder("stacktrace.sample.incomplete", service, StacktraceService::incompleteCount)
+                .description("Samples recorded with a marker frame: the stack walk stopped early").register(registry);
         FunctionTimer.builder("stacktrace.sample.duration", service, StacktraceService::sampleCount,
                         s -> s.sampleTime().toNanos(), TimeUnit.NANOSECONDS)
                 .description("Time one sample costs inside the sampled thread").register(registry);

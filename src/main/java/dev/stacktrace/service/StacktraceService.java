@@ -28,7 +28,7 @@ public final class StacktraceService {
     public record ThreadRow(long threadId, int nativeTid, String name, String state) {}
 
     /** Totals of the sessions that have ended: replaced whole, so readers need no lock. */
-    private record Ended(long samples, Map<String, Long> errors, long nanos, long maxNanos) {}
+    private record Ended(long samples, Map<String, Long> errors, long incomplete, long nanos, long maxNanos) {}
 
     private volatile Profiler current;
     private volatile Profiler last;
@@ -44,8 +44,8 @@ public final class StacktraceService {
 
     private StacktraceService() {
         Map<String, Long> none = new LinkedHashMap<>();
-        for (String reason : List.of("truncated", "table_full", "busy", "thread_gone")) none.put(reason, 0L);
-        ended = new Ended(0, Map.copyOf(none), 0, 0);
+        for (String reason : List.of("table_full", "busy", "thread_gone")) none.put(reason, 0L);
+        ended = new Ended(0, Map.copyOf(none), 0, 0, 0);
     }
 
     public static StacktraceService get() {
@@ -81,7 +81,8 @@ public final class StacktraceService {
         Ended e = ended;
         Map<String, Long> errors = new LinkedHashMap<>(e.errors());
         p.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
-        ended = new Ended(e.samples() + p.sampleCount(), Map.copyOf(errors), e.nanos() + p.sampleTime().toNanos(),
+        ended = new Ended(e.samples() + p.sampleCount(), Map.copyOf(errors), e.incomplete() + p.incompleteCount(),
+                e.nanos() + p.sampleTime().toNanos(),
                 Math.max(e.maxNanos(), p.maxSampleTime().toNanos()));
         last = p;
         current = null;
@@ -109,7 +110,13 @@ public final class StacktraceService {
         return ended.samples() + (live != null ? live.sampleCount() : 0);
     }
 
-    /** Samples not recorded in full, by reason, over all sessions. */
+    /** Recorded samples whose stack ends in a marker frame (the walk stopped early), over all sessions. */
+    public long incompleteCount() {
+        Profiler live = current;
+        return ended.incomplete() + (live != null ? live.incompleteCount() : 0);
+    }
+
+    /** Samples not recorded, by reason (table_full, busy, thread_gone), over all sessions. */
     public Map<String, Long> errorCounts() {
         Profiler live = current;
         Map<String, Long> errors = new LinkedHashMap<>(ended.errors());

@@ -26,8 +26,9 @@ import java.util.Set;
  *
  * <p>Samples are taken by signals from native timers and aggregated in native memory (a fixed-size
  * table of distinct stacks): no Java code runs and nothing is allocated per sample. Java reads the
- * table when asked. A sample that could not be recorded is counted ({@link #errorCounts()}), never
- * silently lost. One profiler runs at a time in a JVM.
+ * table when asked. Every sample is recorded: one whose stack walk stopped early keeps the frames
+ * found and ends in a marker frame that says why ({@link #incompleteCount()}); one that could not be
+ * taken at all is counted ({@link #errorCounts()}), never silently lost. One profiler runs at a time in a JVM.
  *
  * <pre>{@code
  * try (Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10)).build().start()) {
@@ -149,15 +150,27 @@ public final class Profiler implements AutoCloseable {
         return counters().samples();
     }
 
-    /** Samples not recorded in full, by reason: truncated, table_full, busy, thread_gone. */
+    /**
+     * Samples not recorded, by reason: table_full (no room for another distinct stack), busy (no
+     * scratch buffer free, or a signal could not be queued), thread_gone. A sample whose stack walk
+     * stopped early is not an error: it is recorded as far as it went, ending in a marker frame
+     * ({@link #incompleteCount()}).
+     */
     public Map<String, Long> errorCounts() {
         NativeSampler.Counters c = counters();
         Map<String, Long> errors = new LinkedHashMap<>();
-        errors.put("truncated", c.truncated());
         errors.put("table_full", c.tableFull());
         errors.put("busy", c.busy());
         errors.put("thread_gone", c.threadGone());
         return errors;
+    }
+
+    /**
+     * Recorded samples whose stack ends in a marker frame ({@link StackEntry.Kind#MARKER}): the walk
+     * could not follow the thread's stack to its start, and the stack says where and why.
+     */
+    public long incompleteCount() {
+        return counters().incomplete();
     }
 
     /** Time spent taking samples, inside the sampled threads: in total, and the longest one. */
@@ -278,19 +291,25 @@ public final class Profiler implements AutoCloseable {
     private Resolved resolve(RawStack raw) {
         long[] w = raw.words();
         int frames = w.length / 3;
-        StackEntry[] entries = new StackEntry[frames];
-        long[] keys = new long[frames];
-        int n = 0;
+        StackEntry[] all = new StackEntry[frames];
         StackEntry previous = null;
         for (int i = 0; i < frames; i++) {
-            int kind = (int) w[3 * i];
-            long id = w[3 * i + 1];
-            int bci = (int) w[3 * i + 2];
-            StackEntry e = StackResolver.frame(kind, id, bci, i > 0, previous);
-            previous = e;
+            all[i] = StackResolver.frame((int) w[3 * i], w[3 * i + 1], (int) w[3 * i + 2], i > 0, previous);
+            previous = all[i];
+        }
+        int[] kept = StackResolver.keptFrames(all);
+        StackEntry[] entries = new StackEntry[kept.length];
+        long[] keys = new long[kept.length];
+        int n = 0;
+        for (int k : kept) {
+            StackEntry e = k == StackResolver.MISREAD
+                    ? StackEntry.marker(StackResolver.markerName(LibStacktrace.MARK_TRUNCATED)) : all[k];
             if (!showJvm && e.isJvm()) continue;
             if (n >= maxDepth) continue;
-            keys[n] = e.isJava() ? id : (e.hasName() ? e.address() - e.offset() : e.address());
+            long id = k == StackResolver.MISREAD ? LibStacktrace.MARK_TRUNCATED : w[3 * k + 1];
+            keys[n] = e.isJava() ? id
+                    : e.isMarker() ? Long.MIN_VALUE + id  // one key per reason, apart from addresses and ids
+                    : e.hasName() ? e.address() - e.offset() : e.address();
             entries[n++] = e;
         }
         return new Resolved(List.of(Arrays.copyOf(entries, n)), Arrays.copyOf(keys, n));

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class LibStacktrace {
     /** Must match ST_ABI_VERSION in stacktrace.h. */
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
     /** Must match ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
@@ -31,6 +31,11 @@ public final class LibStacktrace {
     public static final int FRAME_INLINED = 3;
     public static final int FRAME_NATIVE_METHOD = 4;
     public static final int FRAME_STUB = 5;
+    /** No frame: where a walk lost its way; id = MARK_*. */
+    public static final int FRAME_MARKER = 6;
+    /** Reasons of a marker frame (enum st_marker). */
+    public static final int MARK_TRUNCATED = 1;
+    public static final int MARK_UNKNOWN_JAVA = 2;
     /** Words per frame of st_capture_mixed: kind, id, bci, pc, sp. */
     public static final int MIXED_WORDS = 5;
 
@@ -89,6 +94,12 @@ public final class LibStacktrace {
 
     public static native int st_line_table(long methodId, int[] out, int maxPairs);
 
+    /** Stubs the JVM reported (DynamicCodeGenerated); the list only grows. */
+    public static native int st_code_stub_count();
+
+    /** Stub {@code index}: range = {address, length}, its name into out; returns the name's length, or -1. */
+    public static native int st_code_stub(int index, long[] range, byte[] out, int outLength);
+
     public static native Object st_method_class(JNIEnv env, long methodId);
 
     /** sizeof(st_frame_info) and its field offsets (stacktrace.h). */
@@ -110,7 +121,7 @@ public final class LibStacktrace {
     /** ST_PROFILE_MAX_INTERVAL_NS: the longest sampling interval, 60 s. */
     public static final long PROFILE_MAX_INTERVAL_NANOS = 60_000_000_000L;
     public static final int COUNTER_SAMPLES = 0;
-    public static final int COUNTER_TRUNCATED = 1;
+    public static final int COUNTER_INCOMPLETE = 1;
     public static final int COUNTER_TABLE_FULL = 2;
     public static final int COUNTER_BUSY = 3;
     public static final int COUNTER_THREAD_GONE = 4;

@@ -19,11 +19,11 @@ public final class NativeSampler {
     public static final Duration MAX_INTERVAL = Duration.ofNanos(LibStacktrace.PROFILE_MAX_INTERVAL_NANOS);
 
     /** A snapshot of the counters (see enum st_profile_counter). */
-    public record Counters(long samples, long truncated, long tableFull, long busy, long threadGone, long nanos,
+    public record Counters(long samples, long incomplete, long tableFull, long busy, long threadGone, long nanos,
                            long maxNanos) {
-        /** Samples that could not be recorded in full, all reasons together. */
+        /** Samples that could not be recorded at all, all reasons together. */
         public long errors() {
-            return truncated + tableFull + busy + threadGone;
+            return tableFull + busy + threadGone;
         }
     }
 
@@ -81,7 +81,7 @@ public final class NativeSampler {
     public static Counters counters() {
         long[] c = new long[LibStacktrace.COUNTERS];
         LibStacktrace.st_profile_counters(c, c.length);
-        return new Counters(c[LibStacktrace.COUNTER_SAMPLES], c[LibStacktrace.COUNTER_TRUNCATED],
+        return new Counters(c[LibStacktrace.COUNTER_SAMPLES], c[LibStacktrace.COUNTER_INCOMPLETE],
                 c[LibStacktrace.COUNTER_TABLE_FULL], c[LibStacktrace.COUNTER_BUSY], c[LibStacktrace.COUNTER_THREAD_GONE],
                 c[LibStacktrace.COUNTER_NANOS], c[LibStacktrace.COUNTER_MAX_NANOS]);
     }

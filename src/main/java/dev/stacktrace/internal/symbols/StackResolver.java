@@ -2,6 +2,7 @@ package dev.stacktrace.internal.symbols;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.jvm.CodeStubs;
 import dev.stacktrace.internal.jvm.JavaMethods;
 import java.util.Arrays;
 import java.util.List;
@@ -81,6 +82,8 @@ public final class StackResolver {
             all[i] = entry;
             previous = entry;
         }
+        all = withoutMisreadFrames(all);
+        frames = all.length;
         int from = own ? afterOurMachinery(all) : 0;
         StackEntry[] kept = new StackEntry[Math.max(0, Math.min(maxDepth, frames - from))];
         int n = 0;
@@ -104,9 +107,17 @@ public final class StackResolver {
     private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous,
                                          boolean hideHidden) {
         switch (kind) {
+            case LibStacktrace.FRAME_MARKER -> {
+                return StackEntry.marker(markerName(id));
+            }
             case LibStacktrace.FRAME_NATIVE, LibStacktrace.FRAME_STUB -> {
                 if (previous != null && previous.address() == pc && !previous.isJava() && returnAddress) return previous;
                 ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
+                if (kind == LibStacktrace.FRAME_STUB) {
+                    // generated code that is no Java method: the JVM's own name for it, when it reported one
+                    CodeStubs.Stub stub = CodeStubs.at(returnAddress ? pc - 1 : pc);
+                    if (stub != null) return new StackEntry(pc, stub.name(), pc - stub.address(), r.library(), true);
+                }
                 boolean jvm = r.inJvm() || kind == LibStacktrace.FRAME_STUB;
                 return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm, r.path());
             }
@@ -125,6 +136,52 @@ public final class StackResolver {
                         m.fileName(), line);
             }
         }
+    }
+
+    /**
+     * A native frame outside executable memory (the CDS archive, the heap, unmapped memory) is a
+     * word the walk misread, not a frame, and the native frames after it follow from that misread.
+     * They give way to one {@code [truncated]} marker, up to the next Java frame or marker.
+     *
+     * @return the indices of the frames to keep, in order; {@link #MISREAD} where the marker goes
+     */
+    public static int[] keptFrames(StackEntry[] stack) {
+        int[] kept = new int[stack.length];
+        int n = 0;
+        boolean cutting = false;
+        for (int i = 0; i < stack.length; i++) {
+            StackEntry e = stack[i];
+            boolean nativeFrame = !e.isJava() && !e.isMarker();
+            if (cutting) {
+                if (nativeFrame) continue;
+                cutting = false;
+                if (!e.isMarker()) kept[n++] = MISREAD;
+            } else if (nativeFrame && i > 0 && !SYMBOLS.isCode(e.address() - 1)) {
+                cutting = true;
+                continue;
+            }
+            kept[n++] = i;
+        }
+        if (cutting) kept[n++] = MISREAD;
+        return n == kept.length ? kept : Arrays.copyOf(kept, n);
+    }
+
+    /** In {@link #keptFrames}: a {@code [truncated]} marker in place of misread frames. */
+    public static final int MISREAD = -1;
+
+    /** The stack without misread frames (see {@link #keptFrames}). */
+    private static StackEntry[] withoutMisreadFrames(StackEntry[] stack) {
+        int[] kept = keptFrames(stack);
+        StackEntry[] out = new StackEntry[kept.length];
+        for (int i = 0; i < kept.length; i++) {
+            out[i] = kept[i] == MISREAD ? StackEntry.marker(markerName(LibStacktrace.MARK_TRUNCATED)) : stack[kept[i]];
+        }
+        return out;
+    }
+
+    /** The name of a marker frame: why the walk stopped there. */
+    public static String markerName(long reason) {
+        return reason == LibStacktrace.MARK_UNKNOWN_JAVA ? "[unknown Java]" : "[truncated]";
     }
 
     /** Index of the first frame below the call into this library (our Java classes, JNA, our native code). */

@@ -94,6 +94,20 @@ public final class Symbolizer {
         }
     }
 
+    /**
+     * Whether code can run at {@code address}: an executable mapping (a library's text, the code
+     * cache, the vdso). A return address anywhere else (the CDS archive, the heap, unmapped memory)
+     * is not a frame but a word a stack walk misread.
+     */
+    public boolean isCode(long address) {
+        try {
+            AddressSpace.Located at = space.locate(address);
+            return at != null && at.mapping().executable();
+        } catch (RuntimeException | InternalError e) {
+            return true;  // cannot tell: leave the frame as it is
+        }
+    }
+
     private static ResolvedAddress nowhere(long address) {
         return new ResolvedAddress(address, StackEntry.placeName(UNKNOWN_LIBRARY, address, -1), 0, UNKNOWN_LIBRARY,
                 null, false);
