@@ -74,7 +74,8 @@ final class AttachClient implements AutoCloseable {
         } catch (AgentInitializationException e) {
             Properties properties = vm.getSystemProperties();
             String reason = properties.getProperty(Agent.ERROR_PROPERTY);
-            throw new IllegalStateException("the agent in process " + pid + " did not take \x27" + options + "\x27: "
+            throw new IllegalStateException("the agent in process " + pid
+                    + (options.isEmpty() ? " did not start: " : " did not take '" + options + "': ")
                     + (reason != null ? reason : e.getMessage() + " (see that process's stderr)"), e);
         }
     }
