@@ -97,6 +97,18 @@ class AgentFailuresIT {
         }
     }
 
+    /** At start-up a taken port is one line that says where and what to do, and the application runs on. */
+    @Test
+    void takenPortAtStartUpIsReportedAndTheApplicationRuns() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             DemoProcess demo = DemoProcess.start("port=" + taken.getLocalPort(), List.of(), Duration.ofSeconds(150))) {
+            demo.awaitReady(Duration.ofSeconds(60));
+            assertTrue(demo.output().contains("[stacktrace] not started: 127.0.0.1:" + taken.getLocalPort()
+                    + " is already in use"), demo.output());
+            assertTrue(demo.isAlive());
+        }
+    }
+
     /** -Ddev.stacktrace.dumpSignal with an agent that only serves HTTP: the documented kill -N dumps, the JVM lives on. */
     @Test
     void dumpSignalPropertyWithAnAgentThatOnlyServesHttp(@TempDir Path dir) throws Exception {
