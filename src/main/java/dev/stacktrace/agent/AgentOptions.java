@@ -82,6 +82,10 @@ public record AgentOptions(int port, String host, String profile, Duration inter
             }
         }
         if (!values.isEmpty()) throw new IllegalArgumentException("unknown agent option(s) " + values.keySet() + "; " + USAGE);
+        if (port == 0 && (authFile != null || tls != null || !allowedHosts.isEmpty())) {
+            throw new IllegalArgumentException("authFile=, tls= and allowedHosts= guard the HTTP server, which only "
+                    + "port=<n> starts: give the port too");
+        }
         return new AgentOptions(port, host, profile, interval, top, dumpSignal, dumpFile, authFile, tls, tlsPasswordFile,
                 allowedHosts);
     }

@@ -37,7 +37,9 @@ class AgentOptionsTest {
                 .getMessage().contains("tls=<keystore>"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("password=x"))
                 .getMessage().contains("authFile=<path>"));
-        assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("authFile="));
+        assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("port=1,authFile="));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("authFile=/etc/st/auth"))
+                .getMessage().contains("port=<n>"), "auth without a server would protect nothing");
         assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("host="));
     }
 }
