@@ -73,6 +73,12 @@ class AgentFailuresIT {
             assertEquals(0, served.exit(), served.output());
             assertTrue(served.output().contains("serving http://127.0.0.1:" + port), served.output());
 
+            // loading the agent opens no JMX/RMI connector in the target (the thread names come from the agent itself)
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String threads = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/stacks"))
+                    .timeout(Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(threads.contains("\"zlib-deflater\"") && !threads.contains("\"RMI TCP Accept"), threads);
+
             Result again = cli(pid, "agent", "port=" + port);
             assertEquals(0, again.exit(), again.output());
 

@@ -49,7 +49,7 @@ class AgentSecurityIT {
             demo.awaitReady(Duration.ofSeconds(60));
             assertTrue(demo.output().contains("serving https://127.0.0.1:" + port), demo.output());
             HttpClient https = HttpClient.newBuilder().sslContext(trusting(keystore, "changeit-123"))
-                    .connectTimeout(Duration.ofSeconds(5)).build();
+                    .connectTimeout(Duration.ofSeconds(30)).build(); // the first handshake is slow on a loaded machine
             String base = "https://127.0.0.1:" + port;
 
             HttpResponse<String> anonymous = get(https, base + "/metrics", null);
@@ -67,7 +67,7 @@ class AgentSecurityIT {
             assertTrue(stacks.body().contains("\"zlib-deflater\""), stacks.body());
 
             // plain HTTP gets no answer from the TLS port
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
             boolean plainRefused;
             try {
                 plainRefused = get(http, "http://127.0.0.1:" + port + "/metrics", basic("ops", PASSWORD)).statusCode() != 200;
@@ -104,7 +104,7 @@ class AgentSecurityIT {
         int port = DemoProcess.freePort();
         try (DemoProcess demo = DemoProcess.start("port=" + port, List.of(), Duration.ofSeconds(150))) {
             demo.awaitReady(Duration.ofSeconds(60));
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
             String base = "http://127.0.0.1:" + port;
             boolean seen = false;
             for (int attempt = 0; attempt < 50 && !seen; attempt++) {
