@@ -1,51 +1,140 @@
 package dev.stacktrace.agent;
 
 import dev.stacktrace.Stacktrace;
+import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.jmx.NativeStacks;
 import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.tools.Profiler;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
 
 /**
  * {@code -javaagent:stacktrace.jar=port=9464,profile=cpu} at start-up, or loaded into a running JVM
  * through the Attach API ({@code java -jar stacktrace.jar <pid> ...}). Registers the MBean, optionally
- * starts profiling every thread, and serves metrics, a flame graph and a stack dump over HTTP.
- * Loading it again only applies what is new (a second HTTP server is never started).
+ * starts profiling every thread, sets up the thread dump on a signal, and serves metrics, a flame graph
+ * and a stack dump over HTTP.
+ *
+ * <p>At start-up a failure is one line on stderr and the application runs on without us. Loaded
+ * into a running JVM, a failure fails the load (the attaching tool is told) and its reason is left in
+ * the system property {@value #ERROR_PROPERTY}, which the attach CLI reads and prints. Loading the
+ * agent again applies what is new; what cannot change (the HTTP server's settings, a running profile's
+ * mode) fails the load with a message that names what is running.
  */
 public final class Agent {
+    /** Set while the agent runs: what it has applied, e.g. {@code serving http://127.0.0.1:9464; profile=cpu}. */
+    public static final String RUNNING_PROPERTY = "dev.stacktrace.agent";
+    /** Why the last load through the Attach API failed; cleared by a load that succeeds. */
+    public static final String ERROR_PROPERTY = "dev.stacktrace.agent.error";
+
     private static AgentHttpServer http;
+    private static AgentOptions httpOptions;
+    private static String dump = "";
 
     private Agent() {}
 
     public static void premain(String args, Instrumentation instrumentation) {
-        start(args, true);
+        try {
+            start(args);
+        } catch (Exception | LinkageError e) {
+            // never take the application down: say what went wrong and carry on without us
+            log("not started: " + message(e));
+        }
     }
 
     public static void agentmain(String args, Instrumentation instrumentation) {
-        start(args, false);
+        try {
+            start(args);
+            System.clearProperty(ERROR_PROPERTY);
+        } catch (Exception | LinkageError e) {
+            String message = message(e);
+            log("not started: " + message);
+            System.setProperty(ERROR_PROPERTY, message);
+            throw new IllegalStateException("stacktrace agent: " + message, e);
+        }
     }
 
-    static synchronized void start(String args, boolean atStartup) {
-        try {
-            AgentOptions options = AgentOptions.parse(args);
-            NativeStacks.register();
-            if (options.dumpSignal() != 0) Stacktrace.dumpOnSignal(options.dumpSignal(), null);
-            StacktraceService service = StacktraceService.get();
-            if (!options.profile().equals("off") && !service.isProfiling()) {
-                Profiler.Mode mode = options.profile().equals("cpu") ? Profiler.Mode.CPU : Profiler.Mode.WALL;
-                service.startProfiling(null, mode, options.interval());
-            }
-            if (options.port() != 0 && http == null) {
-                http = AgentHttpServer.start(options, service);
-                log("serving http://" + options.host() + ":" + http.port() + "/metrics, /flamegraph and /stacks");
-            }
-        } catch (RuntimeException | LinkageError | javax.management.JMException e) {
-            // never take the application down: say what went wrong and carry on without us
-            log("not started: " + e.getMessage());
-            if (!atStartup) throw new IllegalStateException("stacktrace agent: " + e.getMessage(), e);
-        } catch (java.io.IOException e) {
-            log("cannot serve HTTP: " + e.getMessage());
+    static synchronized void start(String args) throws Exception {
+        AgentOptions options = AgentOptions.parse(args);
+        StacktraceService service = StacktraceService.get();
+        refuseChanges(options, service);
+        NativeStacks.register();
+        installDump(options);
+        if (!options.profile().equals("off") && !service.isProfiling()) {
+            Profiler.Mode mode = options.profile().equals("cpu") ? Profiler.Mode.CPU : Profiler.Mode.WALL;
+            service.startProfiling(null, mode, options.interval());
         }
+        if (options.port() != 0 && http == null) {
+            http = AgentHttpServer.start(options, service);
+            httpOptions = options;
+            log("serving " + http.url() + "/metrics, /flamegraph and /stacks");
+        }
+        System.setProperty(RUNNING_PROPERTY, describe(service));
+    }
+
+    /** What a second load asks for and this JVM cannot give while the agent runs as it does. */
+    private static void refuseChanges(AgentOptions options, StacktraceService service) {
+        if (options.port() != 0 && http != null && !options.httpSettings().equals(httpOptions.httpSettings())) {
+            throw new IllegalStateException("the agent already serves " + http.url() + " (" + httpOptions.httpSettings()
+                    + "); it cannot change to " + options.httpSettings() + " while the JVM runs. Leave out port= to use "
+                    + "the running server, or restart the JVM with the new options");
+        }
+        if (!options.profile().equals("off") && service.isProfiling()
+                && (!service.mode().equals(options.profile()) || !service.interval().equals(options.interval()))) {
+            throw new IllegalStateException("already profiling (" + service.mode() + ", every " + service.interval().toNanos() / 1e6
+                    + " ms); profile=" + options.profile() + ",interval=" + options.interval().toNanos() / 1e6
+                    + "ms is not applied: stop the profile first (java -jar stacktrace.jar <pid> stop)");
+        }
+    }
+
+    /**
+     * The dump on a signal, from the agent option or from {@code -Ddev.stacktrace.dumpSignal} (which
+     * the native library reads only when it starts, so the agent starts it). A failure names the way
+     * the user chose the signal.
+     */
+    private static void installDump(AgentOptions options) {
+        String property = System.getProperty(NativeCapture.DUMP_SIGNAL_PROPERTY);
+        String fileProperty = System.getProperty(NativeCapture.DUMP_FILE_PROPERTY);
+        Path file = options.dumpFile() != null ? options.dumpFile()
+                : fileProperty == null || fileProperty.isBlank() ? null : Path.of(fileProperty);
+        if (options.dumpSignal() != 0) {
+            String how = "agent option dumpSignal=" + options.dumpSignal();
+            if (property != null && !property.isBlank() && !property.strip().equals(Integer.toString(options.dumpSignal()))) {
+                throw new IllegalArgumentException(how + " and -D" + NativeCapture.DUMP_SIGNAL_PROPERTY + "=" + property
+                        + " disagree: give only one");
+            }
+            try {
+                Stacktrace.dumpOnSignal(options.dumpSignal(), file);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(how + ": " + e.getMessage(), e);
+            }
+            dump = "dumpSignal=" + options.dumpSignal();
+        } else if (property != null && !property.isBlank()) {
+            // the native library installs it from the property as it starts, and names the property if it cannot
+            Stacktrace.dumpOnSignal(intOr(property), file);
+            dump = "-D" + NativeCapture.DUMP_SIGNAL_PROPERTY + "=" + property.strip();
+        }
+    }
+
+    private static int intOr(String property) {
+        try {
+            return Integer.parseInt(property.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + NativeCapture.DUMP_SIGNAL_PROPERTY + " must be a realtime signal "
+                    + "number such as 59, not '" + property + "'");
+        }
+    }
+
+    private static String describe(StacktraceService service) {
+        StringBuilder s = new StringBuilder("loaded");
+        if (http != null) s.append("; serving ").append(http.url()).append(" (").append(httpOptions.httpSettings()).append(')');
+        if (service.isProfiling()) s.append("; profiling ").append(service.mode());
+        if (!dump.isEmpty()) s.append("; thread dump on ").append(dump);
+        return s.toString();
+    }
+
+    private static String message(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.toString() : message;
     }
 
     /** The running HTTP server's port, or 0. */
@@ -53,7 +142,7 @@ public final class Agent {
         return http == null ? 0 : http.port();
     }
 
-    private static void log(String message) {
+    static void log(String message) {
         System.err.println("[stacktrace] " + message);
     }
 }

@@ -1,7 +1,10 @@
 package dev.stacktrace.agent;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -9,17 +12,36 @@ import java.util.regex.Pattern;
 
 /**
  * The agent's options: {@code port=9464,host=127.0.0.1,profile=cpu,interval=10ms,top=20}. Every option
- * has a default; an unknown option or a bad value is an error that says what is accepted.
+ * has a default; an unknown option or a bad value is an error that says what is accepted. Secrets
+ * never come as option values (they would show in {@code ps}): the password and the keystore's
+ * password are read from files.
  *
- * @param port      HTTP port for /metrics, /flamegraph and /stacks; 0 for none (the default)
- * @param host      address to listen on (default 127.0.0.1: only this machine)
- * @param profile   off (default), cpu or wall: profile every thread from the start
- * @param interval  sampling interval (default 10ms): 10ms, 500us, 1s
- * @param top       symbol series in the metrics (default 20)
+ * @param port       HTTP port for /metrics, /flamegraph and /stacks; 0 for none (the default)
+ * @param host       address to listen on (default 127.0.0.1: only this machine)
+ * @param profile    off (default), cpu or wall: profile every thread from the start
+ * @param interval   sampling interval (default 10ms): 10ms, 500us, 1s
+ * @param top        symbol series in the metrics (default 20)
  * @param dumpSignal a realtime signal that dumps every thread to stderr even when the JVM is stuck; 0 for none
+ * @param dumpFile   where that dump goes (appended); null: -Ddev.stacktrace.dumpFile, else stderr
+ * @param authFile   a file holding {@code user:password} or {@code user:sha256:<hex>}: HTTP basic auth; null for none
+ * @param tls        a PKCS#12 (or JKS) keystore with the server's key and certificate: HTTPS; null for plain HTTP
+ * @param tlsPasswordFile a file holding the keystore's password; null: the environment variable
+ *                   {@value TlsSetup#PASSWORD_ENV}
+ * @param allowedHosts host names accepted in the Host header besides localhost, IP literals, {@code host} and
+ *                   this machine's name (a defence against DNS rebinding), separated by {@code ;}
  */
-public record AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal) {
+public record AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal,
+                           Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts) {
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m)?");
+
+    public AgentOptions {
+        allowedHosts = List.copyOf(allowedHosts);
+    }
+
+    /** The options of the first versions, without dump file, authentication, TLS or extra host names. */
+    public AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal) {
+        this(port, host, profile, interval, top, dumpSignal, null, null, null, null, List.of());
+    }
 
     public static AgentOptions parse(String args) {
         Map<String, String> values = new LinkedHashMap<>();
@@ -34,6 +56,7 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         int port = integer(values.remove("port"), "port", 0, 0, 65535);
         String host = values.getOrDefault("host", "127.0.0.1");
         values.remove("host");
+        if (host.isEmpty()) throw new IllegalArgumentException("host must be an address or a name, such as 127.0.0.1");
         String profile = values.getOrDefault("profile", "off").toLowerCase(Locale.ROOT);
         values.remove("profile");
         if (!profile.equals("off") && !profile.equals("cpu") && !profile.equals("wall")) {
@@ -43,12 +66,48 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         if (interval.toNanos() < 100_000) throw new IllegalArgumentException("interval must be at least 100us, not " + interval);
         int top = integer(values.remove("top"), "top", 20, 0, 10_000);
         int dumpSignal = integer(values.remove("dumpsignal"), "dumpSignal", 0, 0, 64);
+        Path dumpFile = path(values.remove("dumpfile"), "dumpFile");
+        Path authFile = path(values.remove("authfile"), "authFile");
+        Path tls = path(values.remove("tls"), "tls");
+        Path tlsPasswordFile = path(values.remove("tlspasswordfile"), "tlsPasswordFile");
+        if (tlsPasswordFile != null && tls == null) {
+            throw new IllegalArgumentException("tlsPasswordFile is the password of the keystore given by tls=<keystore>, "
+                    + "which is missing");
+        }
+        List<String> allowedHosts = new ArrayList<>();
+        String hosts = values.remove("allowedhosts");
+        if (hosts != null) {
+            for (String name : hosts.split(";")) {
+                if (!name.isBlank()) allowedHosts.add(name.trim().toLowerCase(Locale.ROOT));
+            }
+        }
         if (!values.isEmpty()) throw new IllegalArgumentException("unknown agent option(s) " + values.keySet() + "; " + USAGE);
-        return new AgentOptions(port, host, profile, interval, top, dumpSignal);
+        if (port == 0 && (authFile != null || tls != null || !allowedHosts.isEmpty())) {
+            throw new IllegalArgumentException("authFile=, tls= and allowedHosts= guard the HTTP server, which only "
+                    + "port=<n> starts: give the port too");
+        }
+        return new AgentOptions(port, host, profile, interval, top, dumpSignal, dumpFile, authFile, tls, tlsPasswordFile,
+                allowedHosts);
     }
 
     static final String USAGE = "options: port=<n>, host=<address>, profile=off|cpu|wall, interval=<10ms>, top=<n>, "
-            + "dumpSignal=<realtime signal>";
+            + "dumpSignal=<realtime signal>, dumpFile=<path>, authFile=<path>, tls=<keystore.p12>, "
+            + "tlsPasswordFile=<path>, allowedHosts=<name;name>";
+
+    /** What the HTTP server was started with: two loads of the agent that differ here cannot share it. */
+    String httpSettings() {
+        return "port=" + port + ",host=" + host + ",top=" + top
+                + (authFile == null ? "" : ",authFile=" + authFile)
+                + (tls == null ? "" : ",tls=" + tls)
+                + (tlsPasswordFile == null ? "" : ",tlsPasswordFile=" + tlsPasswordFile)
+                + (allowedHosts.isEmpty() ? "" : ",allowedHosts=" + String.join(";", allowedHosts));
+    }
+
+    private static Path path(String value, String name) {
+        if (value == null) return null;
+        if (value.isEmpty()) throw new IllegalArgumentException(name + " needs a file name");
+        return Path.of(value);
+    }
 
     private static int integer(String value, String name, int fallback, int min, int max) {
         if (value == null) return fallback;

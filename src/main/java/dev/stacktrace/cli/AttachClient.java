@@ -1,10 +1,13 @@
 package dev.stacktrace.cli;
 
+import com.sun.tools.attach.AgentInitializationException;
 import com.sun.tools.attach.VirtualMachine;
+import dev.stacktrace.agent.Agent;
 import dev.stacktrace.jmx.NativeStacks;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.Properties;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
@@ -13,7 +16,8 @@ import javax.management.remote.JMXServiceURL;
 
 /**
  * Drives a running JVM from outside: loads this jar into it as an agent through the Attach API
- * (which registers the MBean), starts its local JMX agent, and talks to the MBean over JMX.
+ * (which registers the MBean) unless it is loaded already, starts the JVM's local JMX agent (local
+ * connections only; the JDK offers no way to stop it again), and talks to the MBean over JMX.
  */
 final class AttachClient implements AutoCloseable {
     private final JMXConnector connector;
@@ -26,23 +30,54 @@ final class AttachClient implements AutoCloseable {
         this.name = new ObjectName(NativeStacks.NAME);
     }
 
+    /** Attaches, loads the agent if it is not loaded yet, and connects to the MBean. */
     static AttachClient attach(long pid) throws Exception {
-        if (pid == ProcessHandle.current().pid()) throw new IllegalArgumentException("cannot attach to this very process");
-        VirtualMachine vm;
-        try {
-            vm = VirtualMachine.attach(Long.toString(pid));
-        } catch (com.sun.tools.attach.AttachNotSupportedException e) {
-            throw new IllegalArgumentException("cannot attach to process " + pid + ": " + e.getMessage()
-                    + " (is it a JVM of the same user, started with a JDK?)", e);
-        }
+        VirtualMachine vm = open(pid);
         String url;
         try {
-            vm.loadAgent(ownJar().toString(), "");
+            if (vm.getSystemProperties().getProperty(Agent.RUNNING_PROPERTY) == null) load(vm, pid, "");
             url = vm.startLocalManagementAgent();
         } finally {
             vm.detach();
         }
         return new AttachClient(JMXConnectorFactory.connect(new JMXServiceURL(url)));
+    }
+
+    /**
+     * Loads the agent with these options (again, if it runs already: it applies what is new or says
+     * why it cannot) and returns what the agent now runs, as it describes itself.
+     */
+    static String loadAgent(long pid, String options) throws Exception {
+        VirtualMachine vm = open(pid);
+        try {
+            load(vm, pid, options);
+            return vm.getSystemProperties().getProperty(Agent.RUNNING_PROPERTY, "loaded");
+        } finally {
+            vm.detach();
+        }
+    }
+
+    private static VirtualMachine open(long pid) throws IOException {
+        if (pid == ProcessHandle.current().pid()) throw new IllegalArgumentException("cannot attach to this very process");
+        try {
+            return VirtualMachine.attach(Long.toString(pid));
+        } catch (com.sun.tools.attach.AttachNotSupportedException e) {
+            throw new IllegalArgumentException("cannot attach to process " + pid + ": " + e.getMessage()
+                    + " (is it a JVM of the same user, started with a JDK?)", e);
+        }
+    }
+
+    /** The agent's own reason for a failed load is in a system property of the target; the JDK only says it failed. */
+    private static void load(VirtualMachine vm, long pid, String options) throws Exception {
+        try {
+            vm.loadAgent(ownJar().toString(), options);
+        } catch (AgentInitializationException e) {
+            Properties properties = vm.getSystemProperties();
+            String reason = properties.getProperty(Agent.ERROR_PROPERTY);
+            throw new IllegalStateException("the agent in process " + pid
+                    + (options.isEmpty() ? " did not start: " : " did not take '" + options + "': ")
+                    + (reason != null ? reason : e.getMessage() + " (see that process's stderr)"), e);
+        }
     }
 
     /** The jar this class was loaded from: it is the agent too. */

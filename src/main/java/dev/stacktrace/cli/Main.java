@@ -18,6 +18,7 @@ public final class Main {
                    java -jar stacktrace.jar <pid> status
                    java -jar stacktrace.jar <pid> dump
                    java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
+                   java -jar stacktrace.jar <pid> agent port=9464[,host=...,authFile=...,tls=...,dumpSignal=...]
             """;
 
     private Main() {}
@@ -48,6 +49,12 @@ public final class Main {
     }
 
     private static int run(long pid, String command, String[] rest) throws Exception {
+        if (command.equals("agent")) {
+            if (rest.length != 1) throw new IllegalArgumentException("agent takes one argument, the agent options, "
+                    + "e.g. port=9464,host=127.0.0.1");
+            System.out.println("stacktrace agent in process " + pid + ": " + AttachClient.loadAgent(pid, rest[0]));
+            return 0;
+        }
         Options o = Options.parse(rest);
         try (AttachClient client = AttachClient.attach(pid)) {
             switch (command) {

@@ -69,6 +69,10 @@ class AttachCliIT {
             Result bad = cli(pid, "start", "--mode", "sometimes");
             assertEquals(1, bad.exit(), bad.output());
             assertTrue(bad.output().contains("mode must be"), bad.output());
+
+            // the agent is loaded once: later commands find it running (JDK 21+ warns on every dynamic load)
+            long warnings = target.output().lines().filter(l -> l.contains("A Java agent has been loaded dynamically")).count();
+            assertTrue(warnings <= 1, warnings + " dynamic-load warnings:\n" + target.output());
         }
         Result noSuchPid = cli("999999", "status");
         assertTrue(noSuchPid.exit() != 0, noSuchPid.output());

@@ -89,6 +89,10 @@ public final class DemoProcess implements AutoCloseable {
         throw new AssertionError("the demo did not get ready:\n" + output());
     }
 
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     public String output() {
         synchronized (output) {
             return String.join("\n", output);

@@ -62,7 +62,14 @@ public final class NativeCapture {
                             intProperty(TIMEOUT_PROPERTY, DEFAULT_TIMEOUT_MILLIS));
                     instance = capture;
                     int dumpSignal = intProperty(DUMP_SIGNAL_PROPERTY, 0);
-                    if (dumpSignal != 0) capture.dumpOnSignal(dumpSignal, System.getProperty(DUMP_FILE_PROPERTY));
+                    if (dumpSignal != 0) {
+                        try {
+                            capture.dumpOnSignal(dumpSignal, System.getProperty(DUMP_FILE_PROPERTY));
+                        } catch (StacktraceException e) {
+                            throw new StacktraceException(e.reason(), "-D" + DUMP_SIGNAL_PROPERTY + "=" + dumpSignal + ": "
+                                    + e.getMessage(), e);
+                        }
+                    }
                 }
             }
         }
@@ -207,8 +214,7 @@ public final class NativeCapture {
         throw new StacktraceException(Reason.SIGNAL_UNAVAILABLE, switch (-rc) {
             case LibStacktrace.E_SIGNAL -> "dump signal " + dumpSignal + " is not a realtime signal (SIGRTMIN..SIGRTMAX)";
             case LibStacktrace.E_BUSY -> "dump signal " + dumpSignal + " is taken (" + owner(dumpSignal)
-                    + (dumpSignal == signal ? ": it is the capture signal" : "") + "); choose another with -D"
-                    + DUMP_SIGNAL_PROPERTY;
+                    + (dumpSignal == signal ? ": it is the capture signal" : "") + "); choose another free realtime signal";
             case LibStacktrace.E_OTHER_SIGNAL -> "thread dumps are already on another signal";
             default -> "cannot set up thread dumps on signal " + dumpSignal + " (error " + -rc + ")";
         });

@@ -1,0 +1,45 @@
+package dev.stacktrace.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AgentOptionsTest {
+    @Test
+    void defaultsAndTheFirstOptionsKeepTheirMeaning() {
+        AgentOptions o = AgentOptions.parse("port=9464,profile=CPU,interval=500us,top=5,dumpSignal=59");
+        assertEquals(new AgentOptions(9464, "127.0.0.1", "cpu", Duration.ofNanos(500_000), 5, 59), o);
+        assertNull(o.authFile());
+        assertEquals(List.of(), o.allowedHosts());
+    }
+
+    @Test
+    void securityOptions() {
+        AgentOptions o = AgentOptions.parse("port=1,authFile=/etc/st/auth,tls=/etc/st/k.p12,tlsPasswordFile=/etc/st/pw,"
+                + "allowedHosts=A.example;b.example,dumpFile=/tmp/d.txt");
+        assertEquals(Path.of("/etc/st/auth"), o.authFile());
+        assertEquals(Path.of("/etc/st/k.p12"), o.tls());
+        assertEquals(Path.of("/etc/st/pw"), o.tlsPasswordFile());
+        assertEquals(List.of("a.example", "b.example"), o.allowedHosts());
+        assertEquals(Path.of("/tmp/d.txt"), o.dumpFile());
+        assertTrue(o.httpSettings().contains("authFile=/etc/st/auth"));
+    }
+
+    @Test
+    void badOptionsSayWhatIsAccepted() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("tlsPasswordFile=/x"))
+                .getMessage().contains("tls=<keystore>"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("password=x"))
+                .getMessage().contains("authFile=<path>"));
+        assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("port=1,authFile="));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("authFile=/etc/st/auth"))
+                .getMessage().contains("port=<n>"), "auth without a server would protect nothing");
+        assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("host="));
+    }
+}
