@@ -9,8 +9,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
@@ -53,7 +55,7 @@ public final class Main {
         }
         if (args.length < 2) usage("what should be done with process " + pid + "?");
         String command = args[1];
-        if (!java.util.List.of("start", "stop", "status", "dump", "flamegraph").contains(command)) {
+        if (!List.of("start", "stop", "status", "dump", "flamegraph").contains(command)) {
             usage("unknown command '" + command + "'");
         }
         int exit;
@@ -136,7 +138,7 @@ public final class Main {
 
     /** " (busy 3, thread_gone 1)" for the reasons with a count; empty when there are none. */
     private static String errorReasons(TabularData counts) {
-        Map<String, Long> byReason = new java.util.TreeMap<>();
+        Map<String, Long> byReason = new TreeMap<>();
         for (Object row : counts.values()) {
             CompositeData r = (CompositeData) row;
             long n = (Long) r.get("value");

@@ -1,5 +1,6 @@
 package dev.stacktrace.jmx;
 
+import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.service.StacktraceService;
@@ -245,7 +246,7 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
         return Duration.ofNanos(Math.round(millis * 1_000_000));
     }
 
-    private static StackFrame[] frames(Supplier<List<dev.stacktrace.StackEntry>> stack) {
+    private static StackFrame[] frames(Supplier<List<StackEntry>> stack) {
         return translated(() -> stack.get().stream().map(StackFrame::of).toArray(StackFrame[]::new));
     }
 
