@@ -76,8 +76,9 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     /** Every symbol that ever had a series, with its count (kept, so a returning symbol never goes down). */
     private final Map<StacktraceService.Symbol, Long> own = new HashMap<>();
     private long other;
-    private final Map<StacktraceService.Symbol, Meter> series = new HashMap<>();
-    private MeterRegistry registry;
+    /** Per registry bound to, the symbol series registered there: those of the current top. */
+    private final Map<MeterRegistry, Map<StacktraceService.Symbol, Meter>> series = new HashMap<>();
+    private Set<StacktraceService.Symbol> top = Set.of();
     private ScheduledExecutorService refresher;
 
     public StacktraceMetrics() {
@@ -118,10 +119,6 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        synchronized (refreshLock) {
-            if (this.registry != null) throw new IllegalStateException("already bound to a registry; make another binder");
-            this.registry = registry;
-        }
         FunctionCounter.builder("stacktrace.samples", service, StacktraceService::sampleCount)
                 .description("Stack samples taken").register(registry);
         for (String reason : REASONS) {
@@ -138,8 +135,15 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
                 .description("1 while profiling runs").register(registry);
         FunctionCounter.builder(SYMBOL_METRIC, this, m -> m.published.other())
                 .description(SYMBOL_DESCRIPTION).tags("symbol", OTHER, "library", OTHER).register(registry);
+        synchronized (refreshLock) {
+            if (series.containsKey(registry)) return;
+            series.put(registry, new HashMap<>());
+            updateSeries();
+            if (refresher != null) return;
+        }
         refreshQuietly();
         synchronized (refreshLock) {
+            if (refresher != null) return;
             refresher = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "stacktrace-metrics");
                 t.setDaemon(true);
@@ -176,13 +180,13 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
             while (recent.size() > windowSteps) {
                 recent.removeFirst().forEach((symbol, n) -> inWindow.computeIfPresent(symbol, (s, m) -> m - n > 0 ? m - n : null));
             }
-            Set<StacktraceService.Symbol> top = top();
+            top = top();
             gained.forEach((symbol, n) -> {
                 if (top.contains(symbol)) own.merge(symbol, n, Long::sum);
                 else other += n;
             });
             published = new Counts(Map.copyOf(own), other);
-            if (registry != null) updateSeries(top);
+            updateSeries();
         }
     }
 
@@ -193,24 +197,28 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
             if (e.getValue() >= MIN_SAMPLES) ranked.add(e);
         }
         ranked.sort(Comparator.comparingLong((Map.Entry<StacktraceService.Symbol, Long> e) -> e.getValue()).reversed()
-                .thenComparing(e -> !series.containsKey(e.getKey()))
+                .thenComparing(e -> !top.contains(e.getKey()))
                 .thenComparing(e -> e.getKey().name()).thenComparing(e -> e.getKey().library()));
-        Set<StacktraceService.Symbol> top = new HashSet<>();
-        for (int i = 0; i < Math.min(topSymbols, ranked.size()); i++) top.add(ranked.get(i).getKey());
-        return top;
+        Set<StacktraceService.Symbol> best = new HashSet<>();
+        for (int i = 0; i < Math.min(topSymbols, ranked.size()); i++) best.add(ranked.get(i).getKey());
+        return best;
     }
 
-    private void updateSeries(Set<StacktraceService.Symbol> top) {
-        series.entrySet().removeIf(e -> {
-            if (top.contains(e.getKey())) return false;
-            registry.remove(e.getValue());
-            return true;
+    /** In every registry: a series for each symbol of the top, none for the others. */
+    private void updateSeries() {
+        series.forEach((registry, symbols) -> {
+            symbols.entrySet().removeIf(e -> {
+                if (top.contains(e.getKey())) return false;
+                registry.remove(e.getValue());
+                return true;
+            });
+            for (StacktraceService.Symbol symbol : top) {
+                symbols.computeIfAbsent(symbol, s -> FunctionCounter.builder(SYMBOL_METRIC, this,
+                                m -> m.published.own().getOrDefault(s, 0L))
+                        .description(SYMBOL_DESCRIPTION).tags("symbol", s.name(), "library", s.library())
+                        .register(registry));
+            }
         });
-        for (StacktraceService.Symbol symbol : top) {
-            series.computeIfAbsent(symbol, s -> FunctionCounter.builder(SYMBOL_METRIC, this,
-                            m -> m.published.own().getOrDefault(s, 0L))
-                    .description(SYMBOL_DESCRIPTION).tags("symbol", s.name(), "library", s.library()).register(registry));
-        }
     }
 
     @Override

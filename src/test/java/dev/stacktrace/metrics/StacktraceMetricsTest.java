@@ -124,6 +124,24 @@ class StacktraceMetricsTest {
         }
     }
 
+    @Test
+    void oneBinderServesEveryRegistryItIsBoundTo() {
+        StacktraceService.Symbol symbol = new StacktraceService.Symbol("counted_twice", "libtwice.so");
+        PrometheusMeterRegistry first = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry second = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (StacktraceMetrics metrics = new StacktraceMetrics(StacktraceService.get(), () -> Map.of(symbol, 10L), 5,
+                Duration.ofMillis(100), Duration.ofSeconds(1))) {
+            metrics.bindTo(first);
+            metrics.bindTo(second);
+            for (PrometheusMeterRegistry registry : List.of(first, second)) {
+                String scrape = registry.scrape();
+                assertTrue(scrape.contains(
+                        "stacktrace_symbol_samples_total{library=\"libtwice.so\",symbol=\"counted_twice\"} 10.0"), scrape);
+                assertTrue(scrape.contains("stacktrace_samples_total"), scrape);
+            }
+        }
+    }
+
     private static void await(Monotonic watch, BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
         while (true) {

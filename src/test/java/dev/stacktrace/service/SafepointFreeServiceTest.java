@@ -72,6 +72,7 @@ class SafepointFreeServiceTest {
             assertTrue(child.process().waitFor(20, TimeUnit.SECONDS), "the child ends");
             assertEquals(0, child.process().exitValue(), String.join("\n", child.output()));
             List<String> out = child.output();
+            System.out.println("safepoint-free service: " + service + "; then " + safepoint);
 
             // the service answered while the spinner still held off every safepoint
             assertTrue(service.endsWith("spinner_alive=true"), service);
