@@ -151,7 +151,7 @@ public final class Main {
 
     /** Fails fast, with one line, for a pid that is no process, not ours to inspect, or no JVM. */
     private static void checkTarget(long pid) {
-        if (pid <= 0 || ProcessHandle.of(pid).isEmpty()) {
+        if (pid <= 0 || pid > Integer.MAX_VALUE || !Files.isDirectory(Path.of("/proc", Long.toString(pid)))) {
             throw new IllegalArgumentException("no process with pid " + pid + " (jps lists the running JVMs)");
         }
         if (pid == ProcessHandle.current().pid()) throw new IllegalArgumentException("cannot attach to this very process");

@@ -94,7 +94,11 @@ class AttachCliIT {
         assertOneLineError(cli("999999", "status"), "no process with pid 999999");
         Process sleeper = new ProcessBuilder("sleep", "60").start();
         try {
-            assertOneLineError(cli(Long.toString(sleeper.pid()), "status"), "is not a Java virtual machine");
+            Result notJava = cli(Long.toString(sleeper.pid()), "status");
+            String seen = "sleep " + sleeper.pid() + " alive " + sleeper.isAlive() + ", "
+                    + Files.readString(Path.of("/proc", Long.toString(sleeper.pid()), "stat")) + "; ";
+            assertTrue(notJava.output().contains("is not a Java virtual machine"), seen + notJava.output());
+            assertOneLineError(notJava, "is not a Java virtual machine");
         } finally {
             sleeper.destroyForcibly();
         }
