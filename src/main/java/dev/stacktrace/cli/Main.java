@@ -1,15 +1,24 @@
 package dev.stacktrace.cli;
 
+import dev.stacktrace.agent.Durations;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 /**
- * {@code java -jar stacktrace.jar <pid> <command>} loads the agent into a running JVM and drives it.
+ * {@code java -jar stacktrace.jar <pid> <command>} loads the agent into a running JVM and drives it. Every
+ * error is one line on stderr and a non-zero exit; arguments and the target are checked before any work starts.
  */
 public final class Main {
     private static final String USAGE = """
@@ -20,6 +29,9 @@ public final class Main {
                    java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
                    java -jar stacktrace.jar <pid> agent port=9464[,host=...,authFile=...,tls=...,dumpSignal=...]
             """;
+    private static final Duration MIN_INTERVAL = Duration.ofNanos(100_000);
+    private static final Duration MAX_INTERVAL = Duration.ofSeconds(60);
+    private static final Duration MAX_DURATION = Duration.ofDays(1);
 
     private Main() {}
 
@@ -29,84 +41,159 @@ public final class Main {
             System.exit(args.length == 0 ? 2 : 0);
         }
         if (args[0].equals("demo")) {
-            fail("the demo is not part of the product jar: run `bash scripts/demo.sh` from the source tree");
-            return;
+            System.err.println("stacktrace: the demo is not part of the product jar: run `bash scripts/demo.sh` from the source tree");
+            System.exit(2);
         }
         long pid;
         try {
             pid = Long.parseLong(args[0]);
         } catch (NumberFormatException e) {
-            fail("unknown command '" + args[0] + "'");
+            usage("unknown command '" + args[0] + "'");
             return;
         }
-        if (args.length < 2) fail("what should be done with process " + pid + "?");
-        try {
-            System.exit(run(pid, args[1], Arrays.copyOfRange(args, 2, args.length)));
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            System.err.println("stacktrace: " + e.getMessage());
-            System.exit(1);
+        if (args.length < 2) usage("what should be done with process " + pid + "?");
+        String command = args[1];
+        if (!List.of("start", "stop", "status", "dump", "flamegraph", "agent").contains(command)) {
+            usage("unknown command '" + command + "'");
         }
+        int exit;
+        try {
+            String[] rest = Arrays.copyOfRange(args, 2, args.length);
+            if (command.equals("agent")) {
+                if (rest.length != 1) throw new IllegalArgumentException("agent takes one argument, the agent options, "
+                        + "e.g. port=9464,host=127.0.0.1");
+                checkTarget(pid);
+                System.out.println("stacktrace agent in process " + pid + ": " + AttachClient.loadAgent(pid, rest[0]));
+                exit = 0;
+            } else {
+                Options options = Options.parse(rest);
+                checkTarget(pid);
+                exit = run(pid, command, options);
+            }
+        } catch (Exception e) {
+            System.err.println("stacktrace: " + oneLine(e));
+            exit = 1;
+        }
+        System.exit(exit);
     }
 
-    private static int run(long pid, String command, String[] rest) throws Exception {
-        if (command.equals("agent")) {
-            if (rest.length != 1) throw new IllegalArgumentException("agent takes one argument, the agent options, "
-                    + "e.g. port=9464,host=127.0.0.1");
-            System.out.println("stacktrace agent in process " + pid + ": " + AttachClient.loadAgent(pid, rest[0]));
-            return 0;
-        }
-        Options o = Options.parse(rest);
+    private static int run(long pid, String command, Options o) throws Exception {
+        if (command.equals("flamegraph")) o.checkOut();
         try (AttachClient client = AttachClient.attach(pid)) {
             switch (command) {
                 case "start" -> {
                     client.invoke("startProfilingAll", new Object[] {o.mode, o.intervalMillis()},
                             new String[] {"java.lang.String", "double"});
-                    System.out.println("profiling every thread of " + pid + " (" + o.mode + ", every " + o.interval + ")");
+                    System.out.println("profiling every thread of " + pid + " (" + o.mode + ", every "
+                            + Durations.format(o.interval) + ")");
                 }
                 case "stop" -> {
                     client.invoke("stopProfiling", new Object[0], new String[0]);
-                    System.out.println("stopped; " + client.attribute("SampleCount") + " samples in all");
+                    System.out.println("stopped; " + client.attribute("SampleCount") + " samples in all sessions");
                 }
                 case "status" -> status(client);
                 case "dump" -> System.out.print(client.invoke("dumpAllThreads", new Object[0], new String[0]));
-                case "flamegraph" -> {
-                    boolean wasRunning = (Boolean) client.attribute("Profiling");
-                    if (!wasRunning) {
-                        client.invoke("startProfilingAll", new Object[] {o.mode, o.intervalMillis()},
-                                new String[] {"java.lang.String", "double"});
-                    }
-                    Thread.sleep(o.duration.toMillis());
-                    if (!wasRunning) client.invoke("stopProfiling", new Object[0], new String[0]);
-                    String html = (String) client.invoke("dumpFlameGraph", new Object[] {"stacktrace: process " + pid},
-                            new String[] {"java.lang.String"});
-                    Files.writeString(o.out, html);
-                    System.out.println("wrote " + o.out.toAbsolutePath() + " (" + client.attribute("SampleCount")
-                            + " samples in all)");
-                }
-                default -> {
-                    System.err.print("unknown command '" + command + "'\n" + USAGE);
-                    return 2;
-                }
+                case "flamegraph" -> flamegraph(client, pid, o);
+                default -> throw new IllegalStateException("unknown command " + command);
             }
         }
         return 0;
     }
 
-    private static void status(AttachClient client) throws Exception {
-        System.out.printf("stacktrace %s: profiling %s, mode %s, interval %.3f ms, %d samples, %d errors%n",
-                client.attribute("Version"), client.attribute("Profiling"), client.attribute("Mode"),
-                (Double) client.attribute("IntervalMillis"), (Long) client.attribute("SampleCount"),
-                (Long) client.attribute("ErrorCount"));
-        TabularData top = (TabularData) client.invoke("getTopSymbols", new Object[] {10}, new String[] {"int"});
-        if (top.isEmpty()) return;
-        System.out.printf("%10s %10s  %s%n", "self", "total", "symbol (library)");
-        top.values().stream().map(CompositeData.class::cast)
-                .sorted((a, b) -> Long.compare((Long) b.get("self"), (Long) a.get("self")))
-                .forEach(row -> System.out.printf("%10d %10d  %s (%s)%n", (Long) row.get("self"), (Long) row.get("total"),
-                        row.get("symbol"), row.get("library")));
+    /** Profiles for --duration (unless a session already runs) and writes the flame graph. */
+    private static void flamegraph(AttachClient client, long pid, Options o) throws Exception {
+        boolean wasRunning = (Boolean) client.attribute("Profiling");
+        long before = (Long) client.attribute("SampleCount");
+        if (!wasRunning) {
+            client.invoke("startProfilingAll", new Object[] {o.mode, o.intervalMillis()},
+                    new String[] {"java.lang.String", "double"});
+        }
+        try {
+            Thread.sleep(o.duration.toMillis());
+        } finally {
+            if (!wasRunning) client.invoke("stopProfiling", new Object[0], new String[0]);
+        }
+        long taken = (Long) client.attribute("SampleCount") - before;
+        String html = (String) client.invoke("dumpFlameGraph", new Object[] {"stacktrace: process " + pid},
+                new String[] {"java.lang.String"});
+        Files.writeString(o.out, html);
+        if (wasRunning) {
+            System.out.println("wrote " + o.out.toAbsolutePath() + ": the session that was already running (" + taken
+                    + " samples in the last " + Durations.format(o.duration) + "; it keeps running)");
+        } else {
+            System.out.println("wrote " + o.out.toAbsolutePath() + " (" + taken + " samples in "
+                    + Durations.format(o.duration) + ", " + o.mode + " every " + Durations.format(o.interval) + ")");
+        }
     }
 
-    private static void fail(String message) {
+    private static void status(AttachClient client) throws Exception {
+        double intervalMillis = (Double) client.attribute("IntervalMillis");
+        String interval = intervalMillis > 0 ? Durations.format(Duration.ofNanos(Math.round(intervalMillis * 1e6))) : "none";
+        System.out.printf("stacktrace %s: profiling %s, mode %s, interval %s, %d samples, %d errors%s%n",
+                client.attribute("Version"), client.attribute("Profiling"), client.attribute("Mode"), interval,
+                (Long) client.attribute("SampleCount"), (Long) client.attribute("ErrorCount"),
+                errorReasons((TabularData) client.attribute("ErrorCounts")));
+        Object top = client.invoke("getTopSymbols", new Object[] {10}, new String[] {"int"});
+        CompositeData[] rows = (CompositeData[]) top;
+        if (rows.length == 0) return;
+        System.out.printf("%10s %10s  %s%n", "self", "total", "symbol (library)");
+        for (CompositeData row : rows) {
+            System.out.printf("%10d %10d  %s (%s)%n", (Long) row.get("self"), (Long) row.get("total"), row.get("symbol"),
+                    row.get("library"));
+        }
+    }
+
+    /** " (busy 3, thread_gone 1)" for the reasons with a count; empty when there are none. */
+    private static String errorReasons(TabularData counts) {
+        Map<String, Long> byReason = new TreeMap<>();
+        for (Object row : counts.values()) {
+            CompositeData r = (CompositeData) row;
+            long n = (Long) r.get("value");
+            if (n > 0) byReason.put((String) r.get("key"), n);
+        }
+        if (byReason.isEmpty()) return "";
+        return byReason.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", ", " (", ")"));
+    }
+
+    /** Fails fast, with one line, for a pid that is no process, not ours to inspect, or no JVM. */
+    private static void checkTarget(long pid) {
+        if (pid <= 0 || pid > Integer.MAX_VALUE || !Files.isDirectory(Path.of("/proc", Long.toString(pid)))) {
+            throw new IllegalArgumentException("no process with pid " + pid + " (jps lists the running JVMs)");
+        }
+        if (pid == ProcessHandle.current().pid()) throw new IllegalArgumentException("cannot attach to this very process");
+        Path maps = Path.of("/proc", Long.toString(pid), "maps");
+        String mapped;
+        try {
+            mapped = Files.readString(maps);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("no process with pid " + pid + " (it has ended)");
+        } catch (AccessDeniedException e) {
+            throw new IllegalArgumentException("cannot inspect process " + pid + " (permission denied): run this as the "
+                    + "user that runs the JVM");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot inspect process " + pid + ": " + e.getMessage());
+        }
+        if (!mapped.contains("/libjvm.so")) {
+            String name = ProcessHandle.of(pid).flatMap(p -> p.info().command()).orElse("?");
+            throw new IllegalArgumentException("process " + pid + " (" + name + ") is not a Java virtual machine "
+                    + "(jps lists the running JVMs)");
+        }
+    }
+
+    /** An exception as one line: its message, or its kind when it has none; the JMX and attach wrappers left out. */
+    private static String oneLine(Throwable e) {
+        Throwable t = e;
+        while ((t.getMessage() == null || t instanceof javax.management.RuntimeMBeanException
+                || t instanceof java.lang.reflect.UndeclaredThrowableException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        if (message == null || message.isBlank()) message = t.getClass().getSimpleName();
+        return message.lines().findFirst().orElse(message);
+    }
+
+    private static void usage(String message) {
         System.err.print("stacktrace: " + message + "\n" + USAGE);
         System.exit(2);
     }
@@ -125,14 +212,38 @@ public final class Main {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
                     case "--mode" -> mode = required(args[i], value).toLowerCase(Locale.ROOT);
-                    case "--interval" -> interval = dev.stacktrace.agent.Durations.parse(required(args[i], value));
-                    case "--duration" -> duration = dev.stacktrace.agent.Durations.parse(required(args[i], value));
+                    case "--interval" -> interval = Durations.parse(required(args[i], value));
+                    case "--duration" -> duration = Durations.parse(required(args[i], value));
                     case "--out" -> out = Path.of(required(args[i], value));
-                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see --help");
                 }
                 i++;
             }
+            if (!mode.equals("cpu") && !mode.equals("wall")) {
+                throw new IllegalArgumentException("--mode must be cpu (running threads, per CPU time) or wall (every "
+                        + "thread), not '" + mode + "'");
+            }
+            if (interval.compareTo(MIN_INTERVAL) < 0 || interval.compareTo(MAX_INTERVAL) > 0) {
+                throw new IllegalArgumentException("--interval must be from 100us to 60s, not " + Durations.format(interval));
+            }
+            if (duration.isZero() || duration.compareTo(MAX_DURATION) > 0) {
+                throw new IllegalArgumentException("--duration must be more than 0 and at most a day (1440m), not "
+                        + Durations.format(duration));
+            }
             return new Options(mode, interval, duration, out);
+        }
+
+        /** The flame graph's file must be writable before profiling starts, not found unwritable after. */
+        void checkOut() {
+            Path file = out.toAbsolutePath();
+            Path dir = file.getParent();
+            if (Files.isDirectory(file)) throw new IllegalArgumentException("--out " + out + " is a directory; name a file");
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("--out " + out + ": directory " + dir + " does not exist");
+            }
+            if (Files.exists(file) ? !Files.isWritable(file) : !Files.isWritable(dir)) {
+                throw new IllegalArgumentException("--out " + out + ": cannot write there (permission denied)");
+            }
         }
 
         private static String required(String option, String value) {

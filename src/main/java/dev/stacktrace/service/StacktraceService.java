@@ -1,6 +1,5 @@
 package dev.stacktrace.service;
 
-import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.tools.Profiler;
@@ -24,8 +23,23 @@ public final class StacktraceService {
     /** A symbol's name and library: the identity of a symbol across profiling sessions. */
     public record Symbol(String name, String library) {}
 
-    /** A thread as JMX clients list it. */
-    public record ThreadRow(long threadId, int nativeTid, String name, String state) {}
+    /**
+     * A thread as JMX clients list it. Threads without a java.lang.Thread (GC, JIT compilers, a native
+     * library's own threads) have threadId {@link #NO_JAVA_THREAD}, the kernel's name (15 characters at
+     * most) and the kernel's state ("S (sleeping)"); Java threads have their Thread.State.
+     */
+    public record ThreadRow(long threadId, int nativeTid, String name, String state) {
+        public static final long NO_JAVA_THREAD = -1;
+
+        public boolean isJava() {
+            return threadId != NO_JAVA_THREAD;
+        }
+    }
+
+    /** The longest sampling interval accepted: longer ones are surely a mistake (and would make stop wait). */
+    public static final Duration MAX_INTERVAL = Duration.ofSeconds(60);
+    /** The shortest sampling interval accepted. */
+    public static final Duration MIN_INTERVAL = Duration.ofNanos(100_000);
 
     /** Totals of the sessions that have ended: replaced whole, so readers need no lock. */
     private record Ended(long samples, Map<String, Long> errors, long incomplete, long nanos, long maxNanos) {}
@@ -56,6 +70,10 @@ public final class StacktraceService {
     public synchronized void startProfiling(Thread thread, Profiler.Mode profileMode, Duration every) {
         Objects.requireNonNull(profileMode, "mode");
         Objects.requireNonNull(every, "interval");
+        if (every.compareTo(MIN_INTERVAL) < 0 || every.compareTo(MAX_INTERVAL) > 0) {
+            throw new IllegalArgumentException("the sampling interval must be from 0.1 ms to 60 s (e.g. 10 ms: 100 samples "
+                    + "a second), not " + describe(every));
+        }
         if (current != null) {
             throw new IllegalStateException("profiling is already running (" + mode + " every " + describe(interval)
                     + "); stop it first");
@@ -200,49 +218,49 @@ public final class StacktraceService {
         }
     }
 
-    /** Every live thread of the JVM with its Java id, OS id and state. */
+    /**
+     * Every thread of this process, Java or not, with its Java id, OS id, name and state. Needs no
+     * safepoint: it answers while the VM cannot reach one.
+     */
     public List<ThreadRow> listThreads() {
-        List<ThreadRow> rows = new ArrayList<>();
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            try {
-                rows.add(new ThreadRow(t.getId(), Stacktrace.nativeThreadId(t), t.getName(), t.getState().name()));
-            } catch (StacktraceException e) {
-                // ended since the list was taken
-            }
-        }
-        rows.sort(Comparator.comparingLong(ThreadRow::threadId));
-        return rows;
+        return ProcessThreads.list();
     }
 
-    /** The Java thread with this id (as JConsole and ThreadMXBean show it). */
+    /** The Java thread with this id (as JConsole and ThreadMXBean show it), found without a safepoint. */
     public Thread thread(long threadId) {
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getId() == threadId) return t;
+        if (threadId <= 0) {
+            throw new IllegalArgumentException("threadId must be a Java thread id (1 or more, as JConsole's Threads tab "
+                    + "shows), not " + threadId);
         }
-        throw new IllegalArgumentException("no live thread with id " + threadId
-                + "; listThreads() shows the live ones");
+        Thread t = ProcessThreads.javaThread(threadId);
+        if (t == null) {
+            throw new IllegalArgumentException("no live thread with id " + threadId + "; listThreads() shows the live ones");
+        }
+        return t;
     }
 
-    /** Every thread's mixed stack, like jstack with native frames. */
+    /** Every thread's mixed stack, like jstack with native frames, native-only threads included; no safepoint. */
     public String dumpAllThreads(int maxDepth) {
+        String nl = System.lineSeparator();
         StringBuilder out = new StringBuilder();
         out.append("Full thread dump with native frames (stacktrace), pid ").append(ProcessHandle.current().pid())
-                .append(System.lineSeparator()).append(System.lineSeparator());
+                .append(nl).append(nl);
         for (ThreadRow row : listThreads()) {
-            out.append('"').append(row.name()).append("\" #").append(row.threadId()).append(" nid=")
-                    .append(row.nativeTid()).append(' ').append(row.state()).append(System.lineSeparator());
+            out.append('"').append(row.name()).append('"');
+            if (row.isJava()) out.append(" #").append(row.threadId());
+            out.append(" nid=").append(row.nativeTid()).append(' ').append(row.state()).append(nl);
             try {
-                List<StackEntry> stack = Stacktrace.getNativeThreadStack(row.nativeTid(), maxDepth, true);
-                out.append(Stacktrace.format(stack));
+                out.append(Stacktrace.format(Stacktrace.getNativeThreadStack(row.nativeTid(), maxDepth, true)));
             } catch (StacktraceException e) {
-                out.append("  (no stack: ").append(e.getMessage()).append(')').append(System.lineSeparator());
+                out.append("  (no stack: ").append(e.getMessage()).append(')').append(nl);
             }
-            out.append(System.lineSeparator());
+            out.append(nl);
         }
         return out.toString();
     }
 
     static String describe(Duration d) {
+        if (d.compareTo(Duration.ofDays(1)) > 0) return d.toDays() + " days";
         long micros = d.toNanos() / 1000;
         return micros % 1000 == 0 ? (micros / 1000) + " ms" : (micros / 1000.0) + " ms";
     }

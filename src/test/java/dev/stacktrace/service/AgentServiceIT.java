@@ -22,7 +22,6 @@ import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.RuntimeMBeanException;
 import javax.management.openmbean.CompositeData;
-import javax.management.openmbean.TabularData;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
@@ -55,8 +54,8 @@ class AgentServiceIT {
                 checkAttributes(server, name, false);
 
                 // listThreads: the demo's workers with their OS ids
-                TabularData threads = (TabularData) server.invoke(name, "listThreads", null, null);
-                CompositeData deflater = threads.values().stream().map(CompositeData.class::cast)
+                CompositeData[] threads = (CompositeData[]) server.invoke(name, "listThreads", null, null);
+                CompositeData deflater = List.of(threads).stream()
                         .filter(r -> r.get("name").equals("zlib-deflater")).findFirst().orElseThrow();
                 long deflaterId = (Long) deflater.get("threadId");
                 int deflaterTid = (Integer) deflater.get("nativeTid");
@@ -91,9 +90,12 @@ class AgentServiceIT {
                 assertTrue((Long) server.getAttribute(name, "SampleCount") > 50);
                 server.invoke(name, "stopProfiling", null, null);
                 assertFalse((Boolean) server.getAttribute(name, "Profiling"));
-                TabularData top = (TabularData) server.invoke(name, "getTopSymbols", new Object[] {5}, new String[] {"int"});
-                assertEquals(5, top.size());
-                assertEquals(Set.of("symbol", "library", "self", "total"), top.getTabularType().getRowType().keySet());
+                CompositeData[] top = (CompositeData[]) server.invoke(name, "getTopSymbols", new Object[] {5}, new String[] {"int"});
+                assertEquals(5, top.length);
+                assertEquals(Set.of("symbol", "library", "self", "total"), top[0].getCompositeType().keySet());
+                for (int i = 1; i < top.length; i++) {
+                    assertTrue((Long) top[i - 1].get("self") >= (Long) top[i].get("self"), "by self samples, highest first");
+                }
                 String collapsed = (String) server.invoke(name, "dumpCollapsed", null, null);
                 assertTrue(collapsed.lines().allMatch(l -> l.matches(".+ \\d+")) && collapsed.contains("Deflater"), collapsed);
                 String html = (String) server.invoke(name, "dumpFlameGraph", new Object[] {"t"}, new String[] {"java.lang.String"});
@@ -109,7 +111,10 @@ class AgentServiceIT {
                         new Object[] {987654321L, 10, true}, new String[] {"long", "int", "boolean"});
                 assertBad(server, name, IllegalArgumentException.class, "getThreadStack",
                         new Object[] {deflaterId, -1, true}, new String[] {"long", "int", "boolean"});
-                for (double interval : new double[] {0, -5, Double.NaN}) {
+                assertBad(server, name, IllegalArgumentException.class, "getThreadStack",
+                        new Object[] {0L, 10, true}, new String[] {"long", "int", "boolean"});
+                assertBad(server, name, IllegalArgumentException.class, "getTopSymbols", new Object[] {0}, new String[] {"int"});
+                for (double interval : new double[] {0, -5, Double.NaN, 1e300, 60_001}) {
                     assertBad(server, name, IllegalArgumentException.class, "startProfilingAll",
                             new Object[] {"cpu", interval}, new String[] {"java.lang.String", "double"});
                 }
@@ -148,7 +153,8 @@ class AgentServiceIT {
                 assertFalse(p.getDescription().isBlank(), op + "." + p.getName());
             }
         }
-        Set<String> attributes = Set.of("Profiling", "SampleCount", "ErrorCount", "IntervalMillis", "Mode", "Version");
+        Set<String> attributes = Set.of("Profiling", "SampleCount", "ErrorCount", "ErrorCounts", "IntervalMillis", "Mode",
+                "Version");
         for (String a : attributes) {
             assertTrue(List.of(info.getAttributes()).stream().anyMatch(x -> x.getName().equals(a) && !x.getDescription().isBlank()), a);
         }

@@ -10,12 +10,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** java -jar stacktrace.jar <pid> <command>: the agent loaded into a running JVM through the Attach API. */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AttachCliIT {
     private record Result(int exit, String output) {}
 
@@ -41,7 +43,7 @@ class AttachCliIT {
 
             Result start = cli(pid, "start", "--mode", "cpu", "--interval", "5ms");
             assertEquals(0, start.exit(), start.output());
-            assertTrue(start.output().contains("profiling every thread"), start.output());
+            assertTrue(start.output().contains("profiling every thread") && start.output().contains("every 5ms"), start.output());
             Thread.sleep(1000);
 
             Result status = cli(pid, "status");
@@ -53,29 +55,71 @@ class AttachCliIT {
             assertEquals(0, dump.exit(), dump.output());
             assertTrue(dump.output().contains("\"zlib-deflater\"") && dump.output().contains("at java.util.zip.Deflater"),
                     dump.output());
+            assertTrue(dump.output().matches("(?s).*\"VM Thread\" nid=\\d+ .*"), "threads without a java.lang.Thread: "
+                    + dump.output());
 
             Result stop = cli(pid, "stop");
             assertEquals(0, stop.exit(), stop.output());
 
+            // an unwritable --out is found before profiling starts: no session, no samples
+            long before = samples(cli(pid, "status"));
+            Result nowhere = cli(pid, "flamegraph", "--duration", "2s", "--out", "/nonexistent/dir/f.html");
+            assertOneLineError(nowhere, "/nonexistent/dir does not exist");
+            Result unchanged = cli(pid, "status");
+            assertTrue(unchanged.output().contains("profiling false"), unchanged.output());
+            assertEquals(before, samples(unchanged), "no profile was taken");
+
+            // the flame graph reports the samples of its own session, not those of earlier ones
             Path html = dir.resolve("f.html");
             Result flame = cli(pid, "flamegraph", "--duration", "2s", "--out", html.toString());
             assertEquals(0, flame.exit(), flame.output());
             String page = Files.readString(html);
             assertTrue(page.contains("<html") && page.contains("Deflater"), "flame graph written");
+            Matcher own = Pattern.compile("\\((\\d+) samples in 2s, cpu every 10ms\\)").matcher(flame.output());
+            assertTrue(own.find(), flame.output());
 
             Result stopped = cli(pid, "status");
             assertTrue(stopped.output().contains("profiling false"), stopped.output());
+            assertTrue(stopped.output().contains("interval 10ms"), "durations as people write them: " + stopped.output());
+            assertEquals(samples(stopped) - before, Long.parseLong(own.group(1)), flame.output() + "\n" + stopped.output());
+            Matcher errors = Pattern.compile("(\\d+) errors( \\(([a-z_]+ \\d+(, )?)+\\))?").matcher(stopped.output());
+            assertTrue(errors.find(), stopped.output());
+            assertTrue(errors.group(1).equals("0") || errors.group(2) != null, "the reasons of the errors: " + stopped.output());
 
-            Result bad = cli(pid, "start", "--mode", "sometimes");
-            assertEquals(1, bad.exit(), bad.output());
-            assertTrue(bad.output().contains("mode must be"), bad.output());
+            assertOneLineError(cli(pid, "start", "--mode", "sometimes"), "--mode must be cpu");
+            assertOneLineError(cli(pid, "start", "--interval", "61s"), "--interval must be from 100us to 60s");
+            assertOneLineError(cli(pid, "flamegraph", "--duration", "2x"), "is not a duration");
+            assertOneLineError(cli(pid, "flamegraph", "--duration", "0s"), "--duration must be more than 0");
 
             // the agent is loaded once: later commands find it running (JDK 21+ warns on every dynamic load)
             long warnings = target.output().lines().filter(l -> l.contains("A Java agent has been loaded dynamically")).count();
             assertTrue(warnings <= 1, warnings + " dynamic-load warnings:\n" + target.output());
         }
-        Result noSuchPid = cli("999999", "status");
-        assertTrue(noSuchPid.exit() != 0, noSuchPid.output());
+        assertOneLineError(cli("999999", "status"), "no process with pid 999999");
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        try {
+            Result notJava = cli(Long.toString(sleeper.pid()), "status");
+            String seen = "sleep " + sleeper.pid() + " alive " + sleeper.isAlive() + ", "
+                    + Files.readString(Path.of("/proc", Long.toString(sleeper.pid()), "stat")) + "; ";
+            assertTrue(notJava.output().contains("is not a Java virtual machine"), seen + notJava.output());
+            assertOneLineError(notJava, "is not a Java virtual machine");
+        } finally {
+            sleeper.destroyForcibly();
+        }
+    }
+
+    /** The sample count a status line shows. */
+    private static long samples(Result status) {
+        Matcher m = Pattern.compile(", (\\d+) samples,").matcher(status.output());
+        assertTrue(m.find(), status.output());
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Exit 1 and a single line that says what went wrong: no stack trace, no usage text. */
+    private static void assertOneLineError(Result r, String says) {
+        assertEquals(1, r.exit(), r.output());
+        assertEquals(1, r.output().strip().lines().count(), r.output());
+        assertTrue(r.output().startsWith("stacktrace: ") && r.output().contains(says), r.output());
     }
 
     private static DemoProcess startWithoutAgent() throws Exception {

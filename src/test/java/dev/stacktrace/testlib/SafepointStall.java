@@ -52,7 +52,7 @@ public final class SafepointStall {
      * The loop nest: two counted int loops with no call (System.nanoTime is an intrinsic) and no
      * allocation, so C2 puts no poll in them. Ends after {@code outer} rounds or at {@code deadline}.
      */
-    static int spin(int outer, int inner, long deadline) {
+    public static int spin(int outer, int inner, long deadline) {
         int acc = 1;
         for (int j = 0; j < outer; j++) {
             for (int i = 0; i < inner; i++) {

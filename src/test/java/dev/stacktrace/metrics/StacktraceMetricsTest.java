@@ -1,0 +1,185 @@
+package dev.stacktrace.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stacktrace.service.StacktraceService;
+import dev.stacktrace.tools.Profiler;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.ThrowingSupplier;
+
+/** The symbol series through Micrometer's Prometheus registry, fed by a real profile of a real workload. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class StacktraceMetricsTest {
+    private static final String A = StacktraceMetricsTest.class.getName() + ".hotA";
+    private static final String B = StacktraceMetricsTest.class.getName() + ".hotB";
+    private static volatile long sink;
+    /** 1: only hotA; 2: hotB 80% of the time, hotA 20%; 0: stop. */
+    private static volatile int phase = 1;
+
+    static long hotA(long x) {
+        for (int i = 0; i < 20_000; i++) x = x * 6364136223846793005L + 1442695040888963407L;
+        return x;
+    }
+
+    static long hotB(long x) {
+        for (int i = 0; i < 20_000; i++) x = (x ^ (x >>> 7)) * 0x9E3779B97F4A7C15L + i;
+        return x;
+    }
+
+    private static void work() {
+        long x = 1;
+        while (phase != 0) {
+            long slice = System.nanoTime();
+            if (phase == 1) {
+                while (System.nanoTime() - slice < 10_000_000) x = hotA(x);
+            } else {
+                while (System.nanoTime() - slice < 8_000_000) x = hotB(x);
+                slice = System.nanoTime();
+                while (System.nanoTime() - slice < 2_000_000) x = hotA(x);
+            }
+        }
+        sink = x;
+    }
+
+    @Test
+    void theSeriesFollowTheHotSymbolAndNeverGoDown() throws Exception {
+        StacktraceService service = StacktraceService.get();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Thread worker = new Thread(StacktraceMetricsTest::work, "metrics-workload");
+        worker.setDaemon(true);
+        phase = 1;
+        worker.start();
+        Monotonic watch = new Monotonic(registry);
+        service.startProfiling(worker, Profiler.Mode.WALL, Duration.ofMillis(5));
+        try (StacktraceMetrics metrics = new StacktraceMetrics(service, 1, Duration.ofMillis(200), Duration.ofSeconds(2))) {
+            metrics.bindTo(registry);
+
+            await(watch, () -> watch.value(A) >= 20, "hotA gets the one series");
+            phase = 2;
+            await(watch, () -> watch.value(B) >= 20 && watch.value(A) < 0, "hotB takes the series from hotA");
+
+            // hotA is still sampled (a fifth of the time): from now on its samples count in [other]
+            double other = watch.value(StacktraceMetrics.OTHER);
+            long aTotal = service.symbolTotals(Duration.ZERO).entrySet().stream()
+                    .filter(e -> e.getKey().name().equals(A)).mapToLong(Map.Entry::getValue).sum();
+            await(watch, () -> watch.value(StacktraceMetrics.OTHER) >= other + 20, "[other] grows with hotA's samples");
+            long aLater = service.symbolTotals(Duration.ZERO).entrySet().stream()
+                    .filter(e -> e.getKey().name().equals(A)).mapToLong(Map.Entry::getValue).sum();
+            assertTrue(aLater > aTotal, "hotA went on being sampled: " + aTotal + " -> " + aLater);
+            assertTrue(watch.value(A) < 0, "hotA has no series of its own while out of the top");
+
+            String scrape = registry.scrape();
+            assertTrue(scrape.contains("symbol=\"" + B + "\""), scrape);
+            assertTrue(scrape.contains("symbol=\"[other]\""), scrape);
+        } finally {
+            phase = 0;
+            service.stopProfiling();
+            worker.join(10_000);
+        }
+        assertEquals(List.of(), watch.decreases, "counters never go down");
+        assertTrue(watch.maxSeries <= 2, "top=1: one symbol series and [other], not " + watch.maxSeries);
+    }
+
+    @Test
+    void aScrapeDoesNotWaitForASlowRefresh() throws Exception {
+        StacktraceService.Symbol symbol = new StacktraceService.Symbol("slowly_read", "libslow.so");
+        CountDownLatch inSecondRefresh = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        int[] calls = {0};
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (StacktraceMetrics metrics = new StacktraceMetrics(StacktraceService.get(), () -> {
+            if (calls[0]++ > 0) {
+                inSecondRefresh.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);  // a refresh stuck reading the profile
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Map.of(symbol, 10L);
+        }, 5, Duration.ofMillis(100), Duration.ofSeconds(1))) {
+            metrics.bindTo(registry);
+            assertTrue(inSecondRefresh.await(20, TimeUnit.SECONDS), "the refresher started its second refresh");
+            String scrape = assertTimeoutPreemptively(Duration.ofSeconds(10), (ThrowingSupplier<String>) registry::scrape,
+                    "a scrape waited for the refresh");
+            assertTrue(scrape.contains("stacktrace_symbol_samples_total{library=\"libslow.so\",symbol=\"slowly_read\"} 10.0"),
+                    scrape);
+            assertTrue(scrape.contains("stacktrace_samples_total"), scrape);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void oneBinderServesEveryRegistryItIsBoundTo() {
+        StacktraceService.Symbol symbol = new StacktraceService.Symbol("counted_twice", "libtwice.so");
+        PrometheusMeterRegistry first = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry second = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (StacktraceMetrics metrics = new StacktraceMetrics(StacktraceService.get(), () -> Map.of(symbol, 10L), 5,
+                Duration.ofMillis(100), Duration.ofSeconds(1))) {
+            metrics.bindTo(first);
+            metrics.bindTo(second);
+            for (PrometheusMeterRegistry registry : List.of(first, second)) {
+                String scrape = registry.scrape();
+                assertTrue(scrape.contains(
+                        "stacktrace_symbol_samples_total{library=\"libtwice.so\",symbol=\"counted_twice\"} 10.0"), scrape);
+                assertTrue(scrape.contains("stacktrace_samples_total"), scrape);
+            }
+        }
+    }
+
+    private static void await(Monotonic watch, BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        while (true) {
+            watch.poll();
+            if (condition.getAsBoolean()) return;
+            if (System.nanoTime() > deadline) throw new AssertionError("not within 40 s: " + what + "; series " + watch.last);
+            Thread.sleep(50);
+        }
+    }
+
+    /** Reads every symbol series at each poll and notes any that went down. */
+    private static final class Monotonic {
+        final PrometheusMeterRegistry registry;
+        final Map<String, Double> last = new HashMap<>();
+        final Map<String, Double> now = new HashMap<>();
+        final List<String> decreases = new ArrayList<>();
+        int maxSeries;
+
+        Monotonic(PrometheusMeterRegistry registry) {
+            this.registry = registry;
+        }
+
+        void poll() {
+            now.clear();
+            for (FunctionCounter c : registry.find("stacktrace.symbol.samples").functionCounters()) {
+                String symbol = c.getId().getTag("symbol");
+                double v = c.count();
+                Double before = last.get(symbol);
+                if (before != null && v < before) decreases.add(symbol + ": " + before + " -> " + v);
+                last.put(symbol, v);
+                now.put(symbol, v);
+            }
+            maxSeries = Math.max(maxSeries, now.size());
+        }
+
+        /** The series' value at the last poll, -1 when it has none. */
+        double value(String symbol) {
+            return now.getOrDefault(symbol, -1.0);
+        }
+    }
+}
