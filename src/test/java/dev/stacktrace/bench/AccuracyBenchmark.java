@@ -115,41 +115,46 @@ public final class AccuracyBenchmark {
     }
 
     private static Block print(Block b) {
-        System.out.printf("  %-14s %-4s truth native %.3f java %.3f (cpu; wall %.3f / %.3f) | seen native %.3f java %.3f"
+        System.out.printf("  %-14s %-4s truth cpu native %.3f java %.3f, wall native %.3f java %.3f | seen native %.3f java %.3f"
                         + " | %5d samples%s%n", b.profiler(), b.mode(), b.truth().nativeCpuShare(), b.truth().javaCpuShare(),
                 b.truth().nativeWallShare(), b.truth().javaWallShare(), b.seen().nativeShare(), b.seen().javaShare(),
                 b.seen().samples(), b.profiler().equals("ours") ? ", " + b.dropped() + " not recorded" : "");
         return b;
     }
 
-    /** Per workload and mode: truth and each profiler's shares, pooled over the rounds. */
+    /** Per workload and mode: each profiler's truth (its own blocks) and shares, pooled over the rounds. */
     private static void summary(Map<String, List<Block>> all) {
         System.out.println();
-        System.out.println("| workload | mode | truth native / java | ours native / java (samples, not recorded) "
-                + "| async-profiler native / java (samples) |");
-        System.out.println("|---|---|---:|---:|---:|");
+        System.out.println("| workload | mode | truth native / java (ours' blocks) | ours native / java (samples, not recorded) "
+                + "| truth native / java (async-profiler's blocks) | async-profiler native / java (samples) |");
+        System.out.println("|---|---|---:|---:|---:|---:|");
         for (var e : all.entrySet()) {
             for (Profiler.Mode mode : Profiler.Mode.values()) {
                 List<Block> bs = e.getValue().stream().filter(b -> b.mode() == mode).toList();
-                long[] truth = new long[3];
-                for (Block b : bs) {
-                    boolean cpu = mode == Profiler.Mode.CPU;
-                    truth[0] += cpu ? b.truth().nativeCpu() : b.truth().nativeWall();
-                    truth[1] += cpu ? b.truth().javaCpu() : b.truth().javaWall();
-                    truth[2] += cpu ? b.truth().totalCpu() : b.truth().totalWall();
-                }
                 EntryShares ours = pool(bs, "ours");
                 EntryShares theirs = pool(bs, "async-profiler");
                 long dropped = bs.stream().filter(b -> b.profiler().equals("ours")).mapToLong(Block::dropped).sum();
-                System.out.printf("| (%s) | %s | %.2f / %.2f | %.2f / %.2f (%d, %.0f%%) | %.2f / %.2f (%d) |%n",
-                        e.getKey(), mode.name().toLowerCase(Locale.ROOT), (double) truth[0] / truth[2],
-                        (double) truth[1] / truth[2], ours.nativeShare(), ours.javaShare(), ours.samples(),
-                        100.0 * dropped / Math.max(1, ours.samples()), theirs.nativeShare(), theirs.javaShare(),
-                        theirs.samples());
+                System.out.printf("| (%s) | %s | %s | %.2f / %.2f (%d, %.0f%%) | %s | %.2f / %.2f (%d) |%n",
+                        e.getKey(), mode.name().toLowerCase(Locale.ROOT), truth(bs, "ours", mode), ours.nativeShare(),
+                        ours.javaShare(), ours.samples(), 100.0 * dropped / Math.max(1, ours.samples()),
+                        truth(bs, "async-profiler", mode), theirs.nativeShare(), theirs.javaShare(), theirs.samples());
             }
         }
-        System.out.println("truth: each part's share of the thread's CPU time (cpu rows) or wall time (wall rows);"
-                + " seen: samples holding the part's entry frame / all samples of the thread (ours: also those not recorded)");
+        System.out.println("truth: each part's share of the thread's CPU time (cpu rows) or wall time (wall rows) in that "
+                + "profiler's blocks; seen: samples holding the part's entry frame / all samples of the thread "
+                + "(ours: also those not recorded)");
+    }
+
+    private static String truth(List<Block> blocks, String profiler, Profiler.Mode mode) {
+        long nat = 0, java = 0, total = 0;
+        for (Block b : blocks) {
+            if (!b.profiler().equals(profiler)) continue;
+            boolean cpu = mode == Profiler.Mode.CPU;
+            nat += cpu ? b.truth().nativeCpu() : b.truth().nativeWall();
+            java += cpu ? b.truth().javaCpu() : b.truth().javaWall();
+            total += cpu ? b.truth().totalCpu() : b.truth().totalWall();
+        }
+        return String.format("%.2f / %.2f", (double) nat / total, (double) java / total);
     }
 
     private static EntryShares pool(List<Block> blocks, String profiler) {
