@@ -184,6 +184,31 @@ static int blob_caller(const struct stack_bounds *b, uintptr_t blob, int nmethod
     return 0;
 }
 
+/* Whether pc is where a Java frame can return to: Java code, or the call stub below the first one. */
+static int java_return(uintptr_t pc, uintptr_t call_stub_return) {
+    return pc == call_stub_return || vm_in_interpreter(pc) || vm_find_blob(pc) != 0;
+}
+
+/* How far an intrinsic expanded inside a compiled method may move sp below the frame (String.indexOf
+   copies a short needle to the stack). */
+#define MAX_DISPLACEMENT_WORDS 32
+
+/*
+ * The caller of a top compiled frame whose sp is not where its frame size says: code inlined into the
+ * method pushed words (String.indexOf's intrinsic does). The frame ends at the first slot above sp + its
+ * size whose word is a return address into Java code right after a call.
+ */
+static int displaced_caller(const struct stack_bounds *b, uintptr_t blob, int words, uintptr_t pc, uintptr_t sp,
+                            uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
+    uintptr_t end = sp + 8 * (uintptr_t) words;
+    for (uintptr_t k = 1; k <= MAX_DISPLACEMENT_WORDS; k++) {
+        uintptr_t slot = end + 8 * k - 8;
+        if (!on_stack(b, slot - 8)) return 0;
+        if (caller_at(b, slot, blob, pc, 0, stack_word(slot - 8), next_pc, next_sp, next_fp)) return 1;
+    }
+    return 0;
+}
+
 /* One Java segment, frame by frame, down to an entry frame (returns 1, *fp = the call stub's rbp). */
 static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, uintptr_t *ppc, uintptr_t *psp,
                         uintptr_t *pfp, int top) {
@@ -257,6 +282,14 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
             if (!on_stack(b, next_sp - 16)) return WALK_STACK;
             next_pc = stack_word(next_sp - 8);
             next_fp = stack_word(next_sp - 16);
+            if (top && !java_return(next_pc, call_stub_return)) {
+                if (method == 0 || !displaced_caller(b, blob, words, pc, sp, &next_pc, &next_sp, &next_fp)) {
+                    return WALK_NO_BLOB;
+                }
+                s->agct_from[0] = next_pc;
+                s->agct_from[1] = next_sp;
+                s->agct_from[2] = next_fp;
+            }
         }
         s->nphysical++;
         if (next_sp <= sp) return WALK_ORDER;
