@@ -221,7 +221,8 @@ static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
 }
 
 /* Requester side: spin briefly, then sleep on the futex until DONE(seq) or the deadline. At the
-   deadline, PENDING -> FREE (the handler never ran) or CAPTURING -> ABANDONED (it frees the slot). */
+   deadline, PENDING -> FREE (the handler never ran: -ETIMEDOUT) or CAPTURING -> ABANDONED (it frees
+   the slot: -ST_ELATE, the thread took the signal, so it does not block it). */
 static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
     int64_t spin_until = now_ns() + SPIN_NANOS;
     for (int i = 0;; i++) {
@@ -236,7 +237,7 @@ static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
         int64_t left = deadline - now_ns();
         if (left <= 0) {
             uint32_t next = state == WORD(seq, SLOT_PENDING) ? WORD(seq, SLOT_FREE) : WORD(seq, SLOT_ABANDONED);
-            if (atomic_compare_exchange_strong(&s->word, &w, next)) return -1;
+            if (atomic_compare_exchange_strong(&s->word, &w, next)) return state == WORD(seq, SLOT_PENDING) ? -ETIMEDOUT : -ST_ELATE;
             continue;  /* the handler moved on meanwhile: look again */
         }
         if (!(w & WAITER)) {
@@ -277,7 +278,8 @@ static int request(int tid, int mode, int max, int timeout_ms, struct slot **slo
         atomic_store(&s->word, WORD(seq, SLOT_FREE));
         return -err;
     }
-    if (await_done(s, seq, deadline) != 0) return -ETIMEDOUT;
+    int rc = await_done(s, seq, deadline);
+    if (rc != 0) return rc;
     *slot_out = s;
     *seq_out = seq;
     return 0;
