@@ -10,15 +10,15 @@
  * requester gives up frees the slot itself when it finishes. No request ever reads a buffer that
  * a handler may still write.
  *
- * In the handler: no malloc, no locks, no stdio, errno preserved. libunwind's local unwinder with
- * its per-thread cache is async-signal-safe in the way profilers rely on (see docs/DESIGN.md).
+ * In the handler: no malloc, no locks, no stdio, errno preserved. Native frames come from the safe
+ * unwinder (unwind.h): libunwind with a global cache, reading memory only in ways that cannot fault.
  */
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "mixed.h"
 #include "profiler.h"
 #include "vm.h"
-#include "fastpath.h"
+#include "unwind.h"
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -33,12 +33,6 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
-/* Frames of the handler and the kernel's signal trampoline above the interrupted one. */
-#define HANDLER_HEADROOM 32
 
 enum slot_state {
     SLOT_FREE = 0,     /* nobody owns it */
@@ -65,7 +59,7 @@ struct slot {
     int max;
     int count;
     union {
-        uintptr_t frames[ST_MAX_FRAMES + HANDLER_HEADROOM];
+        uintptr_t frames[ST_MAX_FRAMES];
         struct mixed_sample mixed;
     };
 };
@@ -85,35 +79,20 @@ static int64_t now_ns(void) {
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/*
- * Unwinds the interrupted code of this thread. The fast path is unw_backtrace (libunwind's cached
- * frame shapes), which starts here, in the handler; everything above the interrupted pc is cut
- * off. If that pc is not among the first frames, we fall back to stepping from the signal context.
- */
-static int unwind_interrupted(ucontext_t *uc, uintptr_t *frames, int max) {
-    uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
-    if (fastpath_ready(st_gettid())) {
-        int n = unw_backtrace((void **) frames, max + HANDLER_HEADROOM);
-        for (int i = 0; i < n && i < HANDLER_HEADROOM; i++) {
-            if (frames[i] == pc) {
-                int kept = n - i < max ? n - i : max;
-                memmove(frames, frames + i, (size_t) kept * sizeof(uintptr_t));
-                return kept;
-            }
-        }
-    }
-    /* step by step from the signal context, with libunwind's global cache: no thread-local memory */
-    unw_cursor_t cursor;
-    if (unw_init_local2(&cursor, (unw_context_t *) uc, UNW_INIT_SIGNAL_FRAME) < 0) {
-        frames[0] = pc;
+/* The frames of a context, from its pc outwards (interrupted: the pc was interrupted by a signal;
+   otherwise it is a return address). At least the pc itself when max > 0. */
+static int unwind_context(const ucontext_t *uc, int interrupted, uintptr_t *frames, int max) {
+    struct unwind_cursor cursor;
+    if (unwind_init(&cursor, uc, interrupted) < 0) {
+        frames[0] = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
         return max > 0 ? 1 : 0;
     }
     int n = 0;
     while (n < max) {
-        unw_word_t ip;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
-        frames[n++] = (uintptr_t) ip;
-        if (unw_step(&cursor) <= 0) break;
+        uintptr_t ip, sp, fp;
+        if (unwind_frame(&cursor, &ip, &sp, &fp) < 0 || ip == 0) break;
+        frames[n++] = ip;
+        if (unwind_step(&cursor) <= 0) break;
     }
     return n;
 }
@@ -190,7 +169,7 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
         if (index < ST_SLOTS) {
             struct slot *s = &slots[index];
             if (claim(s, seq)) {
-                if (s->mode == MODE_UNWIND) s->count = unwind_interrupted(context, s->frames, s->max);
+                if (s->mode == MODE_UNWIND) s->count = unwind_context(context, 1, s->frames, s->max);
                 else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, context);
                 publish(s, seq);
             }
@@ -251,11 +230,7 @@ int st_init(int signo) {
     if (current != 0) { result = -ST_EOTHERSIG; goto out; }
     if (st_signal_owner(signo) != 0) { result = -ST_EBUSY; goto out; }  /* before any libunwind set-up */
 
-    /* The global cache needs no thread-local memory (see fastpath.h); its lock is taken with
-       signals blocked, so a handler never waits for its own thread. The first backtrace runs
-       libunwind's one-time initialisation outside any signal handler. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_GLOBAL);
-    fastpath_prepare_current_thread();
+    if (unwind_setup() != 0) { result = -ENOMEM; goto out; }
 
     result = install_handler(signo, on_signal);
     if (result != 0) goto out;
@@ -267,19 +242,14 @@ out:
 
 int st_capture_self(int64_t *out, int max) {
     if (out == NULL || max < 0 || max > ST_MAX_FRAMES) return -EINVAL;
-    void *frames[ST_MAX_FRAMES + 1];
-    /* Our handler must not interrupt this thread's own use of libunwind's per-thread cache. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    int signo = atomic_load(&installed_signo);
-    if (signo != 0) sigaddset(&block, signo);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int n = unw_backtrace(frames, max + 1);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    fastpath_prepare_current_thread();  /* its thread-local cache exists now: handlers may use it */
-    /* frames[0] is this function. */
+    if (unwind_setup() != 0) return -ENOMEM;
+    uintptr_t frames[ST_MAX_FRAMES + 1];
+    ucontext_t here;
+    getcontext(&here);
+    /* here's pc is the return address of getcontext, in this function; its callers follow. */
+    int n = unwind_context(&here, 0, frames, max + 1);
     int kept = n > 1 ? n - 1 : 0;
-    for (int i = 0; i < kept; i++) out[i] = (int64_t) (uintptr_t) frames[i + 1];
+    for (int i = 0; i < kept; i++) out[i] = (int64_t) frames[i + 1];
     return kept;
 }
 
@@ -303,7 +273,8 @@ static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
 }
 
 /* Requester side: spin briefly, then sleep on the futex until DONE(seq) or the deadline. At the
-   deadline, PENDING -> FREE (the handler never ran) or CAPTURING -> ABANDONED (it frees the slot). */
+   deadline, PENDING -> FREE (the handler never ran: -ETIMEDOUT) or CAPTURING -> ABANDONED (it frees
+   the slot: -ST_ELATE, the thread took the signal, so it does not block it). */
 static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
     int64_t spin_until = now_ns() + SPIN_NANOS;
     for (int i = 0;; i++) {
@@ -318,7 +289,7 @@ static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
         int64_t left = deadline - now_ns();
         if (left <= 0) {
             uint32_t next = state == WORD(seq, SLOT_PENDING) ? WORD(seq, SLOT_FREE) : WORD(seq, SLOT_ABANDONED);
-            if (atomic_compare_exchange_strong(&s->word, &w, next)) return -1;
+            if (atomic_compare_exchange_strong(&s->word, &w, next)) return state == WORD(seq, SLOT_PENDING) ? -ETIMEDOUT : -ST_ELATE;
             continue;  /* the handler moved on meanwhile: look again */
         }
         if (!(w & WAITER)) {
@@ -359,7 +330,8 @@ static int request(int tid, int mode, int max, int timeout_ms, struct slot **slo
         atomic_store(&s->word, WORD(seq, SLOT_FREE));
         return -err;
     }
-    if (await_done(s, seq, deadline) != 0) return -ETIMEDOUT;
+    int rc = await_done(s, seq, deadline);
+    if (rc != 0) return rc;
     *slot_out = s;
     *seq_out = seq;
     return 0;

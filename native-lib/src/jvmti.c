@@ -8,7 +8,6 @@
  */
 #include "stacktrace.h"
 #include "vm.h"
-#include "fastpath.h"
 
 #include <jvmti.h>
 #include <pthread.h>
@@ -77,17 +76,6 @@ static void create_method_ids(jvmtiEnv *env, jclass klass) {
     }
 }
 
-/* Runs in the new thread before its Java code: the safe moment to prepare libunwind's fast path. */
-static void JNICALL on_thread_start(jvmtiEnv *env, JNIEnv *jni, jthread thread) {
-    (void) env; (void) jni; (void) thread;
-    fastpath_prepare_current_thread();
-}
-
-static void JNICALL on_thread_end(jvmtiEnv *env, JNIEnv *jni, jthread thread) {
-    (void) env; (void) jni; (void) thread;
-    fastpath_forget(st_gettid());
-}
-
 static void JNICALL on_class_prepare(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclass klass) {
     (void) jni; (void) thread;
     create_method_ids(env, klass);
@@ -106,14 +94,10 @@ int jvmti_setup(JavaVM *vm, JNIEnv *jni) {
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.ClassLoad = on_class_load;
     callbacks.ClassPrepare = on_class_prepare;
-    callbacks.ThreadStart = on_thread_start;
-    callbacks.ThreadEnd = on_thread_end;
     callbacks.DynamicCodeGenerated = on_dynamic_code;
     if ((*env)->SetEventCallbacks(env, &callbacks, sizeof callbacks) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_LOAD, NULL) != JVMTI_ERROR_NONE
-        || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_PREPARE, NULL) != JVMTI_ERROR_NONE
-        || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_THREAD_START, NULL) != JVMTI_ERROR_NONE
-        || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_THREAD_END, NULL) != JVMTI_ERROR_NONE) {
+        || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_PREPARE, NULL) != JVMTI_ERROR_NONE) {
         return -3;
     }
     /* stubs from now on, and those generated before we were loaded (replayed once); names only */

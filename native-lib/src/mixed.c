@@ -11,21 +11,18 @@
  *     AGCT failed or does not fit, the physical frames alone give the outer method of each frame.
  *
  * Stack memory is read only between the interrupted sp and the thread's stack base; everything
- * else goes through vm_load, which cannot fault.
+ * else goes through vm_load or the safe unwinder (unwind.h), which cannot fault.
  */
 #define _GNU_SOURCE
 #include "mixed.h"
 #include "stacktrace.h"
 #include "vm.h"
-#include "fastpath.h"
+#include "unwind.h"
 
 #include <jni.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 typedef struct {
     JNIEnv *env_id;
@@ -53,47 +50,29 @@ static void add_native(struct mixed_sample *s, uintptr_t ip) {
 /* libunwind from a context until a pc in the code cache (result 1, with its pc, sp and fp) or the end (0). */
 static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_frame, uintptr_t *pc, uintptr_t *sp,
                           uintptr_t *fp) {
-    unw_cursor_t cursor;
-    if (unw_init_local2(&cursor, (unw_context_t *) uc, signal_frame ? UNW_INIT_SIGNAL_FRAME : 0) < 0) return WALK_UNWIND;
+    struct unwind_cursor cursor;
+    if (unwind_init(&cursor, uc, signal_frame) < 0) return WALK_UNWIND;
     for (int k = 0; k < MIXED_MAX_NATIVE; k++) {
-        unw_word_t ip, rsp, rbp;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) return WALK_BOTTOM;
+        uintptr_t ip, rsp, rbp;
+        if (unwind_frame(&cursor, &ip, &rsp, &rbp) < 0 || ip == 0) return WALK_BOTTOM;
         if (vm_in_code_cache(ip)) {
-            unw_get_reg(&cursor, UNW_REG_SP, &rsp);
-            unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
             *pc = ip;
             *sp = rsp;
             *fp = rbp;
             return 1;
         }
         add_native(s, ip);
-        int step = unw_step(&cursor);
+        int step = unwind_step(&cursor);
         if (step == 0) return WALK_BOTTOM;
         if (step < 0) return WALK_UNWIND;  /* lost, not at the thread's start */
     }
     return WALK_FULL;
 }
 
-/* The top native segment, up to the first code-cache pc: with libunwind's fast path (addresses
-   only) where the thread may use it (see fastpath.h), else step by step. Returns 1 at Java code. */
+/* The top native segment, from the interrupted pc up to the first code-cache pc. Returns 1 at Java code. */
 static int top_native_segment(struct mixed_sample *s, ucontext_t *uc) {
-    if (!fastpath_ready(st_gettid())) {
-        uintptr_t pc, sp, fp;
-        return native_segment(s, uc, 1, &pc, &sp, &fp) == 1;
-    }
-    uintptr_t frames[MIXED_MAX_NATIVE + 32];
-    uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
-    int n = unw_backtrace((void **) frames, MIXED_MAX_NATIVE + 32);
-    int first = -1;
-    for (int i = 0; i < n && i < 32; i++) {
-        if (frames[i] == pc) { first = i; break; }
-    }
-    if (first < 0) return 0;
-    for (int i = first; i < n; i++) {
-        if (vm_in_code_cache(frames[i])) return 1;  /* the Java part starts here */
-        add_native(s, frames[i]);
-    }
-    return 0;  /* reached the bottom without Java */
+    uintptr_t pc, sp, fp;
+    return native_segment(s, uc, 1, &pc, &sp, &fp) == 1;
 }
 
 /* A byte of code, or -1. */
@@ -418,16 +397,10 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         int has_anchor = from_anchor(thread + VM(VM_JT_ANCHOR), &pc, &sp, &fp);
         if (!top_native_segment(s, uc)) {
             if (!has_anchor) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
-            /* The thread has Java frames, yet the fast path got to the bottom without meeting them:
-               it stepped wrongly somewhere. Walk the native part again, step by step. */
-            s->nnative = 0;
-            uintptr_t ignored_pc, ignored_sp, ignored_fp;
-            if (native_segment(s, uc, 1, &ignored_pc, &ignored_sp, &ignored_fp) != 1) {
-                /* libunwind cannot get from here to the Java frames: keep the native frames it
-                   found, mark the gap, and go on with the Java frames from the thread's anchor */
-                s->segments = 1;
-                s->gap_segment = 1;
-            }
+            /* libunwind cannot get from here to the Java frames: keep the native frames it found,
+               mark the gap, and go on with the Java frames from the thread's anchor */
+            s->segments = 1;
+            s->gap_segment = 1;
         }
         r = has_anchor ? 1 : WALK_NOT_JAVA;
         if (r == 1 && sp < b.low) r = WALK_STACK;

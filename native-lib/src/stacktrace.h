@@ -27,6 +27,7 @@
 #define ST_EOTHERSIG  1003  /* already initialised with another signal */
 #define ST_ENOVM      1004  /* st_vm_init has not succeeded: no Java frames */
 #define ST_EJVMTI     1005  /* no JVMTI environment: Java frames without AsyncGetCallTrace */
+#define ST_ELATE      1006  /* the thread took the signal but had not finished its answer by the deadline */
 
 int st_abi_version(void);
 

@@ -42,9 +42,16 @@ uintptr_t vm_load(uintptr_t addr, int *ok) {
         return (uintptr_t) v;
     }
     uintptr_t value = 0;
+    *ok = vm_read_word(addr, &value);
+    return value;
+}
+
+int vm_read_word(uintptr_t addr, uintptr_t *out) {
+    uintptr_t value = 0;
     struct iovec local = {&value, sizeof value}, remote = {(void *) addr, sizeof value};
-    *ok = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0) == (long) sizeof value;
-    return *ok ? value : 0;
+    int ok = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0) == (long) sizeof value;
+    *out = ok ? value : 0;
+    return ok;
 }
 
 /* Narrow loads read the aligned word that holds them (little-endian). */

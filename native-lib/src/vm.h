@@ -54,6 +54,10 @@ extern JavaVM *vm_java;
 
 /* One machine word at addr, or 0 with *ok = 0 if it cannot be read: never faults. */
 uintptr_t vm_load(uintptr_t addr, int *ok);
+/* One machine word by process_vm_readv on our own pid: never faults, whatever the signal mask
+   (SafeFetchN relies on the JVM's SIGSEGV handler, so it must not run with SIGSEGV blocked).
+   Returns 1, or 0 with *out = 0 if it cannot be read. */
+int vm_read_word(uintptr_t addr, uintptr_t *out);
 int vm_load_u16(uintptr_t addr, uint16_t *out);
 int vm_load_i32(uintptr_t addr, int32_t *out);
 int vm_load_u8(uintptr_t addr, uint8_t *out);

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A thread interrupted inside malloc must not be deadlocked by its first sample: libunwind's fast
- * path allocates its thread-local cache with malloc on a thread's first use, so the handler may only
- * take it in threads prepared outside any handler. Fresh threads, most of their time in
+ * A thread interrupted inside malloc must not be deadlocked by its first sample: nothing the handler
+ * does may allocate (libunwind's fast path, for one, allocates its thread-local cache with malloc on
+ * a thread's first use, which is why the handler does not use it). Fresh threads, most of their time in
  * malloc/free, each sampled at once and often; in a child JVM, so that a deadlock shows as a
  * timeout here instead of a stuck test JVM.
  */

@@ -46,7 +46,7 @@ public final class NativeStackBenchmark {
     private static volatile long sink;
 
     public static void main(String[] args) throws Exception {
-        // Set up first: threads started from now on are prepared for libunwind's fast path.
+        // Set up first: the target threads are started after set-up, as in a running service.
         NativeCapture.get().javaFramesUnavailable();
         parse(args);
         Locale.setDefault(Locale.ROOT);

@@ -44,4 +44,7 @@ public final class TestNative {
     public static native int stt_close(int fd);
 
     public static native int stt_open_write(String path);
+
+    /** Spins for about millis ms in a function whose unwind info finds its caller from rbp, while rbp is garbage. */
+    public static native long stt_spin_in_corrupt_frame(int millis);
 }

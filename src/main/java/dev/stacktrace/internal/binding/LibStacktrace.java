@@ -23,6 +23,7 @@ public final class LibStacktrace {
     public static final int E_OTHER_SIGNAL = 1003;
     public static final int E_NO_VM = 1004;
     public static final int E_JVMTI = 1005;
+    public static final int E_LATE = 1006;
 
     /** Frame kinds of st_capture_mixed (enum st_frame_kind). */
     public static final int FRAME_NATIVE = 0;

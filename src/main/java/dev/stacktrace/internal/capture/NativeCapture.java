@@ -264,6 +264,11 @@ public final class NativeCapture {
         return switch (-rc) {
             case ESRCH -> noSuchThread(tid);
             case ETIMEDOUT -> explainTimeout(tid);
+            // it took the signal, so it does not block it (while it unwinds, libunwind blocks every
+            // signal for a moment: its mask in /proc says nothing then)
+            case LibStacktrace.E_LATE -> new StacktraceException(Reason.TIMEOUT, "thread " + tid + " began its answer "
+                    + "but did not finish it within " + timeoutMillis + " ms (starved of CPU, or a deep stack). Retry, "
+                    + "or raise -D" + TIMEOUT_PROPERTY);
             case EAGAIN -> new StacktraceException(Reason.BUSY, "too many stack requests in flight at once "
                     + "(or the signal queue is full); retry, or ask for fewer stacks concurrently");
             case EINVAL -> new IllegalArgumentException("invalid request for thread " + tid);
