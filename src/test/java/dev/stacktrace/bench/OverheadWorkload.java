@@ -2,7 +2,6 @@ package dev.stacktrace.bench;
 
 import dev.stacktrace.tools.Profiler;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -191,21 +190,9 @@ public final class OverheadWorkload {
         return h;
     }
 
-    /** Text-like bytes (words from a small vocabulary, seeded per worker): compresses about 3:1. */
+    /** Text-like bytes, seeded per worker: compresses about 3:1. */
     private static byte[] input(int slot) {
-        String[] words = {"stack", "frame", "native", "java", "thread", "signal", "sample", "profile", "zlib",
-                "deflate", "method", "return", "address", "symbol", "library", "the", "of", "a", "in", "to"};
-        StringBuilder sb = new StringBuilder(INPUT_BYTES + 16);
-        long x = 0x9E3779B97F4A7C15L ^ slot;
-        while (sb.length() < INPUT_BYTES) {
-            x ^= x << 13;
-            x ^= x >>> 7;
-            x ^= x << 17;
-            sb.append(words[(int) Long.remainderUnsigned(x, words.length)]);
-            sb.append(((x >>> 40) & 7) == 0 ? ".\n" : " ");
-            if (((x >>> 50) & 15) == 0) sb.append(Long.toHexString(x >>> 32));
-        }
-        return sb.substring(0, INPUT_BYTES).getBytes(StandardCharsets.US_ASCII);
+        return dev.stacktrace.testlib.AccuracyWorkload.text(INPUT_BYTES, slot);
     }
 
     private static long totalOps() {

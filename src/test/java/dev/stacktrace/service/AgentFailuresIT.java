@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,19 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class AgentFailuresIT {
-    private record Result(int exit, String output) {}
-
-    private static Result cli(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-jar", DemoProcess.JAR.toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (!p.waitFor(90, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("the CLI did not finish: " + command);
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    private static Cli.Result cli(String... args) throws Exception {
+        return Cli.run(args);
     }
 
     @Test
@@ -49,27 +37,27 @@ class AgentFailuresIT {
             target.awaitReady(Duration.ofSeconds(60));
             String pid = Long.toString(target.pid());
 
-            Result busy = cli(pid, "agent", "port=" + taken.getLocalPort());
+            Cli.Result busy = cli(pid, "agent", "port=" + taken.getLocalPort());
             assertEquals(1, busy.exit(), busy.output());
             assertTrue(busy.output().contains("127.0.0.1:" + taken.getLocalPort() + " is already in use")
                     && busy.output().contains("port=<n>"), busy.output());
 
-            Result unresolved = cli(pid, "agent", "port=" + DemoProcess.freePort() + ",host=999.1.1.1");
+            Cli.Result unresolved = cli(pid, "agent", "port=" + DemoProcess.freePort() + ",host=999.1.1.1");
             assertEquals(1, unresolved.exit(), unresolved.output());
             assertTrue(unresolved.output().contains("host=999.1.1.1 is neither an IP address nor a name"), unresolved.output());
 
-            Result readable = cli(pid, "agent", "port=" + DemoProcess.freePort() + ",authFile=" + openAuth);
+            Cli.Result readable = cli(pid, "agent", "port=" + DemoProcess.freePort() + ",authFile=" + openAuth);
             assertEquals(1, readable.exit(), readable.output());
             assertTrue(readable.output().contains("may be read by every user") && readable.output().contains("chmod 600"),
                     readable.output());
 
-            Result signal = cli(pid, "agent", "dumpSignal=58");
+            Cli.Result signal = cli(pid, "agent", "dumpSignal=58");
             assertEquals(1, signal.exit(), signal.output());
             assertTrue(signal.output().contains("agent option dumpSignal=58") && !signal.output().contains("-Ddev.stacktrace"),
                     signal.output());
 
             int port = DemoProcess.freePort();
-            Result served = cli(pid, "agent", "port=" + port);
+            Cli.Result served = cli(pid, "agent", "port=" + port);
             assertEquals(0, served.exit(), served.output());
             assertTrue(served.output().contains("serving http://127.0.0.1:" + port), served.output());
 
@@ -79,25 +67,25 @@ class AgentFailuresIT {
                     .timeout(Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(threads.contains("\"zlib-deflater\"") && !threads.contains("\"RMI TCP Accept"), threads);
 
-            Result again = cli(pid, "agent", "port=" + port);
+            Cli.Result again = cli(pid, "agent", "port=" + port);
             assertEquals(0, again.exit(), again.output());
 
             int other = DemoProcess.freePort();
-            Result moved = cli(pid, "agent", "port=" + other);
+            Cli.Result moved = cli(pid, "agent", "port=" + other);
             assertEquals(1, moved.exit(), moved.output());
             assertTrue(moved.output().contains("already serves http://127.0.0.1:" + port)
                     && moved.output().contains("port=" + other), moved.output());
 
             assertEquals(0, cli(pid, "start", "--mode", "cpu", "--interval", "10ms").exit());
-            Result otherMode = cli(pid, "agent", "profile=wall");
+            Cli.Result otherMode = cli(pid, "agent", "profile=wall");
             assertEquals(1, otherMode.exit(), otherMode.output());
             assertTrue(otherMode.output().contains("already profiling (cpu"), otherMode.output());
 
-            for (Result r : List.of(busy, unresolved, readable, signal, moved, otherMode)) {
+            for (Cli.Result r : List.of(busy, unresolved, readable, signal, moved, otherMode)) {
                 assertTrue(r.output().strip().lines().filter(l -> l.startsWith("stacktrace: ")).count() == 1
                         && !r.output().contains("Exception"), "one clear line, no stack trace:\n" + r.output());
             }
-            Result status = cli(pid, "status");
+            Cli.Result status = cli(pid, "status");
             assertEquals(0, status.exit(), status.output());
             assertTrue(status.output().contains("profiling true"), status.output());
         }

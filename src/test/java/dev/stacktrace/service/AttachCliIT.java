@@ -3,12 +3,9 @@ package dev.stacktrace.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,19 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** java -jar stacktrace.jar <pid> <command>: the agent loaded into a running JVM through the Attach API. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AttachCliIT {
-    private record Result(int exit, String output) {}
-
-    private static Result cli(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-jar", DemoProcess.JAR.toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (!p.waitFor(90, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("the CLI did not finish: " + command);
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    private static Cli.Result cli(String... args) throws Exception {
+        return Cli.run(args);
     }
 
     @Test
@@ -41,44 +27,44 @@ class AttachCliIT {
             target.awaitReady(Duration.ofSeconds(60));
             String pid = Long.toString(target.pid());
 
-            Result start = cli(pid, "start", "--mode", "cpu", "--interval", "5ms");
+            Cli.Result start = cli(pid, "start", "--mode", "cpu", "--interval", "5ms");
             assertEquals(0, start.exit(), start.output());
             assertTrue(start.output().contains("profiling every thread") && start.output().contains("every 5ms"), start.output());
             Thread.sleep(1000);
 
-            Result status = cli(pid, "status");
+            Cli.Result status = cli(pid, "status");
             assertEquals(0, status.exit(), status.output());
             assertTrue(status.output().contains("profiling true, mode cpu"), status.output());
             assertTrue(status.output().contains("self") && status.output().contains("("), status.output());
 
-            Result dump = cli(pid, "dump");
+            Cli.Result dump = cli(pid, "dump");
             assertEquals(0, dump.exit(), dump.output());
             assertTrue(dump.output().contains("\"zlib-deflater\"") && dump.output().contains("at java.util.zip.Deflater"),
                     dump.output());
             assertTrue(dump.output().matches("(?s).*\"VM Thread\" nid=\\d+ .*"), "threads without a java.lang.Thread: "
                     + dump.output());
 
-            Result stop = cli(pid, "stop");
+            Cli.Result stop = cli(pid, "stop");
             assertEquals(0, stop.exit(), stop.output());
 
             // an unwritable --out is found before profiling starts: no session, no samples
             long before = samples(cli(pid, "status"));
-            Result nowhere = cli(pid, "flamegraph", "--duration", "2s", "--out", "/nonexistent/dir/f.html");
+            Cli.Result nowhere = cli(pid, "flamegraph", "--duration", "2s", "--out", "/nonexistent/dir/f.html");
             assertOneLineError(nowhere, "/nonexistent/dir does not exist");
-            Result unchanged = cli(pid, "status");
+            Cli.Result unchanged = cli(pid, "status");
             assertTrue(unchanged.output().contains("profiling false"), unchanged.output());
             assertEquals(before, samples(unchanged), "no profile was taken");
 
             // the flame graph reports the samples of its own session, not those of earlier ones
             Path html = dir.resolve("f.html");
-            Result flame = cli(pid, "flamegraph", "--duration", "2s", "--out", html.toString());
+            Cli.Result flame = cli(pid, "flamegraph", "--duration", "2s", "--out", html.toString());
             assertEquals(0, flame.exit(), flame.output());
             String page = Files.readString(html);
             assertTrue(page.contains("<html") && page.contains("Deflater"), "flame graph written");
             Matcher own = Pattern.compile("\\((\\d+) samples in 2s, cpu every 10ms\\)").matcher(flame.output());
             assertTrue(own.find(), flame.output());
 
-            Result stopped = cli(pid, "status");
+            Cli.Result stopped = cli(pid, "status");
             assertTrue(stopped.output().contains("profiling false"), stopped.output());
             assertTrue(stopped.output().contains("interval 10ms"), "durations as people write them: " + stopped.output());
             assertEquals(samples(stopped) - before, Long.parseLong(own.group(1)), flame.output() + "\n" + stopped.output());
@@ -98,7 +84,7 @@ class AttachCliIT {
         assertOneLineError(cli("999999", "status"), "no process with pid 999999");
         Process sleeper = new ProcessBuilder("sleep", "60").start();
         try {
-            Result notJava = cli(Long.toString(sleeper.pid()), "status");
+            Cli.Result notJava = cli(Long.toString(sleeper.pid()), "status");
             String seen = "sleep " + sleeper.pid() + " alive " + sleeper.isAlive() + ", "
                     + Files.readString(Path.of("/proc", Long.toString(sleeper.pid()), "stat")) + "; ";
             assertTrue(notJava.output().contains("is not a Java virtual machine"), seen + notJava.output());
@@ -109,14 +95,14 @@ class AttachCliIT {
     }
 
     /** The sample count a status line shows. */
-    private static long samples(Result status) {
+    private static long samples(Cli.Result status) {
         Matcher m = Pattern.compile(", (\\d+) samples,").matcher(status.output());
         assertTrue(m.find(), status.output());
         return Long.parseLong(m.group(1));
     }
 
     /** Exit 1 and a single line that says what went wrong: no stack trace, no usage text. */
-    private static void assertOneLineError(Result r, String says) {
+    private static void assertOneLineError(Cli.Result r, String says) {
         assertEquals(1, r.exit(), r.output());
         assertEquals(1, r.output().strip().lines().count(), r.output());
         assertTrue(r.output().startsWith("stacktrace: ") && r.output().contains(says), r.output());
