@@ -1,5 +1,6 @@
 package dev.stacktrace.agent;
 
+import dev.stacktrace.service.StacktraceService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +64,9 @@ public record AgentOptions(int port, String host, String profile, Duration inter
             throw new IllegalArgumentException("profile must be off, cpu or wall, not '" + profile + "'");
         }
         Duration interval = duration(values.remove("interval"), Duration.ofMillis(10));
-        if (interval.toNanos() < 100_000) throw new IllegalArgumentException("interval must be at least 100us, not " + interval);
+        if (interval.compareTo(StacktraceService.MIN_INTERVAL) < 0 || interval.compareTo(StacktraceService.MAX_INTERVAL) > 0) {
+            throw new IllegalArgumentException("interval must be from 100us to 60s, not " + Durations.format(interval));
+        }
         int top = integer(values.remove("top"), "top", 20, 0, 10_000);
         int dumpSignal = integer(values.remove("dumpsignal"), "dumpSignal", 0, 0, 64);
         Path dumpFile = path(values.remove("dumpfile"), "dumpFile");

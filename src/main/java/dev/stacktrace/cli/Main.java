@@ -1,6 +1,7 @@
 package dev.stacktrace.cli;
 
 import dev.stacktrace.agent.Durations;
+import dev.stacktrace.service.StacktraceService;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -29,8 +30,8 @@ public final class Main {
                    java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
                    java -jar stacktrace.jar <pid> agent port=9464[,host=...,authFile=...,tls=...,dumpSignal=...]
             """;
-    private static final Duration MIN_INTERVAL = Duration.ofNanos(100_000);
-    private static final Duration MAX_INTERVAL = Duration.ofSeconds(60);
+    private static final Duration MIN_INTERVAL = StacktraceService.MIN_INTERVAL;
+    private static final Duration MAX_INTERVAL = StacktraceService.MAX_INTERVAL;
     private static final Duration MAX_DURATION = Duration.ofDays(1);
 
     private Main() {}

@@ -37,9 +37,9 @@ public final class StacktraceService {
     }
 
     /** The longest sampling interval accepted: longer ones are surely a mistake (and would make stop wait). */
-    public static final Duration MAX_INTERVAL = Duration.ofSeconds(60);
+    public static final Duration MAX_INTERVAL = Profiler.MAX_INTERVAL;
     /** The shortest sampling interval accepted. */
-    public static final Duration MIN_INTERVAL = Duration.ofNanos(100_000);
+    public static final Duration MIN_INTERVAL = Profiler.MIN_INTERVAL;
 
     /** Totals of the sessions that have ended: replaced whole, so readers need no lock. */
     private record Ended(long samples, Map<String, Long> errors, long incomplete, long nanos, long maxNanos) {}

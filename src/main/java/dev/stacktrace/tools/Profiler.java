@@ -61,6 +61,8 @@ public final class Profiler implements AutoCloseable {
 
     /** The default interval (20 Hz). */
     public static final Duration DEFAULT_INTERVAL = Timer.DEFAULT_INTERVAL;
+    /** The shortest interval between samples: 0.1 ms. */
+    public static final Duration MIN_INTERVAL = NativeSampler.MIN_INTERVAL;
     /** The longest interval between samples: 60 s. */
     public static final Duration MAX_INTERVAL = NativeSampler.MAX_INTERVAL;
 

@@ -42,4 +42,13 @@ class AgentOptionsTest {
                 .getMessage().contains("port=<n>"), "auth without a server would protect nothing");
         assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("host="));
     }
+
+    @Test
+    void theIntervalIsBoundedLikeEverywhereElse() {
+        assertEquals(Duration.ofSeconds(60), AgentOptions.parse("interval=60s").interval());
+        // a huge interval once hung the profiler's stop: refused at the door, with the range in the message
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("interval=61s"))
+                .getMessage().contains("from 100us to 60s"));
+        assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("interval=50us"));
+    }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ProfilerTest {
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /** Samples of one thread (those whose bottom frames include its name's run method). */
     private static long samplesOf(Profiler p, String marker) {
@@ -56,21 +57,37 @@ class ProfilerTest {
             Thread.sleep(200);
             Profiler cpu = Profiler.builder().thread(busy).thread(idle).mode(Profiler.Mode.CPU)
                     .interval(Duration.ofMillis(5)).build().start();
-            Thread.sleep(1500);
+            // until the busy thread has had 0.6 s of CPU (however loaded the machine is), 20 s at most
+            long cpuStart = THREADS.getThreadCpuTime(busy.getId());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long used;
+            do {
+                Thread.sleep(100);
+                used = THREADS.getThreadCpuTime(busy.getId()) - cpuStart;
+            } while (used < 600_000_000L && System.nanoTime() < deadline);
             cpu.join();
             long busyCpu = samplesOf(cpu, "busyJava");
             long idleCpu = samplesOf(cpu, "idleSleeper");
-            // ~1.5 s of CPU at 5 ms: about 300 samples (it shares 2 cores); none for a sleeping thread.
-            assertTrue(busyCpu > 60, "busy thread, cpu mode: " + busyCpu);
+            // one sample per 5 ms of its CPU time (at most 250 a second: the timers fire on the scheduler
+            // tick), so 0.6 s gives about 120; none for a sleeping thread
+            long expected = Math.min(used / 5_000_000L, used * 250 / 1_000_000_000L);
+            assertTrue(busyCpu >= expected / 2, "busy thread, cpu mode: " + busyCpu + " samples for " + used / 1_000_000
+                    + " ms of CPU (about " + expected + " expected)");
             assertEquals(0, idleCpu, "a sleeping thread uses no CPU budget");
 
             Profiler wall = Profiler.builder().thread(busy).thread(idle).mode(Profiler.Mode.WALL)
                     .interval(Duration.ofMillis(5)).build().start();
+            // 1.5 s gives each thread about 300 ticks; a loaded machine may delay the ticker: 15 s at most
+            long wallDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             Thread.sleep(1500);
+            while ((samplesOf(wall, "idleSleeper") <= 100 || samplesOf(wall, "busyJava") <= 100)
+                    && System.nanoTime() < wallDeadline) {
+                Thread.sleep(200);
+            }
             wall.join();
             long idleWall = samplesOf(wall, "idleSleeper");
             assertTrue(idleWall > 100, "sleeping thread, wall mode: " + idleWall);
-            assertTrue(samplesOf(wall, "busyJava") > 100);
+            assertTrue(samplesOf(wall, "busyJava") > 100, "busy thread, wall mode: " + samplesOf(wall, "busyJava"));
             assertEquals(0, wall.errorCounts().get("table_full"));
         } finally {
             spin = false;
