@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "profiler.h"
 #include "mixed.h"
+#include "signals.h"
 #include "stacktrace.h"
 #include "vm.h"
 
@@ -200,7 +201,7 @@ static int take_slot(void) {
 void profiler_tick_taken(uintptr_t value) {
     uintptr_t slot = value >> 8;
     if (slot == 0 || slot > MAX_THREADS) return;  /* a timer's tick: nothing pending to clear */
-    int tid = (int) syscall(SYS_gettid);
+    int tid = st_gettid();
     atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0);  /* only if it is ours */
 }
 
@@ -238,7 +239,7 @@ static int list_tasks(int *out, int max) {
     DIR *dir = opendir("/proc/self/task");
     if (dir == NULL) return 0;
     struct dirent *d;
-    int self = (int) syscall(SYS_gettid);
+    int self = st_gettid();
     while ((d = readdir(dir)) != NULL && n < max) {
         int tid = atoi(d->d_name);
         if (tid > 0 && tid != self) out[n++] = tid;
@@ -316,22 +317,17 @@ static void refresh_threads(void) {
 }
 
 static void tick_all(void) {
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = st_signal();
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
+    int signo = st_signal();
     for (int i = 0; i < nthreads; i++) {
         struct sampled_thread *t = &threads[i];
         if (t->blocks) continue;
         int none = 0;
         /* its last tick is still queued: one is enough (the per-user signal queue is finite) */
         if (!atomic_compare_exchange_strong(&tick_pending[t->slot], &none, t->tid)) continue;
-        info.si_value.sival_ptr = (void *) (PROFILE_TICK | ((uintptr_t) (t->slot + 1) << 8));
-        if (syscall(SYS_rt_tgsigqueueinfo, getpid(), t->tid, info.si_signo, &info) != 0) {
+        int err = signals_send(t->tid, signo, PROFILE_TICK | ((uintptr_t) (t->slot + 1) << 8));
+        if (err != 0) {
             atomic_store(&tick_pending[t->slot], 0);
-            count(errno == ESRCH ? ST_PROFILE_THREAD_GONE : ST_PROFILE_BUSY, 1);
+            count(err == -ESRCH ? ST_PROFILE_THREAD_GONE : ST_PROFILE_BUSY, 1);
         }
     }
 }

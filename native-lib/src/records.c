@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "vm.h"
-#include "internal.h"
+#include "slots.h"
 
 #include <dlfcn.h>
 #include <string.h>

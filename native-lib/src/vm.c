@@ -285,7 +285,7 @@ static long find_jni_env_offset(JNIEnv *env) {
     pthread_attr_getstack(&attr, &stack, &size);
     pthread_attr_destroy(&attr);
     uintptr_t base = (uintptr_t) stack + size, here = (uintptr_t) &attr;
-    pid_t tid = (pid_t) syscall(SYS_gettid);
+    pid_t tid = (pid_t) st_gettid();
     for (long k = 8; k < 8192; k += 8) {
         uintptr_t jt = (uintptr_t) env - (uintptr_t) k;
         int ok1, ok2, ok3;
