@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "vm.h"
+#include "jvmti.h"
 #include "stacktrace.h"
 
 #include <errno.h>
@@ -313,8 +314,6 @@ int vm_setup(const int64_t *layout, int count, JavaVM *java_vm, JNIEnv *env) {
     vm_ready = 1;
     return 0;
 }
-
-int jvmti_setup(JavaVM *vm, JNIEnv *jni);
 
 int st_vm_init(JNIEnv *env, const int64_t *layout, int count) {
     if (env == NULL || layout == NULL) return -EINVAL;
