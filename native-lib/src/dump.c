@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #define DUMP_MAX_THREADS 4096
-#define DUMP_MAX_FRAMES 128
 #define DUMP_TIMEOUT_MS 200
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;

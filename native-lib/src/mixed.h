@@ -9,9 +9,7 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-#define MIXED_MAX_VIRTUAL 256
-#define MIXED_MAX_PHYSICAL 256
-#define MIXED_MAX_NATIVE 256
+#include "depth_limits.h"
 
 /* One frame of AsyncGetCallTrace's answer (its ABI). */
 struct agct_frame {
