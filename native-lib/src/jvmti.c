@@ -8,7 +8,6 @@
  */
 #include "jvmti.h"          /* ours, beside this file */
 #include "stacktrace.h"
-#include "vm.h"
 
 #include <jvmti.h>          /* the JDK's */
 #include <pthread.h>
