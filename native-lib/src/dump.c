@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "text.h"
-#include "internal.h"
+#include "signals.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #define DUMP_MAX_THREADS 4096
-#define DUMP_MAX_FRAMES 128
 #define DUMP_TIMEOUT_MS 200
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -57,7 +56,7 @@ static void thread_name(int tid, char *out, size_t size) {
 }
 
 int st_dump_all(int fd) {
-    int self = (int) syscall(SYS_gettid);
+    int self = st_gettid();
     pthread_mutex_lock(&dump_lock);
     int count = 0;
     DIR *dir = opendir("/proc/self/task");

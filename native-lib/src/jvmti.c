@@ -6,10 +6,10 @@
  * It also keeps the JVM's own account of the code it generates that is no Java method (stubs:
  * intrinsics, adapters, runtime stubs), so that Java can name a pc in one.
  */
+#include "jvmti.h"          /* ours, beside this file */
 #include "stacktrace.h"
-#include "vm.h"
 
-#include <jvmti.h>
+#include <jvmti.h>          /* the JDK's */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

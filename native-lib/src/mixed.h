@@ -1,6 +1,7 @@
 /*
  * Mixed-mode capture: the Java frames of a thread, in their true places among its native frames.
- * mixed_capture runs in the signal handler; mixed_merge runs in the requester afterwards.
+ * mixed_capture (walk.c) runs in the signal handler; mixed_merge (merge.c) runs in the requester
+ * afterwards; the sample below is what passes between them.
  */
 #ifndef STACKTRACE_MIXED_H
 #define STACKTRACE_MIXED_H
@@ -8,9 +9,7 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-#define MIXED_MAX_VIRTUAL 256
-#define MIXED_MAX_PHYSICAL 256
-#define MIXED_MAX_NATIVE 256
+#include "depth_limits.h"
 
 /* One frame of AsyncGetCallTrace's answer (its ABI). */
 struct agct_frame {

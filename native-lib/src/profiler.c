@@ -1,6 +1,7 @@
 /*
  * Sampling: a native timer makes each sampled thread take the capture signal; the handler walks
- * the mixed stack and adds it to a fixed-size table in native memory, keyed by the stack's frames.
+ * the mixed stack and adds it to a fixed-size table in native memory (table.c), keyed by the
+ * stack's frames. This file is the sampler: the sampled-thread set, the timers, the control thread.
  * No Java runs per sample and nothing is allocated; Java reads the table when asked.
  *
  *  - cpu mode: one POSIX timer per thread on that thread's CPU-time clock, delivered to that
@@ -23,6 +24,8 @@
 #define _GNU_SOURCE
 #include "profiler.h"
 #include "mixed.h"
+#include "signals.h"
+#include "table.h"
 #include "stacktrace.h"
 #include "vm.h"
 
@@ -42,31 +45,8 @@
 
 #define MAX_THREADS 4096
 #define SCRATCH_BUFFERS 8
-#define WORDS_PER_FRAME 3   /* kind, id, bci */
 #define HANDLER_WAIT_NS 2000000000LL  /* how long stop/start wait for handlers still running */
 
-/* ---- the aggregate table ---- */
-
-struct entry {
-    _Atomic uint64_t hash;     /* 0: empty */
-    _Atomic uint32_t state;    /* 0: being filled, 1: ready, 2: no room for its frames */
-    uint32_t frames;
-    uint64_t offset;           /* into the arena, in words */
-    _Atomic uint64_t count;
-};
-
-struct table {
-    uint32_t capacity;         /* entries, a power of two */
-    uint64_t arena_words;
-    _Atomic uint64_t arena_top;
-    struct entry *entries;
-    uint64_t *arena;
-};
-
-static struct table table;
-/* Held by readers of the table and by whoever maps, clears or unmaps it; never by a handler. */
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint64_t counters[ST_PROFILE_COUNTERS];
 static _Atomic int sampling;        /* handlers record only while set */
 static _Atomic int in_handler;      /* handlers between their check of `sampling` and their last write */
 static int max_frames = 128;
@@ -78,61 +58,6 @@ struct scratch {
     uint64_t frames[ST_PROFILE_MAX_FRAMES * WORDS_PER_FRAME];
 };
 static struct scratch *scratch;     /* SCRATCH_BUFFERS of them, mapped once */
-
-static uint64_t hash_words(const uint64_t *w, int n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (int i = 0; i < n; i++) {
-        h ^= w[i];
-        h *= 0x100000001b3ull;
-        h ^= h >> 29;
-    }
-    return h | 1;  /* never 0, the empty mark */
-}
-
-static void count(int counter, uint64_t n) {
-    atomic_fetch_add_explicit(&counters[counter], n, memory_order_relaxed);
-}
-
-/* Adds one sample of this stack. Lock-free; an entry's frames are written once, before it is ready. */
-static void record(const uint64_t *frames, int words) {
-    uint64_t h = hash_words(frames, words);
-    uint32_t mask = table.capacity - 1;
-    for (uint32_t probe = 0; probe < table.capacity; probe++) {
-        struct entry *e = &table.entries[(h + probe) & mask];
-        uint64_t seen = atomic_load_explicit(&e->hash, memory_order_acquire);
-        if (seen == 0) {
-            uint64_t empty = 0;
-            if (!atomic_compare_exchange_strong(&e->hash, &empty, h)) {
-                seen = empty;  /* someone else took it: look at what they put there */
-            } else {
-                uint64_t at = atomic_fetch_add(&table.arena_top, (uint64_t) words);
-                if (at + (uint64_t) words > table.arena_words) {
-                    atomic_store_explicit(&e->state, 2, memory_order_release);
-                    count(ST_PROFILE_TABLE_FULL, 1);
-                    return;
-                }
-                memcpy(&table.arena[at], frames, sizeof(uint64_t) * (size_t) words);
-                e->offset = at;
-                e->frames = (uint32_t) (words / WORDS_PER_FRAME);
-                atomic_store_explicit(&e->count, 1, memory_order_relaxed);
-                atomic_store_explicit(&e->state, 1, memory_order_release);
-                return;
-            }
-        }
-        if (seen != h) continue;
-        uint32_t state;
-        for (int spins = 0; (state = atomic_load_explicit(&e->state, memory_order_acquire)) == 0; spins++) {
-            if (spins > 10000) { count(ST_PROFILE_BUSY, 1); return; }  /* its writer is stuck: give up */
-        }
-        if (state == 2) { count(ST_PROFILE_TABLE_FULL, 1); return; }
-        if (e->frames * WORDS_PER_FRAME == (uint32_t) words
-            && memcmp(&table.arena[e->offset], frames, sizeof(uint64_t) * (size_t) words) == 0) {
-            atomic_fetch_add_explicit(&e->count, 1, memory_order_relaxed);
-            return;
-        }
-    }
-    count(ST_PROFILE_TABLE_FULL, 1);
-}
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -149,7 +74,7 @@ void profiler_sample(ucontext_t *uc) {
         int free_ = 0;
         if (atomic_compare_exchange_strong(&scratch[i].busy, &free_, 1)) { mine = &scratch[i]; break; }
     }
-    if (mine == NULL) { count(ST_PROFILE_BUSY, 1); goto out; }
+    if (mine == NULL) { table_count(ST_PROFILE_BUSY, 1); goto out; }
     mixed_capture(&mine->sample, uc);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
     /* never dropped: a walk that stopped early is recorded as far as it went, with a marker frame */
@@ -161,16 +86,13 @@ void profiler_sample(ucontext_t *uc) {
         mine->frames[WORDS_PER_FRAME * i + 1] = (uint64_t) mine->merged[MIXED_WORDS * i + 1];
         mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
     }
-    if (marked) count(ST_PROFILE_INCOMPLETE, 1);
-    if (n > 0) record(mine->frames, n * WORDS_PER_FRAME);
+    if (marked) table_count(ST_PROFILE_INCOMPLETE, 1);
+    if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME);
     atomic_store(&mine->busy, 0);
-    count(ST_PROFILE_SAMPLES, 1);
+    table_count(ST_PROFILE_SAMPLES, 1);
     int64_t spent = now_ns() - start;
-    count(ST_PROFILE_NANOS, (uint64_t) spent);
-    uint64_t max = atomic_load_explicit(&counters[ST_PROFILE_MAX_NANOS], memory_order_relaxed);
-    while ((uint64_t) spent > max
-           && !atomic_compare_exchange_weak(&counters[ST_PROFILE_MAX_NANOS], &max, (uint64_t) spent)) {
-    }
+    table_count(ST_PROFILE_NANOS, (uint64_t) spent);
+    table_count_max(ST_PROFILE_MAX_NANOS, (uint64_t) spent);
 out:
     atomic_fetch_sub(&in_handler, 1);
 }
@@ -200,7 +122,7 @@ static int take_slot(void) {
 void profiler_tick_taken(uintptr_t value) {
     uintptr_t slot = value >> 8;
     if (slot == 0 || slot > MAX_THREADS) return;  /* a timer's tick: nothing pending to clear */
-    int tid = (int) syscall(SYS_gettid);
+    int tid = st_gettid();
     atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0);  /* only if it is ours */
 }
 
@@ -238,7 +160,7 @@ static int list_tasks(int *out, int max) {
     DIR *dir = opendir("/proc/self/task");
     if (dir == NULL) return 0;
     struct dirent *d;
-    int self = (int) syscall(SYS_gettid);
+    int self = st_gettid();
     while ((d = readdir(dir)) != NULL && n < max) {
         int tid = atoi(d->d_name);
         if (tid > 0 && tid != self) out[n++] = tid;
@@ -307,7 +229,7 @@ static void refresh_threads(void) {
         if (t.slot < 0) break;
         if (mode == ST_PROFILE_CPU && start_timer(&t) != 0) {
             slot_used[t.slot] = 0;
-            count(ST_PROFILE_THREAD_GONE, 1);
+            table_count(ST_PROFILE_THREAD_GONE, 1);
             continue;
         }
         if (mode == ST_PROFILE_WALL) t.blocks = blocks_signal(t.tid);
@@ -316,22 +238,17 @@ static void refresh_threads(void) {
 }
 
 static void tick_all(void) {
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = st_signal();
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
+    int signo = st_signal();
     for (int i = 0; i < nthreads; i++) {
         struct sampled_thread *t = &threads[i];
         if (t->blocks) continue;
         int none = 0;
         /* its last tick is still queued: one is enough (the per-user signal queue is finite) */
         if (!atomic_compare_exchange_strong(&tick_pending[t->slot], &none, t->tid)) continue;
-        info.si_value.sival_ptr = (void *) (PROFILE_TICK | ((uintptr_t) (t->slot + 1) << 8));
-        if (syscall(SYS_rt_tgsigqueueinfo, getpid(), t->tid, info.si_signo, &info) != 0) {
+        int err = signals_send(t->tid, signo, PROFILE_TICK | ((uintptr_t) (t->slot + 1) << 8));
+        if (err != 0) {
             atomic_store(&tick_pending[t->slot], 0);
-            count(errno == ESRCH ? ST_PROFILE_THREAD_GONE : ST_PROFILE_BUSY, 1);
+            table_count(err == -ESRCH ? ST_PROFILE_THREAD_GONE : ST_PROFILE_BUSY, 1);
         }
     }
 }
@@ -375,8 +292,9 @@ static void *control_loop(void *arg) {
     return NULL;
 }
 
-/* ---- the C API ---- */
+/* ---- the st_profile_ API (the table's own part is in table.c) ---- */
 
+/* The scratch buffers once, then the table (cleared, or mapped anew at another size). */
 static int allocate(uint32_t capacity, uint64_t arena_words) {
     if (scratch == NULL) {
         void *p = mmap(NULL, sizeof(struct scratch) * SCRATCH_BUFFERS, PROT_READ | PROT_WRITE,
@@ -384,33 +302,7 @@ static int allocate(uint32_t capacity, uint64_t arena_words) {
         if (p == MAP_FAILED) return -ENOMEM;
         scratch = p;
     }
-    pthread_mutex_lock(&table_lock);
-    int rc = 0;
-    if (table.entries != NULL && table.capacity == capacity && table.arena_words == arena_words) {
-        memset(table.entries, 0, sizeof(struct entry) * capacity);
-        atomic_store(&table.arena_top, 0);
-        goto out;
-    }
-    void *entries = mmap(NULL, sizeof(struct entry) * capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    void *arena = mmap(NULL, sizeof(uint64_t) * arena_words, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (entries == MAP_FAILED || arena == MAP_FAILED) {
-        if (entries != MAP_FAILED) munmap(entries, sizeof(struct entry) * capacity);
-        if (arena != MAP_FAILED) munmap(arena, sizeof(uint64_t) * arena_words);
-        rc = -ENOMEM;  /* the old table stays as it was */
-        goto out;
-    }
-    if (table.entries != NULL) {
-        munmap(table.entries, sizeof(struct entry) * table.capacity);
-        munmap(table.arena, sizeof(uint64_t) * table.arena_words);
-    }
-    table.entries = entries;
-    table.arena = arena;
-    table.capacity = capacity;
-    table.arena_words = arena_words;
-    atomic_store(&table.arena_top, 0);
-out:
-    pthread_mutex_unlock(&table_lock);
-    return rc;
+    return table_allocate(capacity, arena_words);
 }
 
 /* Waits, with a deadline, until no handler is between its check of `sampling` and its last write. */
@@ -443,7 +335,7 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     /* the arena holds 48 frames a stack on average: the mappings commit memory only as it is used */
     int rc = allocate((uint32_t) table_entries, (uint64_t) table_entries * 48 * WORDS_PER_FRAME);
     if (rc != 0) { pthread_mutex_unlock(&control_lock); return rc; }
-    for (int i = 0; i < ST_PROFILE_COUNTERS; i++) atomic_store(&counters[i], 0);
+    table_reset_counters();
     mode = profile_mode;
     interval_ns = interval;
     max_frames = frames;
@@ -485,40 +377,9 @@ int st_profile_running(void) {
     return atomic_load(&sampling);
 }
 
-int st_profile_counters(int64_t *out, int n) {
-    if (out == NULL || n < 0) return -EINVAL;
-    if (n > ST_PROFILE_COUNTERS) n = ST_PROFILE_COUNTERS;
-    for (int i = 0; i < n; i++) out[i] = (int64_t) atomic_load(&counters[i]);
-    return ST_PROFILE_COUNTERS;
-}
-
 int st_profile_threads(void) {
     pthread_mutex_lock(&control_lock);
     int n = nthreads;
     pthread_mutex_unlock(&control_lock);
     return n;
-}
-
-int64_t st_profile_read(int64_t *out, int64_t capacity_words) {
-    /* [count, frames, (kind, id, bci) x frames] per stack; returns the words written, or the
-       negated words needed when out is too small. Safe while sampling: only ready entries are read;
-       table_lock keeps start from unmapping or clearing the table meanwhile. */
-    pthread_mutex_lock(&table_lock);
-    int64_t used = 0;
-    if (table.entries == NULL) goto out;
-    for (uint32_t i = 0; i < table.capacity; i++) {
-        struct entry *e = &table.entries[i];
-        if (atomic_load_explicit(&e->hash, memory_order_acquire) == 0) continue;
-        if (atomic_load_explicit(&e->state, memory_order_acquire) != 1) continue;
-        int64_t need = 2 + (int64_t) e->frames * WORDS_PER_FRAME;
-        if (out != NULL && used + need <= capacity_words) {
-            out[used] = (int64_t) atomic_load_explicit(&e->count, memory_order_relaxed);
-            out[used + 1] = e->frames;
-            memcpy(&out[used + 2], &table.arena[e->offset], sizeof(uint64_t) * e->frames * WORDS_PER_FRAME);
-        }
-        used += need;
-    }
-out:
-    pthread_mutex_unlock(&table_lock);
-    return out == NULL || used <= capacity_words ? used : -used;
 }

@@ -6,7 +6,8 @@
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "vm.h"
-#include "internal.h"
+#include "slots.h"
+#include "mixed.h"
 
 #include <dlfcn.h>
 #include <string.h>
@@ -61,12 +62,12 @@ static void name_native(st_frame_info *f, int return_address) {
 
 int st_collect_frames(int tid, st_frame_info *frames, int max, int timeout_ms, int native_names) {
     if (frames == NULL || max < 0) return -22;
-    if (max > 256) max = 256;
-    int64_t raw[256 * 5];
+    if (max > RECORDS_MAX_FRAMES) max = RECORDS_MAX_FRAMES;
+    int64_t raw[RECORDS_MAX_FRAMES * MIXED_WORDS];
     int n = capture_mixed(tid, raw, max, timeout_ms, NULL, 1);
     if (n < 0) return n;
     for (int i = 0; i < n; i++) {
-        const int64_t *w = raw + 5 * i;
+        const int64_t *w = raw + MIXED_WORDS * i;
         st_frame_info *f = &frames[i];
         memset(f, 0, sizeof *f);
         f->kind = (int32_t) w[0];

@@ -13,10 +13,12 @@
 #include <stdint.h>
 #include <jni.h>
 
+#include "depth_limits.h"
+
 #define ST_ABI_VERSION 3
 
-/* Capacity of one capture. */
-#define ST_MAX_FRAMES 1024
+/* ST_MAX_FRAMES (capacity of one capture) and ST_PROFILE_MAX_FRAMES are in depth_limits.h. */
+
 /* Concurrent requests in flight across the process. */
 #define ST_SLOTS 32
 
@@ -134,7 +136,6 @@ int st_dump_all(int fd);
 
 /* ---- Sampling ---- */
 
-#define ST_PROFILE_MAX_FRAMES 256
 /* The longest sampling interval: 60 s. */
 #define ST_PROFILE_MAX_INTERVAL_NS 60000000000LL
 enum st_profile_mode { ST_PROFILE_CPU = 1, ST_PROFILE_WALL = 2 };

@@ -16,8 +16,10 @@
  */
 #define _GNU_SOURCE
 #include "unwind.h"
+#include "stacktrace.h"
 #include "vm.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -166,4 +168,36 @@ int unwind_setup(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, create_space);
     return safe_space != NULL ? 0 : -1;
+}
+
+/* The frames of a context, from its pc outwards (interrupted: the pc was interrupted by a signal;
+   otherwise it is a return address). At least the pc itself when max > 0. */
+int unwind_context(const ucontext_t *uc, int interrupted, uintptr_t *frames, int max) {
+    struct unwind_cursor cursor;
+    if (unwind_init(&cursor, uc, interrupted) < 0) {
+        frames[0] = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
+        return max > 0 ? 1 : 0;
+    }
+    int n = 0;
+    while (n < max) {
+        uintptr_t ip, sp, fp;
+        if (unwind_frame(&cursor, &ip, &sp, &fp) < 0 || ip == 0) break;
+        frames[n++] = ip;
+        if (unwind_step(&cursor) <= 0) break;
+    }
+    return n;
+}
+
+
+int st_capture_self(int64_t *out, int max) {
+    if (out == NULL || max < 0 || max > ST_MAX_FRAMES) return -EINVAL;
+    if (unwind_setup() != 0) return -ENOMEM;
+    uintptr_t frames[ST_MAX_FRAMES + 1];
+    ucontext_t here;
+    getcontext(&here);
+    /* here's pc is the return address of getcontext, in this function; its callers follow. */
+    int n = unwind_context(&here, 0, frames, max + 1);
+    int kept = n > 1 ? n - 1 : 0;
+    for (int i = 0; i < kept; i++) out[i] = (int64_t) frames[i + 1];
+    return kept;
 }

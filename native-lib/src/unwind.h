@@ -28,4 +28,8 @@ int unwind_frame(struct unwind_cursor *c, uintptr_t *pc, uintptr_t *sp, uintptr_
 /* Moves to the caller: > 0 when there is one, 0 at the end of the stack, < 0 on error. */
 int unwind_step(struct unwind_cursor *c);
 
+/* The frames of a context, from its pc outwards (interrupted: the pc was interrupted by a signal;
+   otherwise it is a return address). At least the pc itself when max > 0. Signal-safe. */
+int unwind_context(const ucontext_t *uc, int interrupted, uintptr_t *frames, int max);
+
 #endif

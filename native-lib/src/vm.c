@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "vm.h"
+#include "jvmti.h"
 #include "stacktrace.h"
 
 #include <errno.h>
@@ -285,7 +286,7 @@ static long find_jni_env_offset(JNIEnv *env) {
     pthread_attr_getstack(&attr, &stack, &size);
     pthread_attr_destroy(&attr);
     uintptr_t base = (uintptr_t) stack + size, here = (uintptr_t) &attr;
-    pid_t tid = (pid_t) syscall(SYS_gettid);
+    pid_t tid = (pid_t) st_gettid();
     for (long k = 8; k < 8192; k += 8) {
         uintptr_t jt = (uintptr_t) env - (uintptr_t) k;
         int ok1, ok2, ok3;
@@ -313,8 +314,6 @@ int vm_setup(const int64_t *layout, int count, JavaVM *java_vm, JNIEnv *env) {
     vm_ready = 1;
     return 0;
 }
-
-int jvmti_setup(JavaVM *vm, JNIEnv *jni);
 
 int st_vm_init(JNIEnv *env, const int64_t *layout, int count) {
     if (env == NULL || layout == NULL) return -EINVAL;

@@ -6,7 +6,7 @@ import dev.stacktrace.internal.binding.LibStacktrace;
 import java.time.Duration;
 
 /**
- * The native sampler: timers, signals and the aggregate table live in native-lib/src/profiler.c;
+ * The native sampler: timers and signals live in native-lib/src/profiler.c, the aggregate table in table.c;
  * this class starts and stops it, reads the table and the counters, and turns error codes into
  * exceptions. There is one sampler per process.
  */

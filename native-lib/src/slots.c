@@ -1,5 +1,5 @@
 /*
- * Capturing a thread's stack inside that thread.
+ * Slots: the protocol by which a requester has a thread capture its own stack.
  *
  * A request takes a slot, sends the target thread a queued realtime signal carrying (slot, seq),
  * and waits on the slot's futex word with a deadline. The handler, running in the target thread,
@@ -14,16 +14,14 @@
  * unwinder (unwind.h): libunwind with a global cache, reading memory only in ways that cannot fault.
  */
 #define _GNU_SOURCE
+#include "slots.h"
 #include "stacktrace.h"
 #include "mixed.h"
-#include "profiler.h"
+#include "signals.h"
 #include "vm.h"
 #include "unwind.h"
-#include "internal.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <stdio.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -66,8 +64,6 @@ struct slot {
 
 static struct slot slots[ST_SLOTS];
 static _Atomic uint32_t next_seq = 1;
-static _Atomic int installed_signo;
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *timeout) {
     return syscall(SYS_futex, (uint32_t *) addr, op | FUTEX_PRIVATE_FLAG, val, timeout, NULL, 0);
@@ -77,24 +73,6 @@ static int64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The frames of a context, from its pc outwards (interrupted: the pc was interrupted by a signal;
-   otherwise it is a return address). At least the pc itself when max > 0. */
-static int unwind_context(const ucontext_t *uc, int interrupted, uintptr_t *frames, int max) {
-    struct unwind_cursor cursor;
-    if (unwind_init(&cursor, uc, interrupted) < 0) {
-        frames[0] = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
-        return max > 0 ? 1 : 0;
-    }
-    int n = 0;
-    while (n < max) {
-        uintptr_t ip, sp, fp;
-        if (unwind_frame(&cursor, &ip, &sp, &fp) < 0 || ip == 0) break;
-        frames[n++] = ip;
-        if (unwind_step(&cursor) <= 0) break;
-    }
-    return n;
 }
 
 /* Handler side: PENDING(seq) -> CAPTURING(seq), keeping the requester's WAITER bit. */
@@ -122,135 +100,17 @@ static void publish(struct slot *s, uint32_t seq) {
     }
 }
 
-/*
- * The threads running on_signal now, so that a requester that timed out can tell "this thread blocks
- * the signal" from "the kernel masks the signal because our handler is running there (slowly)":
- * /proc's SigBlk shows both the same. Lock-free; a thread not recorded (table full) is just unknown.
- */
-#define HANDLER_TIDS 64
-static _Atomic int handler_tids[HANDLER_TIDS];
-
-/* Returns the entry taken, or -1. (No thread-local variable: in a dlopen'ed library its first use
-   in a thread may allocate.) */
-static int handler_enter(void) {
-    int tid = (int) syscall(SYS_gettid);
-    for (int i = 0; i < HANDLER_TIDS; i++) {
-        int at = (int) (((unsigned) tid + (unsigned) i) % HANDLER_TIDS), none = 0;
-        if (atomic_compare_exchange_strong(&handler_tids[at], &none, tid)) return at;
+/* Handler side: a request of ours (slot index in the low byte, seq above). */
+void slots_answer(uintptr_t value, ucontext_t *uc) {
+    unsigned index = (unsigned) (value & 0xff);
+    uint32_t seq = (uint32_t) (value >> 8) & SEQ_MASK;
+    if (index >= ST_SLOTS) return;
+    struct slot *s = &slots[index];
+    if (claim(s, seq)) {
+        if (s->mode == MODE_UNWIND) s->count = unwind_context(uc, 1, s->frames, s->max);
+        else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, uc);
+        publish(s, seq);
     }
-    return -1;
-}
-
-static void handler_leave(int at) {
-    if (at >= 0) atomic_store(&handler_tids[at], 0);
-}
-
-int st_in_handler(int tid) {
-    for (int i = 0; i < HANDLER_TIDS; i++) {
-        if (atomic_load(&handler_tids[i]) == tid) return 1;
-    }
-    return 0;
-}
-
-static void on_signal(int signo, siginfo_t *info, void *context) {
-    (void) signo;
-    int saved_errno = errno;
-    int entry = handler_enter();
-    /* Profiling ticks: from our timers (SI_TIMER) or our wall-clock thread (SI_QUEUE). */
-    if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
-        && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
-        profiler_tick_taken((uintptr_t) info->si_value.sival_ptr);
-        profiler_sample(context);
-    } else if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
-        /* Only our own queued requests: anything else sent to this signal is ignored. */
-        uintptr_t value = (uintptr_t) info->si_value.sival_ptr;
-        unsigned index = (unsigned) (value & 0xff);
-        uint32_t seq = (uint32_t) (value >> 8) & SEQ_MASK;
-        if (index < ST_SLOTS) {
-            struct slot *s = &slots[index];
-            if (claim(s, seq)) {
-                if (s->mode == MODE_UNWIND) s->count = unwind_context(context, 1, s->frames, s->max);
-                else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, context);
-                publish(s, seq);
-            }
-        }
-    }
-    handler_leave(entry);
-    errno = saved_errno;
-}
-
-int st_abi_version(void) { return ST_ABI_VERSION; }
-
-int st_gettid(void) { return (int) syscall(SYS_gettid); }
-
-int st_signal(void) { return atomic_load(&installed_signo); }
-
-int64_t st_signal_owner(int signo) {
-    struct sigaction old;
-    if (signo <= 0 || signo >= NSIG || sigaction(signo, NULL, &old) != 0) return -EINVAL;
-    if (old.sa_flags & SA_SIGINFO) return (int64_t) (uintptr_t) old.sa_sigaction;
-    if (old.sa_handler == SIG_DFL) return 0;
-    if (old.sa_handler == SIG_IGN) return 1;
-    return (int64_t) (uintptr_t) old.sa_handler;
-}
-
-int st_signal_owner_library(int signo, char *out, int outlen) {
-    if (out == NULL || outlen <= 0) return -EINVAL;
-    out[0] = '\0';
-    int64_t owner = st_signal_owner(signo);
-    if (owner <= 1) return 0;
-    Dl_info where;
-    if (dladdr((void *) (uintptr_t) owner, &where) == 0 || where.dli_fname == NULL) return 0;
-    /* a copy of this library answers to our own entry points; another library would not */
-    void *lib = dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    if (lib == NULL) return 0;
-    int ours = dlsym(lib, "st_signal_owner_library") != NULL && dlsym(lib, "st_abi_version") != NULL;
-    dlclose(lib);
-    if (!ours) return 0;
-    snprintf(out, (size_t) outlen, "%s", where.dli_fname);
-    return 1;
-}
-
-int install_handler(int signo, void (*handler)(int, siginfo_t *, void *)) {
-    if (st_signal_owner(signo) != 0) return -ST_EBUSY;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    return sigaction(signo, &sa, NULL) == 0 ? 0 : -errno;
-}
-
-int st_init(int signo) {
-    if (signo < SIGRTMIN || signo > SIGRTMAX) return -ST_ESIGNAL;
-    pthread_mutex_lock(&init_lock);
-    int result = 0;
-    int current = atomic_load(&installed_signo);
-    if (current == signo) goto out;
-    if (current != 0) { result = -ST_EOTHERSIG; goto out; }
-    if (st_signal_owner(signo) != 0) { result = -ST_EBUSY; goto out; }  /* before any libunwind set-up */
-
-    if (unwind_setup() != 0) { result = -ENOMEM; goto out; }
-
-    result = install_handler(signo, on_signal);
-    if (result != 0) goto out;
-    atomic_store(&installed_signo, signo);
-out:
-    pthread_mutex_unlock(&init_lock);
-    return result;
-}
-
-int st_capture_self(int64_t *out, int max) {
-    if (out == NULL || max < 0 || max > ST_MAX_FRAMES) return -EINVAL;
-    if (unwind_setup() != 0) return -ENOMEM;
-    uintptr_t frames[ST_MAX_FRAMES + 1];
-    ucontext_t here;
-    getcontext(&here);
-    /* here's pc is the return address of getcontext, in this function; its callers follow. */
-    int n = unwind_context(&here, 0, frames, max + 1);
-    int kept = n > 1 ? n - 1 : 0;
-    for (int i = 0; i < kept; i++) out[i] = (int64_t) frames[i + 1];
-    return kept;
 }
 
 static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
@@ -304,7 +164,7 @@ static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
 /* Sends a request and waits for its answer. On success the slot is returned still owned (DONE):
    the caller copies the answer out and calls release_slot. */
 static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
-    int signo = atomic_load(&installed_signo);
+    int signo = st_signal();
     if (signo == 0) return -ST_ENOTINIT;
     if (tid <= 0 || max < 0 || max > ST_MAX_FRAMES || timeout_ms < 0) return -EINVAL;
 
@@ -317,18 +177,10 @@ static int request(int tid, int mode, int max, int timeout_ms, struct slot **slo
     s->count = 0;
     atomic_store_explicit(&s->word, WORD(seq, SLOT_PENDING), memory_order_release);
 
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = signo;
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    info.si_value.sival_ptr = (void *) (((uintptr_t) seq << 8) | (uintptr_t) (s - slots));
-    /* Always this process: tgid is getpid(), so no other process can ever be signalled. */
-    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, signo, &info) != 0) {
-        int err = errno;
+    int err = signals_send(tid, signo, ((uintptr_t) seq << 8) | (uintptr_t) (s - slots));
+    if (err != 0) {
         atomic_store(&s->word, WORD(seq, SLOT_FREE));
-        return -err;
+        return err;
     }
     int rc = await_done(s, seq, deadline);
     if (rc != 0) return rc;

@@ -1,0 +1,23 @@
+/*
+ * The capture signal and the thread ids it goes to: which thread we are, sending a queued signal to
+ * a thread of this process (never another process), and owning a signal's handler.
+ */
+#ifndef STACKTRACE_SIGNALS_H
+#define STACKTRACE_SIGNALS_H
+
+#include <signal.h>
+#include <stdint.h>
+
+/* Queues signo with si_value = value (SI_QUEUE, our pid) to thread tid of this process.
+   Returns 0, or -errno (ESRCH: the thread is gone; EAGAIN: the queue is full). Async-signal-safe. */
+int signals_send(int tid, int signo, uintptr_t value);
+
+/* Puts handler on signo with SA_SIGINFO | SA_RESTART, only if nobody else has a handler there.
+   Returns 0, -ST_EBUSY (taken), or -errno. */
+int install_handler(int signo, void (*handler)(int, siginfo_t *, void *));
+
+/* The capture signal's set-up, once per process (st_init): signo must be a free realtime signal;
+   prepare runs after the ownership check and before the handler is installed (0: go on). */
+int signals_init(int signo, void (*handler)(int, siginfo_t *, void *), int (*prepare)(void));
+
+#endif
