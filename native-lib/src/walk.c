@@ -70,9 +70,8 @@ static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_fra
 }
 
 /* The top native segment, from the interrupted pc up to the first code-cache pc. Returns 1 at Java code. */
-static int top_native_segment(struct mixed_sample *s, ucontext_t *uc) {
-    uintptr_t pc, sp, fp;
-    return native_segment(s, uc, 1, &pc, &sp, &fp) == 1;
+static int top_native_segment(struct mixed_sample *s, ucontext_t *uc, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp) {
+    return native_segment(s, uc, 1, pc, sp, fp) == 1;
 }
 
 /* A byte of code, or -1. */
@@ -380,7 +379,8 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     s->java_thread = thread != 0;
     if (thread == 0) {
         /* Not a Java thread (GC, a thread of a native library): native frames only. */
-        s->walk_end = top_native_segment(s, uc) ? WALK_NOT_JAVA : WALK_BOTTOM;
+        uintptr_t java_pc, java_sp, java_fp;
+        s->walk_end = top_native_segment(s, uc, &java_pc, &java_sp, &java_fp) ? WALK_NOT_JAVA : WALK_BOTTOM;
         s->segments = 1;
         return;
     }
@@ -395,15 +395,24 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     if (!vm_in_code_cache(pc)) {
         /* In native code or in the VM: its frames, then the Java frames from the thread's anchor. */
         int has_anchor = from_anchor(thread + VM(VM_JT_ANCHOR), &pc, &sp, &fp);
-        if (!top_native_segment(s, uc)) {
+        uintptr_t java_pc, java_sp, java_fp;
+        if (!top_native_segment(s, uc, &java_pc, &java_sp, &java_fp)) {
             if (!has_anchor) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
             /* libunwind cannot get from here to the Java frames: keep the native frames it found,
                mark the gap, and go on with the Java frames from the thread's anchor */
             s->segments = 1;
             s->gap_segment = 1;
+        } else if (!has_anchor) {
+            /* Native code that Java called without leaving a frame anchor (a critical downcall of
+               the foreign function API stays in Java state): the Java part starts where libunwind
+               reached the code cache. */
+            pc = java_pc;
+            sp = java_sp;
+            fp = java_fp;
+            has_anchor = 1;
         }
         r = has_anchor ? 1 : WALK_NOT_JAVA;
-        if (r == 1 && sp < b.low) r = WALK_STACK;
+        if (r == 1 && (sp < b.low || sp >= b.high)) r = WALK_STACK;
     }
     int top = 1;
     while (r == 1) {
