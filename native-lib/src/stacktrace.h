@@ -97,6 +97,9 @@ int st_code_stub_count(void);
 /* Stub index: range = {address, length}; its name into name (NUL-terminated, cut to namelen-1). Returns the
    name's length written, or -1. */
 int st_code_stub(int index, int64_t *range, char *name, int namelen);
+/* The name the JVM gave the CodeBlob (not a Java method) holding pc, e.g. "StubRoutines (1)", and
+   where its code starts; returns the name's length, or -1. Not in a signal handler. */
+int st_code_blob_name(int64_t pc, int64_t *code, char *out, int outlen);
 /* The declaring class of a jmethodID (a local reference for the calling Java thread), or NULL. */
 jclass st_method_class(JNIEnv *env, int64_t method_id);
 

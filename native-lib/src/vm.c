@@ -143,16 +143,35 @@ int vm_blob_frame_size(uintptr_t blob) {
     return vm_load_i32(blob + VM(VM_CB_FRAME_SIZE), &size) ? size : 0;
 }
 
-int vm_blob_in_prologue(uintptr_t blob, uintptr_t pc) {
-    uintptr_t code;
-    int ok = 1;
-    if (VM(VM_CB_CODE_BEGIN) >= 0) {
-        code = vm_load(blob + VM(VM_CB_CODE_BEGIN), &ok);
-    } else {
-        int32_t offset;
-        ok = vm_load_i32(blob + VM(VM_CB_CODE_OFFSET), &offset);
-        code = blob + (uintptr_t) offset;
+/* Where a blob's instructions start; *ok = 0 if that cannot be read. */
+static uintptr_t blob_code(uintptr_t blob, int *ok) {
+    if (VM(VM_CB_CODE_BEGIN) >= 0) return vm_load(blob + VM(VM_CB_CODE_BEGIN), ok);
+    int32_t offset;
+    *ok = vm_load_i32(blob + VM(VM_CB_CODE_OFFSET), &offset);
+    return blob + (uintptr_t) offset;
+}
+
+int st_code_blob_name(int64_t pc, int64_t *code, char *out, int outlen) {
+    if (!vm_ready || code == NULL || out == NULL || outlen <= 0 || !vm_in_code_cache((uintptr_t) pc)) return -1;
+    uintptr_t blob = vm_find_blob((uintptr_t) pc);
+    int ok;
+    if (blob == 0 || vm_blob_is_nmethod(blob)) return -1;
+    uintptr_t name = vm_load(blob + VM(VM_CB_NAME), &ok);
+    /* the names are string constants in libjvm: anything else is not a name */
+    if (!ok || name < (uintptr_t) VM(VM_JVM_TEXT_LOW) || name >= (uintptr_t) VM(VM_JVM_TEXT_HIGH)) return -1;
+    int n = 0;
+    for (; n < outlen - 1; n++) {
+        if (!load_bytes(name + (uintptr_t) n, &out[n], 1)) return -1;
+        if (out[n] == '\0') break;
     }
+    out[n] = '\0';
+    *code = (int64_t) blob_code(blob, &ok);
+    return ok && n > 0 ? n : -1;
+}
+
+int vm_blob_in_prologue(uintptr_t blob, uintptr_t pc) {
+    int ok;
+    uintptr_t code = blob_code(blob, &ok);
     int32_t complete = -1;
     if (VM(VM_CB_FRAME_COMPLETE_BYTES) == 2) {
         uint16_t c16;

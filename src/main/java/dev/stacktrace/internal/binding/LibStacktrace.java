@@ -101,6 +101,9 @@ public final class LibStacktrace {
     /** Stub {@code index}: range = {address, length}, its name into out; returns the name's length, or -1. */
     public static native int st_code_stub(int index, long[] range, byte[] out, int outLength);
 
+    /** The JVM's name of the CodeBlob (no Java method) holding pc, code[0] where its code starts; the name's length, or -1. */
+    public static native int st_code_blob_name(long pc, long[] code, byte[] out, int outLength);
+
     public static native Object st_method_class(JNIEnv env, long methodId);
 
     /** sizeof(st_frame_info) and its field offsets (stacktrace.h). */

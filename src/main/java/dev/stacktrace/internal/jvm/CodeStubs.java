@@ -32,6 +32,18 @@ public final class CodeStubs {
         return lookup(pc);
     }
 
+    /**
+     * The CodeBlob holding pc, named as the JVM names the blob ({@code "StubRoutines (1)"},
+     * {@code "nep_invoker_blob"}), for generated code the JVM reported no finer name for; or null.
+     */
+    public static Stub blob(long pc) {
+        long[] code = new long[1];
+        byte[] name = new byte[256];
+        int n = LibStacktrace.st_code_blob_name(pc, code, name, name.length);
+        if (n <= 0 || pc < code[0]) return null;
+        return new Stub(code[0], pc - code[0] + 1, new String(name, 0, n, StandardCharsets.UTF_8));
+    }
+
     private static Stub lookup(long pc) {
         Map.Entry<Long, Stub> e = BY_ADDRESS.floorEntry(pc);
         return e != null && e.getValue().contains(pc) ? e.getValue() : null;

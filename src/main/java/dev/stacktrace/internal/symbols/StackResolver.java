@@ -115,7 +115,9 @@ public final class StackResolver {
                 ResolvedAddress r = SYMBOLS.resolve(pc, returnAddress);
                 if (kind == LibStacktrace.FRAME_STUB) {
                     // generated code that is no Java method: the JVM's own name for it, when it reported one
-                    CodeStubs.Stub stub = CodeStubs.at(returnAddress ? pc - 1 : pc);
+                    long at = returnAddress ? pc - 1 : pc;
+                    CodeStubs.Stub stub = CodeStubs.at(at);
+                    if (stub == null) stub = CodeStubs.blob(at);
                     if (stub != null) return new StackEntry(pc, stub.name(), pc - stub.address(), r.library(), true);
                 }
                 boolean jvm = r.inJvm() || kind == LibStacktrace.FRAME_STUB;
