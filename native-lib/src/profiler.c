@@ -208,6 +208,8 @@ static void refresh_threads(void) {
     for (int i = 0; i < nthreads; i++) {
         struct sampled_thread *t = &threads[i];
         if (task_alive(t->tid)) {
+            int pending = atomic_load(&tick_pending[t->slot]);
+            if (pending != 0 && pending != t->tid) atomic_store(&tick_pending[t->slot], 0);  /* not its own */
             /* a tick still unhandled 100 ms on, or a thread that blocked: does it block the signal? */
             if (mode == ST_PROFILE_WALL && (t->blocks || atomic_load(&tick_pending[t->slot]) != 0)) {
                 t->blocks = blocks_signal(t->tid);
@@ -285,6 +287,9 @@ static void *control_loop(void *arg) {
     }
     for (int i = 0; i < nthreads; i++) {
         if (threads[i].has_timer) timer_delete(threads[i].timer);
+        /* a tick still queued belongs to this session: its thread may end before taking it, and the
+           slot must not look busy to the thread that gets it next */
+        atomic_store(&tick_pending[threads[i].slot], 0);
         slot_used[threads[i].slot] = 0;
     }
     nthreads = 0;
@@ -343,6 +348,7 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     nwanted = ntids;
     for (int i = 0; i < ntids; i++) wanted[i] = tids[i];
     nthreads = 0;
+    for (int i = 0; i < MAX_THREADS; i++) atomic_store(&tick_pending[i], 0);  /* no session's leftovers */
     stop_requested = 0;
     atomic_store(&sampling, 1);
     rc = pthread_create(&control_thread, NULL, control_loop, NULL);
