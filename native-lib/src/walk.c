@@ -187,6 +187,13 @@ static int displaced_caller(const struct stack_bounds *b, uintptr_t blob, int wo
     return 0;
 }
 
+/* The top frame's layout was guessed: AsyncGetCallTrace starts at its caller instead. */
+static void agct_below(struct mixed_sample *s, uintptr_t pc, uintptr_t sp, uintptr_t fp) {
+    s->agct_from[0] = pc;
+    s->agct_from[1] = sp;
+    s->agct_from[2] = fp;
+}
+
 /* One Java segment, frame by frame, down to an entry frame (returns 1, *fp = the call stub's rbp). */
 static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, uintptr_t *ppc, uintptr_t *psp,
                         uintptr_t *pfp, int top) {
@@ -226,9 +233,7 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                 } else if (!top || !blob_caller(b, blob, 0, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
                     return WALK_FRAME_SIZE;
                 } else {
-                    s->agct_from[0] = next_pc;
-                    s->agct_from[1] = next_sp;
-                    s->agct_from[2] = next_fp;
+                    agct_below(s, next_pc, next_sp, next_fp);
                 }
                 if (next_sp <= sp) return WALK_ORDER;
                 pc = next_pc;
@@ -245,28 +250,18 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                 if (method == 0 || !blob_caller(b, blob, 1, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
                     return WALK_PROLOGUE;
                 }
-                s->nphysical++;
-                s->agct_from[0] = next_pc;
-                s->agct_from[1] = next_sp;
-                s->agct_from[2] = next_fp;
-                if (next_sp <= sp) return WALK_ORDER;
-                pc = next_pc;
-                sp = next_sp;
-                fp = next_fp;
-                top = 0;
-                continue;
-            }
-            next_sp = sp + 8 * (uintptr_t) words;
-            if (!on_stack(b, next_sp - 16)) return WALK_STACK;
-            next_pc = stack_word(next_sp - 8);
-            next_fp = stack_word(next_sp - 16);
-            if (top && !java_return(next_pc, call_stub_return)) {
-                if (method == 0 || !displaced_caller(b, blob, words, pc, sp, &next_pc, &next_sp, &next_fp)) {
-                    return WALK_NO_BLOB;
+                agct_below(s, next_pc, next_sp, next_fp);
+            } else {
+                next_sp = sp + 8 * (uintptr_t) words;
+                if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+                next_pc = stack_word(next_sp - 8);
+                next_fp = stack_word(next_sp - 16);
+                if (top && !java_return(next_pc, call_stub_return)) {
+                    if (method == 0 || !displaced_caller(b, blob, words, pc, sp, &next_pc, &next_sp, &next_fp)) {
+                        return WALK_NO_BLOB;
+                    }
+                    agct_below(s, next_pc, next_sp, next_fp);
                 }
-                s->agct_from[0] = next_pc;
-                s->agct_from[1] = next_sp;
-                s->agct_from[2] = next_fp;
             }
         }
         s->nphysical++;

@@ -174,19 +174,8 @@ public final class OverheadWorkload {
 
     /** Pure Java, no calls, no allocation: a mixing pass over an int array, several times. */
     private static long javaPart(int[] a, long seed) {
-        int x = (int) seed | 1;
         long h = 0;
-        for (int pass = 0; pass < kernelPasses; pass++) {
-            for (int i = 0; i < a.length; i++) {
-                x ^= x << 13;
-                x ^= x >>> 17;
-                x ^= x << 5;
-                int v = a[i] + x;
-                v = Integer.rotateLeft(v * 0x9E3779B1, 7) ^ a[(i + 1) & (a.length - 1)];
-                a[i] = v;
-                h += v;
-            }
-        }
+        for (int pass = 0; pass < kernelPasses; pass++) h += dev.stacktrace.testlib.AccuracyWorkload.integerKernel(a, seed + pass);
         return h;
     }
 
