@@ -2,6 +2,7 @@ package dev.stacktrace.bench;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
+import dev.stacktrace.StacktraceException;
 import dev.stacktrace.tools.Timer;
 import java.time.Duration;
 import java.util.List;
@@ -50,14 +51,22 @@ public final class FirstStackProbe {
 
         if (mode.equals("stack")) {
             long t0 = System.nanoTime();
-            List<StackEntry> first = Stacktrace.getThreadStack(sleeper);
-            long firstNs = System.nanoTime() - t0;
-            long namedNs = named(first) ? firstNs : -1;
+            List<StackEntry> first = null;
+            long firstNs = -1, namedNs = -1;
+            int failures = 0;
+            // a capture that times out on a loaded machine is retried: the clock keeps running
             while (namedNs < 0 && System.nanoTime() - t0 < 10_000_000_000L) {
-                if (named(Stacktrace.getThreadStack(sleeper))) namedNs = System.nanoTime() - t0;
+                try {
+                    List<StackEntry> stack = Stacktrace.getThreadStack(sleeper);
+                    long at = System.nanoTime() - t0;
+                    if (first == null) { first = stack; firstNs = at; }
+                    if (named(stack)) namedNs = at;
+                } catch (StacktraceException e) {
+                    failures++;
+                }
             }
-            System.out.printf("RESULT first_stack_ms=%.1f first_named_stack_ms=%.1f first_frames=%d%n", firstNs / 1e6,
-                    namedNs / 1e6, first.size());
+            System.out.printf("RESULT first_stack_ms=%.1f first_named_stack_ms=%.1f first_frames=%d failures=%d%n",
+                    firstNs / 1e6, namedNs / 1e6, first == null ? 0 : first.size(), failures);
         } else {
             AtomicLong stacks = new AtomicLong(), named = new AtomicLong(), firstAt = new AtomicLong(-1);
             long t0 = System.nanoTime();
