@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * ({@code profile=cpu}; {@code port=0}) and with async-profiler 4.6 as an agent
  * ({@code -agentpath:libasyncProfiler.so=start,event=itimer,cstack=vmx}), the configurations
  * interleaved in rounds; wall time and peak RSS (getrusage's maxrss through {@code /usr/bin/time},
- * the same figure as VmHWM) of each, medians and the excess over the plain JVM. Then, each in fresh
+ * the same figure as VmHWM) and CPU time (user + system) of each, medians and the excess over the plain JVM. Then, each in fresh
  * JVMs ({@link FirstStackProbe}): the first named stack after the library loads, and the stacks a
  * Timer at 5 ms delivers in its first second.
  *
@@ -30,7 +30,7 @@ public final class StartupBenchmark {
     private static String asyncLib;
     private static boolean skipProbe;
 
-    record Result(double wallMs, long rssKb) {}
+    record Result(double wallMs, long rssKb, double cpuMs) {}
 
     public static void main(String[] args) throws Exception {
         parse(args);
@@ -63,20 +63,27 @@ public final class StartupBenchmark {
                 cmd.addAll(List.of("-cp", testClasses, StartupHello.class.getName(), Long.toString(appSleepMs)));
                 Result r = timed(cmd);
                 results.get(name).add(r);
-                System.out.printf("round %d %-18s %7.0f ms %7.1f MB%n", round + 1, name, r.wallMs, r.rssKb / 1024.0);
+                System.out.printf("round %d %-18s %7.0f ms %7.1f MB  cpu %6.0f ms%n", round + 1, name, r.wallMs,
+                        r.rssKb / 1024.0, r.cpuMs);
             }
         }
         double plainWall = median(results.get("plain").stream().mapToDouble(Result::wallMs).toArray());
         double plainRss = median(results.get("plain").stream().mapToDouble(Result::rssKb).toArray()) / 1024;
         System.out.printf("%n== Hello-world JVM, medians of %d (load average now %s) ==%n", runs, loadAverage());
-        System.out.printf("%-18s %9s %9s %10s %10s%n", "config", "wall ms", "+ms", "peak MB", "+MB");
+        double plainCpu = median(results.get("plain").stream().mapToDouble(Result::cpuMs).toArray());
+        System.out.printf("%-18s %9s %9s %10s %10s %9s %9s%n", "config", "wall ms", "+ms", "peak MB", "+MB", "cpu ms",
+                "+cpu ms");
         Map<String, double[]> added = new LinkedHashMap<>();
         for (var e : results.entrySet()) {
             double wall = median(e.getValue().stream().mapToDouble(Result::wallMs).toArray());
             double rss = median(e.getValue().stream().mapToDouble(Result::rssKb).toArray()) / 1024;
+            double cpu = median(e.getValue().stream().mapToDouble(Result::cpuMs).toArray());
             added.put(e.getKey(), new double[] {wall - plainWall, rss - plainRss});
-            System.out.printf("%-18s %9.0f %+9.0f %10.1f %+10.1f%n", e.getKey(), wall, wall - plainWall, rss, rss - plainRss);
+            System.out.printf("%-18s %9.0f %+9.0f %10.1f %+10.1f %9.0f %+9.0f%n", e.getKey(), wall, wall - plainWall, rss,
+                    rss - plainRss, cpu, cpu - plainCpu);
         }
+        System.out.println("cpu ms: user + system CPU time of the whole JVM (all its threads): on a loaded machine "
+                + "the wall time mostly measures the wait for a CPU, this does not");
         double asyncRss = added.get("async-profiler")[1];
         for (String ours : List.of("agent profile=cpu", "agent port=0")) {
             double[] a = added.get(ours);
@@ -116,7 +123,7 @@ public final class StartupBenchmark {
     private static Result timed(List<String> command) throws Exception {
         Path rss = Files.createTempFile("startup-rss", ".txt");
         try {
-            List<String> cmd = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M", "-o", rss.toString()));
+            List<String> cmd = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M %U %S", "-o", rss.toString()));
             cmd.addAll(command);
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -130,7 +137,8 @@ public final class StartupBenchmark {
                 throw new IllegalStateException("exit " + p.exitValue() + ", output: " + out + " from " + command);
             }
             if (!out.strip().equals("hello")) System.out.println("  (said: " + out.strip().replace('\n', ' ') + ")");
-            return new Result(ms, Long.parseLong(Files.readString(rss).strip()));
+            String[] f = Files.readString(rss).strip().split("\\s+");
+            return new Result(ms, Long.parseLong(f[0]), 1000 * (Double.parseDouble(f[1]) + Double.parseDouble(f[2])));
         } finally {
             Files.deleteIfExists(rss);
         }
