@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@code first}: mode "stack" takes one stack of the sleeping thread as the first use of the
  * library and times it (loading included), then the first stack that has a named native frame;
  * mode "timer" starts a Timer at 5 ms on the spinning thread as the first use of the library and
- * counts the stacks its callback got in the first second.
+ * counts the stacks its callback got in the first second. Mode "stack" also gives the CPU time
+ * its thread and the whole JVM spent until the named stack (what a loaded machine does not distort).
  */
 public final class FirstStackProbe {
     private static volatile long sink;
@@ -50,7 +51,7 @@ public final class FirstStackProbe {
         Thread.sleep(50);  // both in their loops
 
         if (mode.equals("stack")) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), cpu0 = threadCpu(), process0 = processCpu();
             List<StackEntry> first = null;
             long firstNs = -1, namedNs = -1;
             int failures = 0;
@@ -65,8 +66,9 @@ public final class FirstStackProbe {
                     failures++;
                 }
             }
-            System.out.printf("RESULT first_stack_ms=%.1f first_named_stack_ms=%.1f first_frames=%d failures=%d%n",
-                    firstNs / 1e6, namedNs / 1e6, first == null ? 0 : first.size(), failures);
+            System.out.printf("RESULT first_stack_ms=%.1f first_named_stack_ms=%.1f first_frames=%d failures=%d "
+                            + "thread_cpu_ms=%.1f process_cpu_ms=%.1f%n", firstNs / 1e6, namedNs / 1e6,
+                    first == null ? 0 : first.size(), failures, (threadCpu() - cpu0) / 1e6, (processCpu() - process0) / 1e6);
         } else {
             AtomicLong stacks = new AtomicLong(), named = new AtomicLong(), firstAt = new AtomicLong(-1);
             long t0 = System.nanoTime();
@@ -81,6 +83,15 @@ public final class FirstStackProbe {
             System.out.printf("RESULT timer_first_second_stacks=%d timer_named_stacks=%d timer_first_stack_ms=%.1f%n",
                     stacks.get(), named.get(), firstAt.get() / 1e6);
         }
+    }
+
+    private static long threadCpu() {
+        return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    }
+
+    private static long processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** A stack with a named native frame (not a place name such as libc.so.6+0x1234). */
