@@ -4,7 +4,7 @@ import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
-import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.internal.stacks.StackResolver;
 import dev.stacktrace.testlib.TestNative;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
