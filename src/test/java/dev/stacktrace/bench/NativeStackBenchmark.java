@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /**
- * Speed of the native core (issue 2): one run, one target thread per scenario, every approach
+ * Speed of the native core: one run, one target thread per scenario, every approach
  * timed per call with System.nanoTime (warm-up first, then N timed calls, sorted percentiles).
  *
  * <p>Targets: a Java thread blocked in native code (JNA → stt_recurse_then_read(30, pipe), about
