@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * The one binding to native-lib/ (libstacktrace.so), by JNA direct mapping: each call is a plain
  * JNI-speed call with primitive arguments and caller-owned arrays. See native-lib/src/stacktrace.h
- * for the contract of every function; this class adds nothing to it.
+ * for the contract of every function; this class adds nothing to it. Entry points that only tests
+ * call from Java are bound in the tests (testlib.TestBinding).
  */
 public final class LibStacktrace {
     /** Must match ST_ABI_VERSION in stacktrace.h. */
@@ -77,8 +78,6 @@ public final class LibStacktrace {
 
     public static native int st_ping_thread(int tid, int timeoutMillis);
 
-    public static native int st_slots_in_use();
-
     public static native int st_peek(long address, long[] out, int words);
 
     public static native long st_thread_eetop(JNIEnv env, Object thread);
@@ -106,17 +105,7 @@ public final class LibStacktrace {
 
     public static native Object st_method_class(JNIEnv env, long methodId);
 
-    /** sizeof(st_frame_info) and its field offsets (stacktrace.h). */
-    public static final int TEXT_SIZE = 256;
-    public static final int FRAME_INFO_SIZE = 8 + 8 + 4 * 4 + 2 * TEXT_SIZE;
-
-    public static native int st_collect_frames(int tid, com.sun.jna.Pointer frames, int max, int timeoutMillis, int nativeNames);
-
-    public static native int st_print_frames(int fd, com.sun.jna.Pointer frames, int n, int header);
-
     public static native int st_dump_on_signal(int signo, String path);
-
-    public static native int st_dump_all(int fd);
 
     /** Profiling (enum st_profile_mode and st_profile_counter). */
     public static final int PROFILE_CPU = 1;
