@@ -20,6 +20,10 @@ public final class TestBinding {
     static {
         Native.register(TestBinding.class, NativeLibrary.getInstance(LibStacktrace.PATH.toString(),
                 Map.of(Library.OPTION_ALLOW_OBJECTS, Boolean.TRUE)));
+        if (LibStacktrace.abiConstant("ST_TEXT_SIZE").orElse(-1) != TEXT_SIZE
+                || LibStacktrace.abiConstant("ST_FRAME_INFO_SIZE").orElse(-1) != FRAME_INFO_SIZE) {
+            throw new UnsatisfiedLinkError("st_frame_info in the library is not the layout the tests read");
+        }
     }
 
     private TestBinding() {}
