@@ -10,9 +10,10 @@
  *
  * access_mem is safe_stack_load (safe_access.h): the interrupted thread's stack between its sp and
  * its base (mapped for as long as the thread lives) directly, everything else with process_vm_readv
- * on our own pid, which returns EFAULT instead of faulting. Not SafeFetchN: libunwind calls access_mem while it holds
- * its cache lock with every signal blocked, and a fault with SIGSEGV blocked kills the process
- * whatever handler the JVM has. Registers come from the ucontext we were given.
+ * on our own pid, which returns EFAULT instead of faulting. Not SafeFetchN: libunwind calls
+ * access_mem while it holds its cache lock with every signal blocked, and a fault with SIGSEGV
+ * blocked kills the process whatever handler the JVM has. Registers come from the ucontext we
+ * were given.
  */
 #define _GNU_SOURCE
 #include "unwind.h"
