@@ -55,7 +55,7 @@ public final class Agent {
      * is in place would end the JVM (the default action).
      */
     private static boolean needsStartBeforeMain(AgentOptions options) {
-        String property = System.getProperty(NativeCapture.DUMP_SIGNAL_PROPERTY);
+        String property = System.getProperty(StacktraceService.DUMP_SIGNAL_PROPERTY);
         return options.dumpSignal() != 0 || (property != null && !property.isBlank());
     }
 
