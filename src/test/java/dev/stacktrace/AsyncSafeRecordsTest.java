@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The second seed's contract for the JVM: fixed-size records, names cut and flagged, printed with write(2). */
+/** Async-signal-safe frame records: fixed-size records, names cut and flagged, printed with write(2). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AsyncSafeRecordsTest {
     private static final int NAME_AT = 8 + 8 + 4 * 4;
