@@ -142,6 +142,8 @@ public final class LibStacktrace {
     public static native int st_profile_counters(long[] out, int n);
 
     public static native int st_profile_threads();
+    /** The address of the calling thread's label word (a uint32 label-set id), valid while it lives. */
+    public static native long st_label_word();
 
     public static native long st_profile_read(long[] out, long capacityWords);
 }
