@@ -65,14 +65,18 @@ public final class Labels {
         Objects.requireNonNull(labels, "labels");
         ThreadLabels thread = ThreadLabels.current();
         int previous = thread.id();
-        Map<String, String> merged;
-        if (previous == 0) {
-            merged = labels;
-        } else {
-            merged = new HashMap<>(LabelSets.labels(previous));
-            merged.putAll(labels);
+        int id = thread.remembered(labels, previous);
+        if (id < 0) {
+            Map<String, String> merged;
+            if (previous == 0) {
+                merged = labels;
+            } else {
+                merged = new HashMap<>(LabelSets.labels(previous));
+                merged.putAll(labels);
+            }
+            id = LabelSets.idOf(merged);  // throws past the bounds, before anything changed
+            thread.remember(labels, previous, id);
         }
-        int id = LabelSets.idOf(merged);  // throws past the bounds, before anything changed
         thread.set(id);
         return new Scope(thread, previous, id);
     }

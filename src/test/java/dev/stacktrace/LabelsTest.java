@@ -142,6 +142,11 @@ class LabelsTest {
             assertEquals("acme", Labels.current().get("tenant"), "a close on another thread changed nothing");
         }
         assertEquals(Map.of(), Labels.current());
+        // a map the caller changes between uses is read again each time
+        Map<String, String> mutable = new HashMap<>(Map.of("endpoint", "/one"));
+        Labels.run(mutable, () -> assertEquals("/one", Labels.current().get("endpoint")));
+        mutable.put("endpoint", "/two");
+        Labels.run(mutable, () -> assertEquals("/two", Labels.current().get("endpoint")));
         assertThrows(IllegalArgumentException.class, () -> Labels.with(Map.of("k", "v".repeat(Labels.MAX_LENGTH + 1))));
         assertThrows(IllegalArgumentException.class, () -> Labels.with(Map.of("", "v")));
         assertEquals(Map.of(), Labels.current(), "a refused set changes nothing");

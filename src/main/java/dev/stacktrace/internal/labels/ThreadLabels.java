@@ -22,7 +22,15 @@ public final class ThreadLabels {
     private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
     private static final ThreadLocal<ThreadLabels> CURRENT = ThreadLocal.withInitial(ThreadLabels::new);
 
+    private static final java.util.Set<Class<?>> IMMUTABLE_MAPS = java.util.Set.copyOf(java.util.List.of(java.util.Map.of().getClass(),
+            java.util.Map.of("k", "v").getClass(), java.util.Map.of("k", "v", "k2", "v").getClass()));
+
     private int id;
+    // The last set this thread entered, by the identity of the (immutable) map it was given and the
+    // id it nested in: code that sets the same constant labels again skips the merge and the lookup.
+    private java.util.Map<String, String> lastGiven;
+    private int lastOuter = -1;
+    private int lastId;
     /** The native word, null when there is none (virtual thread, native library unavailable). */
     private final ByteBuffer word;
 
@@ -37,6 +45,19 @@ public final class ThreadLabels {
 
     public int id() {
         return id;
+    }
+
+    /** The id {@link #remember} noted for {@code given} nested in {@code outer}, or -1. */
+    public int remembered(java.util.Map<String, String> given, int outer) {
+        return given == lastGiven && outer == lastOuter ? lastId : -1;
+    }
+
+    /** Notes that {@code given} nested in {@code outer} is the set {@code id}, when {@code given} cannot change. */
+    public void remember(java.util.Map<String, String> given, int outer, int id) {
+        if (!IMMUTABLE_MAPS.contains(given.getClass())) return;
+        lastGiven = given;
+        lastOuter = outer;
+        lastId = id;
     }
 
     /** Sets the thread's label-set id; returns the one it replaces. */
