@@ -351,6 +351,14 @@ public final class StacktraceService {
         return Optional.ofNullable(profile()).map(p -> p.flameGraph(title));
     }
 
+    /**
+     * The flame graph of the samples taken under labels that include all of {@code filter} (see
+     * {@link dev.stacktrace.Labels}); empty before any profile.
+     */
+    public Optional<String> flameGraph(String title, Map<String, String> filter) {
+        return Optional.ofNullable(profile()).map(p -> p.flameGraph(title, filter));
+    }
+
     private static String describe(Duration d) {
         return DurationText.format(d);
     }
