@@ -233,7 +233,9 @@ class PrometheusDashboardTest {
             String zlibLibrary = zlib.labels().get("library");
             assertTrue(zlibLibrary.startsWith("libz") || zlibLibrary.startsWith("libzip"), "zlib's library: " + zlib);
             List<Sample> libraries = query(prom, "stacktrace_library_samples_total");
-            assertTrue(libraries.stream().anyMatch(s -> s.labels().get("library").equals(zlibLibrary) && s.value() > 0),
+            // zlib has its own library series unless 20 busier libraries fill the top (then it counts in [other])
+            assertTrue(libraries.stream().anyMatch(s -> s.labels().get("library").equals(zlibLibrary) && s.value() > 0)
+                            || libraries.size() == 21,
                     "no library series for " + zlibLibrary + ": " + libraries + "; jni: " + jni);
             assertTrue(jni.size() <= 21, "more than top=20 JNI sites plus [other]: " + jni.size());
             assertTrue(libraries.size() <= 21, "more than top=20 libraries plus [other]: " + libraries.size());
