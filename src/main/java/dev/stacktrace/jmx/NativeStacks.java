@@ -8,7 +8,6 @@ import dev.stacktrace.tools.Profiler;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import javax.management.InstanceAlreadyExistsException;
@@ -66,7 +65,13 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
                     List.of(new Param("n", "How many symbols (1 to " + MAX_TOP + ")")))),
             Map.entry("dumpCollapsed", new Operation("The profile as collapsed stacks (flamegraph.pl, speedscope)", List.of())),
             Map.entry("dumpFlameGraph", new Operation("The profile as a self-contained HTML flame graph",
-                    List.of(new Param("title", "Title of the page"))))
+                    List.of(new Param("title", "Title of the page")))),
+            Map.entry("dumpPprof", new Operation("The running or last profile as a gzip-compressed pprof profile "
+                    + "(go tool pprof, Pyroscope, Parca)", List.of())),
+            Map.entry("profilePprof", new Operation("Profiles every thread for the given seconds (the running session's "
+                    + "samples in that time when one runs in that mode) and returns a gzip-compressed pprof profile",
+                    List.of(new Param("seconds", "How long to profile, 1 to 300"),
+                            new Param("mode", "cpu (running threads, per CPU time) or wall (every thread)"))))
     );
 
     private static final Map<String, String> ATTRIBUTES = Map.of(
@@ -145,12 +150,7 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
     @Override
     public void startProfilingAll(String mode, double intervalMillis) {
         Duration interval = interval(intervalMillis);
-        Profiler.Mode m = switch (mode == null ? "" : mode.trim().toLowerCase(Locale.ROOT)) {
-            case "cpu" -> Profiler.Mode.CPU;
-            case "wall" -> Profiler.Mode.WALL;
-            default -> throw new IllegalArgumentException("mode must be \"cpu\" (running threads, per CPU time) or "
-                    + "\"wall\" (every thread, per wall-clock time), not \"" + mode + "\"");
-        };
+        Profiler.Mode m = StacktraceService.modeNamed(mode);
         translated(() -> {
             service.startProfiling(null, m, interval);
             return null;
@@ -179,6 +179,24 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
     @Override
     public String dumpFlameGraph(String title) {
         return translated(() -> profile().flameGraph(title == null || title.isBlank() ? "stacktrace profile" : title));
+    }
+
+    @Override
+    public byte[] dumpPprof() {
+        return translated(() -> profile().snapshot().pprof());
+    }
+
+    @Override
+    public byte[] profilePprof(int seconds, String mode) {
+        Profiler.Mode m = StacktraceService.modeNamed(mode);
+        return translated(() -> {
+            try {
+                return service.profileWindow(m, Duration.ofSeconds(seconds)).pprof();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while profiling");
+            }
+        });
     }
 
     // ---- the attributes ----
@@ -298,6 +316,7 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
 
     @Override
     protected int getImpact(MBeanOperationInfo info) {
+        if (info.getName().equals("profilePprof")) return MBeanOperationInfo.ACTION_INFO;  // may run a session of its own
         return info.getName().startsWith("start") || info.getName().startsWith("stop")
                 ? MBeanOperationInfo.ACTION : MBeanOperationInfo.INFO;
     }

@@ -2,6 +2,7 @@ package dev.stacktrace.service;
 
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
+import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +41,13 @@ public final class StacktraceService {
     public static final Duration MAX_INTERVAL = Profiler.MAX_INTERVAL;
     /** The shortest sampling interval accepted. */
     public static final Duration MIN_INTERVAL = Profiler.MIN_INTERVAL;
+
+    /** The shortest window {@link #profileWindow} profiles. */
+    public static final Duration MIN_WINDOW = Duration.ofSeconds(1);
+    /** The longest window {@link #profileWindow} profiles: 5 minutes. */
+    public static final Duration MAX_WINDOW = Duration.ofMinutes(5);
+    /** The interval of a session {@link #profileWindow} starts: 100 samples a second, as Go's profiler takes. */
+    public static final Duration WINDOW_INTERVAL = Duration.ofMillis(10);
 
     /** Totals of the sessions that have ended: replaced whole, so readers need no lock. */
     private record Ended(long samples, Map<String, Long> errors, long incomplete, long nanos, long maxNanos) {}
@@ -105,6 +113,58 @@ public final class StacktraceService {
         last = p;
         current = null;
         mode = "off";
+    }
+
+    /**
+     * The samples of every thread over the next {@code length} (1 s to 5 min), in {@code mode}: for
+     * pprof clients that ask for "N seconds of profile". When a session runs in that mode, the
+     * samples it takes in the window, and it keeps running; when none runs, a session of its own
+     * ({@link #WINDOW_INTERVAL}), stopped at the end, which is then the last profile. Blocks for
+     * {@code length}.
+     *
+     * @throws IllegalArgumentException for a length outside 1 s to 5 min
+     * @throws IllegalStateException    when a session of the other mode runs
+     * @throws InterruptedException     when interrupted while waiting (a session of its own is stopped)
+     */
+    public ProfileSnapshot profileWindow(Profiler.Mode profileMode, Duration length) throws InterruptedException {
+        Objects.requireNonNull(profileMode, "mode");
+        if (length.compareTo(MIN_WINDOW) < 0 || length.compareTo(MAX_WINDOW) > 0) {
+            throw new IllegalArgumentException("the profile's duration must be from 1 to 300 seconds, not "
+                    + (length.toMillis() % 1000 == 0 ? length.toSeconds() + " s" : length.toMillis() + " ms"));
+        }
+        Profiler running = current;
+        if (running != null) {
+            if (running.mode() != profileMode) {
+                throw new IllegalStateException("a " + running.mode().name().toLowerCase() + " profiling session is "
+                        + "running: ask for mode=" + running.mode().name().toLowerCase() + ", or stop that session first");
+            }
+            ProfileSnapshot before = running.snapshot();
+            Thread.sleep(length.toMillis());
+            return running.snapshot().since(before);
+        }
+        Profiler mine;
+        synchronized (this) {
+            startProfiling(null, profileMode, WINDOW_INTERVAL);
+            mine = current;
+        }
+        try {
+            Thread.sleep(length.toMillis());
+        } finally {
+            synchronized (this) {
+                if (current == mine) stopProfiling();  // unless someone stopped it (and started another) meanwhile
+            }
+        }
+        return mine.snapshot();
+    }
+
+    /** "cpu" or "wall" (any case, spaces around) as a mode; anything else is refused with a message that says why. */
+    public static Profiler.Mode modeNamed(String name) {
+        return switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "cpu" -> Profiler.Mode.CPU;
+            case "wall" -> Profiler.Mode.WALL;
+            default -> throw new IllegalArgumentException("mode must be \"cpu\" (running threads, per CPU time) or "
+                    + "\"wall\" (every thread, per wall-clock time), not \"" + name + "\"");
+        };
     }
 
     // The readers below take no lock: a scrape never waits for a profile being read or stopped.
