@@ -114,9 +114,10 @@ public final class PprofBenchmark {
             int depth = 20 + r.nextInt(21);
             StackEntry[] frames = new StackEntry[depth];
             int thread = r.nextInt(threads);
-            for (int i = 0; i < depth; i++) {
-                boolean real = i < 4 || r.nextInt(4) == 0;
-                frames[i] = real ? pool.get(Math.floorMod(i < 4 ? thread * 7 + i : r.nextInt(), pool.size()))
+            for (int i = 0; i < depth; i++) {  // innermost first: the base is the last 4
+                boolean base = i >= depth - 4;
+                boolean real = base || r.nextInt(4) == 0;
+                frames[i] = real ? pool.get(Math.floorMod(base ? thread * 7 + (depth - i) : r.nextInt(), pool.size()))
                         : synthetic.get(r.nextInt(synthetic.size()));
             }
             List<StackEntry> stack = List.of(frames);

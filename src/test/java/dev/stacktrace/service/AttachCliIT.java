@@ -72,6 +72,14 @@ class AttachCliIT {
             assertTrue(errors.find(), stopped.output());
             assertTrue(errors.group(1).equals("0") || errors.group(2) != null, "the reasons of the errors: " + stopped.output());
 
+            // the same as pprof, read by go tool pprof
+            Path pprof = dir.resolve("f.pb.gz");
+            Cli.Result asPprof = cli(pid, "flamegraph", "--duration", "2s", "--format", "pprof", "--out", pprof.toString());
+            assertEquals(0, asPprof.exit(), asPprof.output());
+            String raw = dev.stacktrace.testlib.GoPprof.run(60, "-raw", pprof.toString());
+            assertTrue(raw.contains("PeriodType: cpu nanoseconds") && raw.contains("java.util.zip.Deflater.deflate"), raw);
+            assertOneLineError(cli(pid, "flamegraph", "--format", "svg"), "--format must be html");
+
             assertOneLineError(cli(pid, "start", "--mode", "sometimes"), "--mode must be cpu");
             assertOneLineError(cli(pid, "start", "--interval", "61s"), "--interval must be from 100us to 60s");
             assertOneLineError(cli(pid, "flamegraph", "--duration", "2x"), "is not a duration");
