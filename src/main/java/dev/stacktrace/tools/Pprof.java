@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongFunction;
@@ -242,8 +241,8 @@ public final class Pprof {
         final Map<FunctionKey, Integer> functions = new HashMap<>();
         final IntList functionName = new IntList();
         final IntList functionFile = new IntList();
-        /** Frames recur across stacks as the same objects: most look-ups end here. */
-        final Map<StackEntry, Integer> byFrame = new IdentityHashMap<>();
+        /** Equal frames recur across stacks (each stack has its own objects): most look-ups end here. */
+        final Map<StackEntry, Integer> byFrame = new HashMap<>();
         final Map<LocationKey, Integer> locations = new HashMap<>();
         final IntList locationFunction = new IntList();
         final IntList locationMapping = new IntList();
