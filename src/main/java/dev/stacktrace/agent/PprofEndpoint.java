@@ -1,6 +1,7 @@
 package dev.stacktrace.agent;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.stacktrace.service.ProfileSettings;
 import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.tools.Profiler;
 import java.io.IOException;
@@ -31,7 +32,7 @@ final class PprofEndpoint {
         Profiler.Mode mode;
         try {
             seconds = seconds(query.get("seconds"));
-            mode = StacktraceService.modeNamed(query.getOrDefault("mode", "cpu"));
+            mode = ProfileSettings.mode(query.getOrDefault("mode", "cpu"), "mode");
         } catch (IllegalArgumentException e) {
             AgentHttpServer.send(exchange, 400, "text/plain", e.getMessage() + "\n");
             return;
