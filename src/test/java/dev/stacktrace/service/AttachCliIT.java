@@ -113,6 +113,6 @@ class AttachCliIT {
     }
 
     private static DemoProcess startWithoutAgent() throws Exception {
-        return DemoProcess.startPlain(Duration.ofSeconds(120));
+        return DemoProcess.startPlain(Duration.ofSeconds(240));  // outlives every step on a loaded machine; closed at the end
     }
 }
