@@ -3,6 +3,7 @@ package dev.stacktrace.service;
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
+import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
 import dev.stacktrace.tools.SampleError;
 import java.nio.file.Path;
@@ -61,6 +62,13 @@ public final class StacktraceService {
     public static final String DUMP_SIGNAL_PROPERTY = Stacktrace.DUMP_SIGNAL_PROPERTY;
     /** The system property naming the file that dump appends to. */
     public static final String DUMP_FILE_PROPERTY = Stacktrace.DUMP_FILE_PROPERTY;
+
+    /** The shortest window {@link #profileWindow} profiles. */
+    public static final Duration MIN_WINDOW = Duration.ofSeconds(1);
+    /** The longest window {@link #profileWindow} profiles: 5 minutes. */
+    public static final Duration MAX_WINDOW = Duration.ofMinutes(5);
+    /** The interval of a session {@link #profileWindow} starts: 100 samples a second, as Go's profiler takes. */
+    public static final Duration WINDOW_INTERVAL = Duration.ofMillis(10);
 
     /** Totals of the sessions that have ended: replaced whole and never changed, so readers need no lock. */
     private record Ended(long samples, Map<SampleError, Long> errors, long incomplete, long nanos, long maxNanos) {}
@@ -129,6 +137,48 @@ public final class StacktraceService {
         last = p;
         current = null;
         mode = "off";
+    }
+
+    /**
+     * The samples of every thread over the next {@code length} (1 s to 5 min), in {@code mode}: for
+     * pprof clients that ask for "N seconds of profile". When a session runs in that mode, the
+     * samples it takes in the window, and it keeps running; when none runs, a session of its own
+     * ({@link #WINDOW_INTERVAL}), stopped at the end, which is then the last profile. Blocks for
+     * {@code length}.
+     *
+     * @throws IllegalArgumentException for a length outside 1 s to 5 min
+     * @throws IllegalStateException    when a session of the other mode runs
+     * @throws InterruptedException     when interrupted while waiting (a session of its own is stopped)
+     */
+    public ProfileSnapshot profileWindow(Profiler.Mode profileMode, Duration length) throws InterruptedException {
+        Objects.requireNonNull(profileMode, "mode");
+        if (length.compareTo(MIN_WINDOW) < 0 || length.compareTo(MAX_WINDOW) > 0) {
+            throw new IllegalArgumentException("the profile's duration must be from 1 to 300 seconds, not "
+                    + (length.toMillis() % 1000 == 0 ? length.toSeconds() + " s" : length.toMillis() + " ms"));
+        }
+        Profiler running = current;
+        if (running != null) {
+            if (running.mode() != profileMode) {
+                throw new IllegalStateException("a " + running.mode().name().toLowerCase() + " profiling session is "
+                        + "running: ask for mode=" + running.mode().name().toLowerCase() + ", or stop that session first");
+            }
+            ProfileSnapshot before = running.snapshot();
+            Thread.sleep(length.toMillis());
+            return running.snapshot().since(before);
+        }
+        Profiler mine;
+        synchronized (this) {
+            startProfiling(null, new ProfileSettings(profileMode, WINDOW_INTERVAL));
+            mine = current;
+        }
+        try {
+            Thread.sleep(length.toMillis());
+        } finally {
+            synchronized (this) {
+                if (current == mine) stopProfiling();  // unless someone stopped it (and started another) meanwhile
+            }
+        }
+        return mine.snapshot();
     }
 
     // The readers below take no lock: a scrape never waits for a profile being read or stopped.
@@ -357,6 +407,11 @@ public final class StacktraceService {
      */
     public Optional<String> flameGraph(String title, Map<String, String> filter) {
         return Optional.ofNullable(profile()).map(p -> p.flameGraph(title, filter));
+    }
+
+    /** The profile as a gzip-compressed pprof profile; empty before any profile. */
+    public Optional<byte[]> pprof() {
+        return Optional.ofNullable(profile()).map(p -> p.snapshot().pprof());
     }
 
     private static String describe(Duration d) {

@@ -6,7 +6,9 @@ import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.internal.labels.LabelSets;
 import dev.stacktrace.internal.stacks.ProfileStacks;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -80,6 +82,9 @@ public final class Profiler implements AutoCloseable {
     private long[] finalTable;
     private NativeSampler.Counters finalCounters;
     private final ProfileStacks named;
+    private volatile Instant startedAt;
+    private volatile long startedNanos;
+    private volatile long stoppedNanos;
 
     private Profiler(Builder b) {
         this.mode = b.mode;
@@ -118,6 +123,8 @@ public final class Profiler implements AutoCloseable {
             System.arraycopy(nativeTids, 0, tids, fromThreads.length, nativeTids.length);
         }
         NativeSampler.start(mode == Mode.CPU, interval, tids, ProfileStacks.recordedDepth(maxDepth, showJvm), tableEntries);
+        startedAt = Instant.now();
+        startedNanos = System.nanoTime();
         running = true;
         return this;
     }
@@ -126,6 +133,7 @@ public final class Profiler implements AutoCloseable {
     public synchronized void join() {
         if (!running) return;
         NativeSampler.stop();
+        stoppedNanos = System.nanoTime();
         finalTable = NativeSampler.read();
         finalCounters = NativeSampler.counters();
         running = false;
@@ -322,6 +330,31 @@ public final class Profiler implements AutoCloseable {
      */
     public String flameGraph(String title, Map<String, String> filter) {
         return FlameGraph.html(getStacks(filter), title);
+    }
+
+    /**
+     * The profile so far (or, once stopped, the whole profile) with the time it covers: what the
+     * profile formats are written from. Two snapshots of one profiler give the samples between them
+     * ({@link ProfileSnapshot#since}).
+     */
+    public ProfileSnapshot snapshot() {
+        Map<Map.Entry<List<StackEntry>, Integer>, Long> stacks = new LinkedHashMap<>();
+        Instant start;
+        long end;
+        synchronized (this) {
+            forEachStack((frames, keys, count, label) -> stacks.merge(Map.entry(frames, label), count, Long::sum));
+            start = startedAt;
+            end = stopped ? stoppedNanos : System.nanoTime();
+        }
+        if (start == null) return new ProfileSnapshot(this, mode, interval, Instant.now(), Duration.ZERO, List.of());
+        List<ProfileSnapshot.Sample> samples = new ArrayList<>(stacks.size());
+        stacks.forEach((stack, count) -> samples.add(new ProfileSnapshot.Sample(stack.getKey(), LabelSets.labels(stack.getValue()), count)));
+        return new ProfileSnapshot(this, mode, interval, start, Duration.ofNanos(end - startedNanos), samples);
+    }
+
+    /** The profile as a gzip-compressed pprof profile ({@link Pprof}: {@code go tool pprof}, Pyroscope, Parca); {@code out} stays open. */
+    public void writePprof(OutputStream out) throws IOException {
+        snapshot().writePprof(out);
     }
 
     private void forEachStack(ProfileStacks.LabeledVisitor visitor) {
