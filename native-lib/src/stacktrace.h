@@ -168,6 +168,13 @@ int st_profile_running(void);
 int st_profile_counters(int64_t *out, int n);
 /* Threads currently sampled. */
 int st_profile_threads(void);
+/* How cpu mode's threads are clocked, into out[0..n): [threads on a perf_events task-clock, threads
+   on a POSIX CPU timer, the scheduler tick ns, the effective interval ns (the interval, or the tick
+   when some thread has a timer and the tick is longer; 0 when not running)]. Returns the count. */
+int st_profile_clock(int64_t *out, int n);
+/* Whether cpu mode tries perf_events for the next start (1, the default) or only POSIX timers (0).
+   Returns the previous setting. */
+int st_profile_use_perf(int allowed);
 /* The table: per distinct stack [count, frames, (kind, id, bci) x frames]. Returns the words written,
    or minus the words needed if capacity_words is too small. Safe while sampling. */
 int64_t st_profile_read(int64_t *out, int64_t capacity_words);

@@ -78,6 +78,7 @@ public final class Profiler implements AutoCloseable {
     private volatile boolean stopped;
     private long[] finalTable;
     private NativeSampler.Counters finalCounters;
+    private volatile Duration finalEffectiveInterval;
 
     private Profiler(Builder b) {
         this.mode = b.mode;
@@ -117,12 +118,20 @@ public final class Profiler implements AutoCloseable {
         NativeSampler.start(mode == Mode.CPU, interval, tids, Math.min(LibStacktrace.PROFILE_MAX_FRAMES,
                 maxDepth + (showJvm ? 0 : 64)), tableEntries);
         running = true;
+        Duration effective = effectiveInterval();
+        if (effective.compareTo(interval) > 0) {
+            System.getLogger(Profiler.class.getName()).log(System.Logger.Level.WARNING,
+                    "cpu mode samples every " + effective.toNanos() / 1e6 + " ms, not every " + interval.toNanos() / 1e6
+                            + " ms as asked: perf_events is not available here, and POSIX CPU timers fire on the"
+                            + " scheduler tick");
+        }
         return this;
     }
 
     /** Stops sampling and waits until no sample can be added; the results stay. */
     public synchronized void join() {
         if (!running) return;
+        finalEffectiveInterval = effectiveInterval();
         NativeSampler.stop();
         finalTable = NativeSampler.read();
         finalCounters = NativeSampler.counters();
@@ -145,6 +154,22 @@ public final class Profiler implements AutoCloseable {
 
     public Duration interval() {
         return interval;
+    }
+
+    /**
+     * The interval actually delivered to each sampled thread. In cpu mode each thread is clocked by
+     * a perf_events task-clock where the kernel allows it, which delivers {@link #interval()} down to
+     * {@link #MIN_INTERVAL}; where it does not (seccomp, {@code perf_event_paranoid} 3, or the system
+     * property {@code dev.stacktrace.perfEvents=false}), by a POSIX CPU-time timer, which fires on the
+     * scheduler tick at the earliest (4 ms at CONFIG_HZ=250), and this says so (start also logs a
+     * warning). Wall mode delivers the interval. Before start, the interval asked.
+     */
+    public Duration effectiveInterval() {
+        Duration last = finalEffectiveInterval;
+        if (last != null) return last;
+        if (!running) return interval;
+        long nanos = NativeSampler.clock().effectiveIntervalNanos();
+        return nanos > interval.toNanos() ? Duration.ofNanos(nanos) : interval;
     }
 
     /** Samples taken so far (recorded or not). */

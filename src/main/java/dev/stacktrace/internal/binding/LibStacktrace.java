@@ -144,4 +144,15 @@ public final class LibStacktrace {
     public static native int st_profile_threads();
 
     public static native long st_profile_read(long[] out, long capacityWords);
+
+    /** st_profile_clock's fields: threads on a perf_events task-clock, on a POSIX timer, the tick, the effective interval. */
+    public static final int CLOCK_PERF_THREADS = 0;
+    public static final int CLOCK_TIMER_THREADS = 1;
+    public static final int CLOCK_TICK_NANOS = 2;
+    public static final int CLOCK_EFFECTIVE_INTERVAL_NANOS = 3;
+    public static final int CLOCK_FIELDS = 4;
+
+    public static native int st_profile_clock(long[] out, int n);
+
+    public static native int st_profile_use_perf(int allowed);
 }
