@@ -53,6 +53,10 @@ int st_capture_self(int64_t *out, int max);
 int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms);
 /* The same round trip with a handler that does nothing: the floor for st_capture_thread. */
 int st_ping_thread(int tid, int timeout_ms);
+/* A ping measured in parts, ns, into out[0..5): [sending the signal (the syscall), from sent to
+   the handler's start (delivery), the handler, from the handler's end to the requester seeing the
+   answer (wake-up), 1 if the requester slept on the futex else 0]. For benchmarks. */
+int st_ping_parts(int tid, int timeout_ms, int64_t *out);
 
 /* ---- Mixed mode: Java frames among the native ones ---- */
 

@@ -77,6 +77,9 @@ public final class LibStacktrace {
 
     public static native int st_ping_thread(int tid, int timeoutMillis);
 
+    /** A ping in parts, ns: [send, delivery, handler, wake-up, slept (0/1)]; see stacktrace.h. */
+    public static native int st_ping_parts(int tid, int timeoutMillis, long[] out);
+
     public static native int st_slots_in_use();
 
     public static native int st_peek(long address, long[] out, int words);
