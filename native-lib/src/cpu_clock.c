@@ -58,7 +58,9 @@ static int refused(int err) {
     return err == EACCES || err == EPERM || err == ENOSYS || err == ENOENT || err == EOPNOTSUPP || err == EINVAL;
 }
 
-static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+/* A disabled event, user and kernel time if the kernel allows, else user time only; a refusal by
+   policy turns perf_events off for the process. Returns the fd, or -errno. */
+static int open_event(int tid, int64_t interval_ns) {
     int user_only = atomic_load(&perf_user_only);
     int fd = perf_open(tid, interval_ns, user_only);
     if (fd < 0 && !user_only && (errno == EACCES || errno == EPERM)) {
@@ -70,6 +72,12 @@ static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
         if (refused(err)) atomic_store(&perf_allowed, 0);
         return -err;
     }
+    return fd;
+}
+
+static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    int fd = open_event(tid, interval_ns);
+    if (fd < 0) return fd;
     if (fd >= PERF_FDS) { close(fd); return -EMFILE; }
     struct f_owner_ex owner = {F_OWNER_TID, tid};
     /* owner and signal first: O_ASYNC with neither would mean SIGIO to the process */
@@ -136,6 +144,16 @@ void cpu_clock_stop(struct cpu_clock *c) {
 int cpu_clock_perf_allowed(int allowed) {
     int was = atomic_exchange(&perf_allowed, allowed ? 1 : 0);
     return was;
+}
+
+void cpu_clock_probe(int64_t interval_ns) {
+    if (!atomic_load(&perf_allowed)) return;
+    int fd = open_event(st_gettid(), interval_ns);
+    if (fd >= 0) close(fd);  /* never enabled */
+}
+
+int cpu_clock_perf_allowed_now(void) {
+    return atomic_load(&perf_allowed);
 }
 
 int64_t cpu_clock_tick_ns(void) {

@@ -24,6 +24,11 @@ void cpu_clock_stop(struct cpu_clock *c);
    Returns the previous setting. */
 int cpu_clock_perf_allowed(int allowed);
 
+/* Opens and closes one task-clock event on the calling thread, so that a refusal is known before
+   any thread is clocked (cpu_clock_perf_allowed_now then says 0). */
+void cpu_clock_probe(int64_t interval_ns);
+int cpu_clock_perf_allowed_now(void);
+
 /* The scheduler tick in ns: POSIX CPU timers fire no more often than this. */
 int64_t cpu_clock_tick_ns(void);
 

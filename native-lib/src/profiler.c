@@ -149,7 +149,6 @@ static pthread_cond_t control_wake = PTHREAD_COND_INITIALIZER;
 static pthread_t control_thread;
 static int control_running;
 static int stop_requested;
-static int refreshed;   /* the control thread has looked at the threads once this session */
 static int mode;
 static int64_t interval_ns;
 static int all_threads;
@@ -247,7 +246,6 @@ static void *control_loop(void *arg) {
         int64_t now = now_ns();
         if (now >= next_refresh) {
             refresh_threads();
-            if (!refreshed) { refreshed = 1; pthread_cond_broadcast(&control_wake); }
             next_refresh = now + 100000000;  /* threads come and go: look again every 100 ms */
         }
         if (mode == ST_PROFILE_WALL && now >= next_tick) {
@@ -331,6 +329,8 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     nthreads = 0;
     for (int i = 0; i < MAX_THREADS; i++) atomic_store(&tick_pending[i], 0);  /* no session's leftovers */
     stop_requested = 0;
+    /* whether the threads will get task-clocks, known before the control thread gives them any */
+    if (mode == ST_PROFILE_CPU) cpu_clock_probe(interval_ns);
     atomic_store(&sampling, 1);
     rc = pthread_create(&control_thread, NULL, control_loop, NULL);
     if (rc != 0) {
@@ -339,15 +339,6 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
         return -rc;
     }
     control_running = 1;
-    /* the first look at the threads is done before start returns, so st_profile_clock says how
-       they are clocked; bounded, as every wait here */
-    refreshed = 0;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2;
-    while (!refreshed) {
-        if (pthread_cond_timedwait(&control_wake, &control_lock, &until) == ETIMEDOUT) break;
-    }
     pthread_mutex_unlock(&control_lock);
     return 0;
 }
@@ -388,8 +379,10 @@ int st_profile_clock(int64_t *out, int n) {
         if (threads[i].clock.perf_fd >= 0) v[0]++;
         else if (threads[i].clock.has_timer) v[1]++;
     }
-    /* a POSIX CPU timer fires on the tick at the earliest */
-    v[3] = control_running ? (v[1] > 0 && v[2] > interval_ns ? v[2] : interval_ns) : 0;
+    /* a POSIX CPU timer fires on the tick at the earliest; before the control thread has clocked
+       any thread, the probe at start says which kind they will get */
+    int timers = v[1] > 0 || (v[0] == 0 && !cpu_clock_perf_allowed_now());
+    v[3] = !control_running ? 0 : mode == ST_PROFILE_CPU && timers && v[2] > interval_ns ? v[2] : interval_ns;
     pthread_mutex_unlock(&control_lock);
     int k = n < 4 ? n : 4;
     for (int i = 0; i < k; i++) out[i] = v[i];

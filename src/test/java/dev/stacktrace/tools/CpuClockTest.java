@@ -59,6 +59,17 @@ class CpuClockTest {
         return n;
     }
 
+    /** Waits until the sampler has clocked at least this many threads (its control thread does it), 10 s at most. */
+    private static NativeSampler.Clock clocked(int threads) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        NativeSampler.Clock c = NativeSampler.clock();
+        while (c.perfThreads() + c.timerThreads() < threads && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            c = NativeSampler.clock();
+        }
+        return c;
+    }
+
     /** Waits until the thread has used this much CPU since cpuStart, 30 s at most; returns what it used. */
     private static long awaitCpu(Thread t, long cpuStart, long nanos) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -79,7 +90,7 @@ class CpuClockTest {
         try {
             Profiler p = Profiler.builder().thread(busy).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
                     .start();
-            NativeSampler.Clock clock = NativeSampler.clock();
+            NativeSampler.Clock clock = clocked(1);
             assertEquals(1, clock.perfThreads() + clock.timerThreads(), "one clock for the one thread: " + clock);
             long cpuStart = THREADS.getThreadCpuTime(busy.getId());
             long samplesStart = p.sampleCount();
@@ -116,7 +127,9 @@ class CpuClockTest {
         try {
             Profiler p = Profiler.builder().thread(busy).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
                     .start();
-            NativeSampler.Clock clock = NativeSampler.clock();
+            assertEquals(Duration.ofNanos(Math.max(1_000_000, NativeSampler.clock().tickNanos())), p.effectiveInterval(),
+                    "known at start, before the thread has its timer");
+            NativeSampler.Clock clock = clocked(1);
             assertEquals(0, clock.perfThreads(), clock.toString());
             assertEquals(1, clock.timerThreads(), clock.toString());
             assertTrue(clock.tickNanos() > 0, clock.toString());
@@ -143,8 +156,14 @@ class CpuClockTest {
         for (int round = 0; round < 10; round++) {
             Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
                     .start();
-            NativeSampler.Clock clock = NativeSampler.clock();
-            assertEquals(perfBefore + clock.perfThreads(), perfFds(), "one descriptor a perf-clocked thread: " + clock);
+            NativeSampler.Clock clock = clocked(2);
+            // the control thread may clock a new thread between two looks: compare a steady pair
+            int fds = perfFds();
+            for (int look = 0; look < 20 && clock.perfThreads() != NativeSampler.clock().perfThreads(); look++) {
+                clock = NativeSampler.clock();
+                fds = perfFds();
+            }
+            assertEquals(perfBefore + clock.perfThreads(), fds, "one descriptor a perf-clocked thread: " + clock);
             if (round == 0) {
                 spin = true;
                 Thread late = new Thread(() -> busyClock(sink), "late-busy");
