@@ -50,6 +50,7 @@ static int perf_open(int tid, int64_t interval_ns, int user_only) {
     attr.disabled = 1;
     attr.exclude_kernel = user_only ? 1 : 0;
     attr.exclude_hv = 1;
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED;
     return (int) syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
@@ -124,6 +125,8 @@ static int timer_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
 int cpu_clock_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
     c->perf_fd = -1;
     c->has_timer = 0;
+    c->last_cpu = c->last_enabled = 0;
+    c->rearmed = 0;
     if (atomic_load(&perf_allowed) && perf_start(c, tid, interval_ns) == 0) return 0;
     return timer_start(c, tid, interval_ns);
 }
@@ -167,7 +170,31 @@ int cpu_clock_taken(const siginfo_t *info) {
     if (info->si_code != POLL_IN && info->si_code != POLL_HUP) return 0;
     int fd = info->si_fd;
     if (fd < 0 || fd >= PERF_FDS || atomic_load(&perf_owner[fd]) != st_gettid()) return 0;
-    /* POLL_HUP: the event used up its one overflow and disabled itself */
-    if (info->si_code == POLL_HUP) ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
+    /* one more overflow allowed per signal taken, whatever code the kernel gave it */
+    ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
     return 1;
+}
+
+/* The thread's CPU time and the event's enabled time, ns (-1 when unreadable). */
+static void times_of(const struct cpu_clock *c, int tid, int64_t *cpu, int64_t *enabled) {
+    struct timespec ts;
+    clockid_t clock = (clockid_t) ((~(unsigned) tid << 3) | 6);
+    *cpu = clock_gettime(clock, &ts) == 0 ? (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec : -1;
+    uint64_t v[2];
+    *enabled = read(c->perf_fd, v, sizeof v) == (ssize_t) sizeof v ? (int64_t) v[1] : -1;
+}
+
+void cpu_clock_check(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    if (c->perf_fd < 0) return;
+    int64_t cpu, enabled;
+    times_of(c, tid, &cpu, &enabled);
+    if (cpu < 0 || enabled < 0) return;
+    /* ran for several intervals while its event stayed disabled: its last overflow's signal was
+       lost (or came with nothing to re-arm), so arm it again; at most one more signal comes of it */
+    if (c->last_cpu > 0 && enabled == c->last_enabled && cpu - c->last_cpu > 4 * interval_ns + 10000000) {
+        ioctl(c->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
+        c->rearmed++;
+    }
+    c->last_cpu = cpu;
+    c->last_enabled = enabled;
 }

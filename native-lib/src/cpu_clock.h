@@ -11,11 +11,17 @@ struct cpu_clock {
     int perf_fd;    /* >= 0: a task-clock event of the thread */
     int has_timer;  /* else a POSIX timer on the thread's CPU-time clock */
     timer_t timer;
+    int64_t last_cpu, last_enabled;  /* at the last cpu_clock_check */
+    int64_t rearmed;                 /* times cpu_clock_check found it stuck */
 };
 
 /* Starts a clock that sends the thread the capture signal per interval of its CPU time. Tries
    perf_events first unless an earlier attempt showed the kernel refuses it. Returns 0, or -errno. */
 int cpu_clock_start(struct cpu_clock *c, int tid, int64_t interval_ns);
+
+/* From the control thread, now and then: re-arms a task-clock event that stayed disabled while
+   its thread ran (a signal lost). */
+void cpu_clock_check(struct cpu_clock *c, int tid, int64_t interval_ns);
 
 /* Stops and closes it (idempotent). */
 void cpu_clock_stop(struct cpu_clock *c);

@@ -193,6 +193,7 @@ static void refresh_threads(void) {
             if (mode == ST_PROFILE_WALL && (t->blocks || atomic_load(&tick_pending[t->slot]) != 0)) {
                 t->blocks = blocks_signal(t->tid);
             }
+            if (mode == ST_PROFILE_CPU) cpu_clock_check(&t->clock, t->tid, interval_ns);
             threads[kept++] = *t;
         } else {
             cpu_clock_stop(&t->clock);
@@ -206,7 +207,7 @@ static void refresh_threads(void) {
         int known = 0;
         for (int k = 0; k < nthreads && !known; k++) known = threads[k].tid == tasks[i];
         if (known || !task_alive(tasks[i])) continue;
-        struct sampled_thread t = {tasks[i], {-1, 0, 0}, take_slot(), 0};
+        struct sampled_thread t = {tasks[i], {-1, 0, 0, 0, 0, 0}, take_slot(), 0};
         if (t.slot < 0) break;
         if (mode == ST_PROFILE_CPU && cpu_clock_start(&t.clock, t.tid, interval_ns) != 0) {
             slot_used[t.slot] = 0;

@@ -25,19 +25,21 @@ public final class CpuRateBenchmark {
         Locale.setDefault(Locale.ROOT);
         double cpuSeconds = 2;
         String intervals = "1000,2000,4000,10000";
+        int threads = Runtime.getRuntime().availableProcessors();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cpu-seconds" -> cpuSeconds = Double.parseDouble(args[++i]);
                 case "--intervals-us" -> intervals = args[++i];
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: CpuRateBenchmark [--cpu-seconds S] [--intervals-us N,N,...]");
+                    System.err.println("usage: CpuRateBenchmark [--cpu-seconds S] [--intervals-us N,N,...] [--threads N]");
                     System.exit(2);
                 }
             }
         }
-        int cores = Runtime.getRuntime().availableProcessors();
+        int cores = threads;
         System.out.printf("CpuRateBenchmark: java %s, %d cpus, %d busy threads, %.1f CPU-seconds a thread a row, "
-                        + "load average %s%n", System.getProperty("java.version"), cores, cores, cpuSeconds,
+                        + "load average %s%n", System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), cores, cpuSeconds,
                 java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim());
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         spin = true;
@@ -59,7 +61,6 @@ public final class CpuRateBenchmark {
                 long cpuBefore = 0;
                 for (Thread t : busy) cpuBefore += mx.getThreadCpuTime(t.getId());
                 Profiler p = b.build().start();
-                NativeSampler.Clock c = NativeSampler.clock();
                 long samplesBefore = p.sampleCount();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
                 long used;
@@ -70,6 +71,7 @@ public final class CpuRateBenchmark {
                 } while (used < cpuSeconds * cores * 1e9 && System.nanoTime() < deadline);
                 long samples = p.sampleCount() - samplesBefore;
                 Duration effective = p.effectiveInterval();
+                NativeSampler.Clock c = NativeSampler.clock();
                 p.join();
                 double rate = samples / (used / 1e9);
                 double asked = 1e9 / intervalNanos;
