@@ -50,16 +50,21 @@ enum slot_state {
  * How long a requester spins before it sleeps on the futex. A round trip to a running thread costs
  * from 5 us (an idle machine) to 150 us (a busy one, or a virtual machine that delivers signals
  * slowly); sleeping adds a futex wake-up and a reschedule to it. So the spin follows the round
- * trips seen lately: twice their running average, up to SPIN_MAX nanoseconds of the requester's
+ * trips seen lately: twice their running average (delivery, the same for every request, plus the
+ * handler's work, per kind of request: a ping does nothing, a native walk may take milliseconds),
+ * up to SPIN_MAX nanoseconds of the requester's
  * CPU. When they are longer than that, spinning would rarely succeed and would take a CPU the
  * target may be waiting for (most of a long round trip is the target waiting to be scheduled), so
  * the requester spins only SPIN_MIN and sleeps. The average keeps learning either way.
  */
 #define SPIN_MIN 5000
 #define SPIN_MAX 150000
-static _Atomic int64_t typical_round_trip = 20000;
 
 enum request_mode { MODE_PING = 0, MODE_UNWIND = 1, MODE_MIXED = 2 };
+
+/* Running averages, ns: from sending to the handler's start, and the handler's work per mode. */
+static _Atomic int64_t typical_delivery = 10000;
+static _Atomic int64_t typical_work[3];
 
 struct slot {
     _Atomic uint32_t word;  /* seq << STATE_BITS | state; also the futex word */
@@ -149,7 +154,8 @@ static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
    deadline, PENDING -> FREE (the handler never ran: -ETIMEDOUT) or CAPTURING -> ABANDONED (it frees
    the slot: -ST_ELATE, the thread took the signal, so it does not block it). */
 static int await_done(struct slot *s, uint32_t seq, int64_t sent, int64_t deadline, int *slept) {
-    int64_t spin = 2 * atomic_load_explicit(&typical_round_trip, memory_order_relaxed);
+    int64_t spin = 2 * (atomic_load_explicit(&typical_delivery, memory_order_relaxed)
+                        + atomic_load_explicit(&typical_work[s->mode], memory_order_relaxed));
     spin = spin < SPIN_MIN || spin > SPIN_MAX ? SPIN_MIN : spin;
     int64_t spin_until = sent + spin;
     *slept = 0;
@@ -185,11 +191,13 @@ struct timing {
     int slept;
 };
 
-/* The running average of round trips (1/8 weight to the newest), for the next request's spin. */
-static void learn(int64_t round_trip) {
-    int64_t old = atomic_load_explicit(&typical_round_trip, memory_order_relaxed);
-    if (round_trip > 10 * SPIN_MAX) round_trip = 10 * SPIN_MAX;  /* one stalled target must not set the pace */
-    atomic_store_explicit(&typical_round_trip, old + (round_trip - old) / 8, memory_order_relaxed);
+/* Adds a sample to a running average (1/8 weight to the newest); one stalled target must not set
+   the pace for long, so a sample counts at most 10 * SPIN_MAX. */
+static void learn(_Atomic int64_t *average, int64_t sample) {
+    if (sample < 0) return;
+    if (sample > 10 * SPIN_MAX) sample = 10 * SPIN_MAX;
+    int64_t old = atomic_load_explicit(average, memory_order_relaxed);
+    atomic_store_explicit(average, old + (sample - old) / 8, memory_order_relaxed);
 }
 
 /* Sends a request and waits for its answer. On success the slot is returned still owned (DONE):
@@ -222,7 +230,8 @@ static int request_timed(int tid, int mode, int max, int timeout_ms, struct slot
     t->seen = now_ns();
     t->handler_start = s->handler_start;
     t->handler_end = s->handler_end;
-    learn(t->seen - t->before_send);
+    learn(&typical_delivery, t->handler_start - t->before_send);
+    learn(&typical_work[mode], t->handler_end - t->handler_start);
     *slot_out = s;
     *seq_out = seq;
     return 0;

@@ -123,8 +123,8 @@ public final class Profiler implements AutoCloseable {
         if (effective.compareTo(interval) > 0) {
             System.getLogger(Profiler.class.getName()).log(System.Logger.Level.WARNING,
                     "cpu mode samples every " + effective.toNanos() / 1e6 + " ms, not every " + interval.toNanos() / 1e6
-                            + " ms as asked: perf_events is not available here, and POSIX CPU timers fire on the"
-                            + " scheduler tick");
+                            + " ms as asked: POSIX CPU timers fire on the scheduler tick (perf_events task-clocks,"
+                            + " -Ddev.stacktrace.perfEvents=true, deliver the interval where the kernel allows them)");
         }
         return this;
     }
@@ -158,12 +158,11 @@ public final class Profiler implements AutoCloseable {
     }
 
     /**
-     * The interval actually delivered to each sampled thread. In cpu mode each thread is clocked by
-     * a perf_events task-clock where the kernel allows it, which delivers {@link #interval()} down to
-     * {@link #MIN_INTERVAL}; where it does not (seccomp, {@code perf_event_paranoid} 3, or the system
-     * property {@code dev.stacktrace.perfEvents=false}), by a POSIX CPU-time timer, which fires on the
-     * scheduler tick at the earliest (4 ms at CONFIG_HZ=250), and this says so (start also logs a
-     * warning). Wall mode delivers the interval. Before start, the interval asked.
+     * The interval actually delivered to each sampled thread. In cpu mode each thread is clocked by a
+     * POSIX CPU-time timer, which fires on the scheduler tick at the earliest (4 ms at CONFIG_HZ=250),
+     * and this says so (start also logs a warning); with {@code -Ddev.stacktrace.perfEvents=true} and a
+     * kernel that allows it, by a perf_events task-clock, which delivers {@link #interval()} down to
+     * about 1 ms. Wall mode delivers the interval. Before start, the interval asked.
      */
     public Duration effectiveInterval() {
         Duration last = finalEffectiveInterval;

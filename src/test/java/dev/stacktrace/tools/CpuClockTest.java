@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * cpu mode's clocks: a perf_events task-clock per thread delivers the interval asked (POSIX CPU
- * timers fire on the scheduler tick), threads started later get theirs, every file descriptor is
- * closed at stop, and where only timers are used the effective interval says so.
+ * cpu mode's clocks: with perf_events on, a task-clock per thread delivers the interval asked
+ * (POSIX CPU timers fire on the scheduler tick), threads started later get theirs, every file
+ * descriptor is closed at stop; with timers the effective interval says what they deliver.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CpuClockTest {
@@ -42,6 +42,22 @@ class CpuClockTest {
             if (e.getKey().stream().anyMatch(f -> f.name().contains(marker))) n += e.getValue();
         }
         return n;
+    }
+
+    /** Runs with the perfEvents property set so, then restores it. */
+    private static void withPerfEvents(String value, ThrowingRunnable body) throws Exception {
+        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+        System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, value);
+        try {
+            body.run();
+        } finally {
+            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
+        }
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     /** This process's open perf_events file descriptors. */
@@ -83,6 +99,10 @@ class CpuClockTest {
 
     @Test
     void aBusyThreadAtOneMillisecondGetsTheRateAskedOrTheFallbackSaysWhatItGets() throws Exception {
+        withPerfEvents("true", CpuClockTest::oneMillisecond);
+    }
+
+    private static void oneMillisecond() throws Exception {
         AtomicLong sink = new AtomicLong();
         spin = true;
         Thread busy = new Thread(() -> busyClock(sink), "busy-clock");
@@ -151,6 +171,10 @@ class CpuClockTest {
 
     @Test
     void threadsStartedLaterGetTheirClockAndNoDescriptorOutlivesAStop() throws Exception {
+        withPerfEvents("true", CpuClockTest::restarts);
+    }
+
+    private static void restarts() throws Exception {
         int perfBefore = perfFds();
         AtomicLong sink = new AtomicLong();
         for (int round = 0; round < 10; round++) {

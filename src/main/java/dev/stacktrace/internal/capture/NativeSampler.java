@@ -39,8 +39,11 @@ public final class NativeSampler {
     public record Clock(int perfThreads, int timerThreads, long tickNanos, long effectiveIntervalNanos) {}
 
     /**
-     * System property: {@code false} makes cpu mode use POSIX CPU timers only, never perf_events
-     * (for a process that wants its perf_events file descriptors to itself).
+     * System property: {@code true} makes cpu mode clock each thread with a perf_events task-clock
+     * where the kernel allows it (the interval asked, down to 1 ms); by default, and where the kernel
+     * refuses, POSIX CPU timers (at most one sample per scheduler tick). Off by default: a task-clock's
+     * signal is sent a little after the overflow, and a thread that enters a blocking call in that
+     * window gets EINTR from it, which cpu mode otherwise never causes (InterruptedCallsTest).
      */
     public static final String PERF_EVENTS_PROPERTY = "dev.stacktrace.perfEvents";
 
@@ -64,7 +67,7 @@ public final class NativeSampler {
         NativeCapture capture = NativeCapture.get();
         String unavailable = capture.javaFramesUnavailable();
         if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "cannot profile: " + unavailable);
-        LibStacktrace.st_profile_use_perf(Boolean.parseBoolean(System.getProperty(PERF_EVENTS_PROPERTY, "true")) ? 1 : 0);
+        LibStacktrace.st_profile_use_perf(Boolean.parseBoolean(System.getProperty(PERF_EVENTS_PROPERTY, "false")) ? 1 : 0);
         int rc = LibStacktrace.st_profile_start(cpu ? LibStacktrace.PROFILE_CPU : LibStacktrace.PROFILE_WALL,
                 interval.toNanos(), tids, tids.length, maxFrames, tableEntries);
         if (rc == -16 /* EBUSY */) {
