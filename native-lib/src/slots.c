@@ -50,19 +50,19 @@ enum slot_state {
  * How long a requester spins before it sleeps on the futex. A round trip to a running thread costs
  * from 5 us (an idle machine) to 150 us (a busy one, or a virtual machine that delivers signals
  * slowly); sleeping adds a futex wake-up and a reschedule to it. So the spin follows the round
- * trips seen lately: twice their running average (delivery, the same for every request, plus the
+ * trips seen lately: twice their running median (delivery, the same for every request, plus the
  * handler's work, per kind of request: a ping does nothing, a native walk may take milliseconds),
  * up to SPIN_MAX nanoseconds of the requester's
  * CPU. When they are longer than that, spinning would rarely succeed and would take a CPU the
  * target may be waiting for (most of a long round trip is the target waiting to be scheduled), so
- * the requester spins only SPIN_MIN and sleeps. The average keeps learning either way.
+ * the requester spins only SPIN_MIN and sleeps. The median keeps learning either way.
  */
 #define SPIN_MIN 5000
 #define SPIN_MAX 150000
 
 enum request_mode { MODE_PING = 0, MODE_UNWIND = 1, MODE_MIXED = 2 };
 
-/* Running averages, ns: from sending to the handler's start, and the handler's work per mode. */
+/* Running medians, ns: from sending to the handler's start, and the handler's work per mode. */
 static _Atomic int64_t typical_delivery = 10000;
 static _Atomic int64_t typical_work[3];
 
@@ -191,13 +191,15 @@ struct timing {
     int slept;
 };
 
-/* Adds a sample to a running average (1/8 weight to the newest); one stalled target must not set
-   the pace for long, so a sample counts at most 10 * SPIN_MAX. */
-static void learn(_Atomic int64_t *average, int64_t sample) {
+/* Moves a running median estimate towards a sample by a small step (1/32 of itself, at least
+   100 ns): the median, not the mean, because a few descheduled targets (milliseconds) would make
+   the mean useless for setting a spin of microseconds. */
+static void learn(_Atomic int64_t *median, int64_t sample) {
     if (sample < 0) return;
-    if (sample > 10 * SPIN_MAX) sample = 10 * SPIN_MAX;
-    int64_t old = atomic_load_explicit(average, memory_order_relaxed);
-    atomic_store_explicit(average, old + (sample - old) / 8, memory_order_relaxed);
+    int64_t old = atomic_load_explicit(median, memory_order_relaxed);
+    int64_t step = old / 32 > 100 ? old / 32 : 100;
+    int64_t next = sample > old ? old + step : sample < old ? old - step : old;
+    atomic_store_explicit(median, next < 0 ? 0 : next, memory_order_relaxed);
 }
 
 /* Sends a request and waits for its answer. On success the slot is returned still owned (DONE):
