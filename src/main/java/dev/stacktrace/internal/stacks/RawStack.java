@@ -19,7 +19,7 @@ import java.util.Arrays;
  */
 public final class RawStack {
     /** Words a frame of the profile table: kind, id, bci. */
-    private static final int PROFILE_WORDS = 3;
+    private static final int PROFILE_WORDS = LibStacktrace.PROFILE_WORDS_PER_FRAME;
 
     private final long[] words;
     private final int stride;
