@@ -1,0 +1,77 @@
+package dev.stacktrace.push;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * A Grafana Pyroscope server's ingest API: {@code POST {base}/ingest?name=app{k=v,...}&from=&until=
+ * &format=pprof&sampleRate=&spyName=stacktrace} with the window's gzip-compressed pprof profile as
+ * the body. {@code from} and {@code until} are whole UNIX seconds that cover the window.
+ */
+public final class PyroscopeTarget implements PushTarget {
+    /** The window's profile as gzip-compressed pprof bytes. */
+    @FunctionalInterface
+    public interface PprofEncoder {
+        byte[] encode(ProfileWindow window) throws IOException;
+    }
+
+    public static final String PATH = "/ingest";
+    public static final String SPY_NAME = "stacktrace";
+    private final URI ingest;
+    private final String name;
+    private final PprofEncoder encoder;
+
+    public PyroscopeTarget(URI base, String appName, Map<String, String> labels, PprofEncoder encoder) {
+        this.ingest = under(base, PATH);
+        this.name = seriesName(appName, labels);
+        this.encoder = encoder;
+    }
+
+    /** {@code app{k=v,k2=v2}}, or {@code app} without labels: Pyroscope's series name. */
+    static String seriesName(String appName, Map<String, String> labels) {
+        if (labels.isEmpty()) return appName;
+        StringJoiner j = new StringJoiner(",", "{", "}");
+        new LinkedHashMap<>(labels).forEach((k, v) -> j.add(k + "=" + v));
+        return appName + j;
+    }
+
+    @Override
+    public String name() {
+        return "pyroscope";
+    }
+
+    @Override
+    public Request request(ProfileWindow window) throws IOException {
+        long from = window.from().getEpochSecond();
+        long until = window.until().getEpochSecond() + (window.until().getNano() > 0 ? 1 : 0);
+        long hz = Math.max(1, Math.round(1e9 / Math.max(1, window.period().toNanos())));
+        String query = "name=" + encode(name) + "&from=" + from + "&until=" + until + "&format=pprof"
+                + "&sampleRate=" + hz + "&spyName=" + SPY_NAME;
+        URI uri = URI.create(ingest + "?" + query);
+        return new Request(uri, "application/octet-stream", encoder.encode(window));
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** {@code base} with {@code path} appended, unless it ends in it already; no query, no fragment. */
+    static URI under(URI base, String path) {
+        String scheme = base.getScheme();
+        if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || base.getHost() == null) {
+            throw new IllegalArgumentException("'" + base + "' is not an http:// or https:// URL with a host, such as "
+                    + "http://127.0.0.1:4040");
+        }
+        if (base.getRawQuery() != null || base.getRawFragment() != null) {
+            throw new IllegalArgumentException("'" + base + "' must have no query (?...) or fragment (#...)");
+        }
+        String s = base.toString();
+        while (s.endsWith("/")) s = s.substring(0, s.length() - 1);
+        return URI.create(s.endsWith(path) ? s : s + path);
+    }
+}
