@@ -34,6 +34,7 @@ public record PushOptions(URI pyroscope, URI otlp, Duration interval, String app
     }
 
     static PushOptions parse(String pyroscope, String otlp, String interval, String appName, String labels) {
+        if (pyroscope == null && otlp == null && interval == null && appName == null && labels == null) return NONE;
         URI p = url(pyroscope, "pyroscope", "http://127.0.0.1:4040");
         URI o = url(otlp, "otlp", "http://127.0.0.1:4318");
         Duration every = AgentOptions.duration(interval, ProfilePusher.DEFAULT_INTERVAL);

@@ -54,7 +54,8 @@ public final class ProfilePusher implements AutoCloseable {
         volatile int queued;
         int attempts;
         long retryAt;
-        boolean failing;
+        /** The kind of failure last logged (a status, a timeout, an exception class); null while pushes succeed. */
+        String reported;
 
         Lane(PushTarget target) {
             this.target = target;
@@ -80,7 +81,7 @@ public final class ProfilePusher implements AutoCloseable {
         this.log = log;
         // a request must end well within its interval, so a hung server only ever costs one interval
         this.connectTimeout = clamp(interval.dividedBy(4), Duration.ofMillis(100), Duration.ofSeconds(5));
-        this.requestTimeout = clamp(interval.dividedBy(2), Duration.ofMillis(200), Duration.ofSeconds(10));
+        this.requestTimeout = clamp(interval.dividedBy(2), Duration.ofSeconds(1), Duration.ofSeconds(10));
         for (PushTarget t : targets) lanes.add(new Lane(t));
         this.client = HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -188,7 +189,7 @@ public final class ProfilePusher implements AutoCloseable {
                 request = lane.target.request(window);
             } catch (IOException | RuntimeException e) {
                 lane.dropped.incrementAndGet();
-                report(lane, "cannot encode the profile: " + e);
+                report(lane, "encoding", "cannot encode the profile: " + e);
                 continue;
             }
             if (lane.queue.size() >= QUEUE_LIMIT) {
@@ -238,6 +239,7 @@ public final class ProfilePusher implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(r.body())).build();
         CompletableFuture<HttpResponse<Void>> call = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
         String failure;
+        String kind;
         try {
             int status = call.get(timeout.toNanos(), TimeUnit.NANOSECONDS).statusCode();
             if (status / 100 == 2) {
@@ -246,19 +248,20 @@ public final class ProfilePusher implements AutoCloseable {
                 lane.sent.incrementAndGet();
                 lane.attempts = 0;
                 lane.retryAt = 0;
-                if (lane.failing) log.accept(lane.target.name() + ": pushing to " + r.uri().getHost() + " again");
-                lane.failing = false;
+                if (lane.reported != null) log.accept(lane.target.name() + ": pushing to " + r.uri().getHost() + " again");
+                lane.reported = null;
                 return true;
             }
             if (status == 408 || status == 429 || status / 100 == 5) {
                 failure = "HTTP " + status;
+                kind = failure;
             } else {
                 // the server refuses this request for good: sending it again would not help
                 lane.queue.pollFirst();
                 lane.queued = lane.queue.size();
                 lane.failed.incrementAndGet();
                 lane.dropped.incrementAndGet();
-                report(lane, "HTTP " + status + " from " + r.uri() + "; the profile is dropped");
+                report(lane, "HTTP " + status, "HTTP " + status + " from " + r.uri() + "; the profile is dropped");
                 return true;
             }
         } catch (InterruptedException e) {
@@ -268,14 +271,16 @@ public final class ProfilePusher implements AutoCloseable {
         } catch (TimeoutException e) {
             call.cancel(true);
             failure = "no answer within " + timeout.toMillis() + " ms";
+            kind = "timeout";
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             failure = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+            kind = cause.getClass().getName();
         }
         lane.failed.incrementAndGet();
         lane.attempts++;
         lane.retryAt = System.nanoTime() + backoff(lane.attempts);
-        report(lane, "push to " + r.uri() + " failed (" + failure + "); retrying with backoff, counted in "
+        report(lane, kind, "push to " + r.uri() + " failed (" + failure + "); retrying with backoff, counted in "
                 + "stacktrace.push.failed");
         return true;
     }
@@ -288,9 +293,10 @@ public final class ProfilePusher implements AutoCloseable {
         return delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
     }
 
-    private void report(Lane lane, String message) {
-        if (!lane.failing) log.accept(lane.target.name() + ": " + message);
-        lane.failing = true;
+    /** Logs a failure when it is of another kind than the last one logged: a line per change, not per attempt. */
+    private void report(Lane lane, String kind, String message) {
+        if (!kind.equals(lane.reported)) log.accept(lane.target.name() + ": " + message);
+        lane.reported = kind;
     }
 
     /** False when interrupted by close. */
