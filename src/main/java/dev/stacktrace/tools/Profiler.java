@@ -6,7 +6,9 @@ import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.internal.symbols.StackResolver;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -78,6 +80,9 @@ public final class Profiler implements AutoCloseable {
     private volatile boolean stopped;
     private long[] finalTable;
     private NativeSampler.Counters finalCounters;
+    private volatile Instant startedAt;
+    private volatile long startedNanos;
+    private volatile long stoppedNanos;
 
     private Profiler(Builder b) {
         this.mode = b.mode;
@@ -116,6 +121,8 @@ public final class Profiler implements AutoCloseable {
         }
         NativeSampler.start(mode == Mode.CPU, interval, tids, Math.min(LibStacktrace.PROFILE_MAX_FRAMES,
                 maxDepth + (showJvm ? 0 : 64)), tableEntries);
+        startedAt = Instant.now();
+        startedNanos = System.nanoTime();
         running = true;
         return this;
     }
@@ -124,6 +131,7 @@ public final class Profiler implements AutoCloseable {
     public synchronized void join() {
         if (!running) return;
         NativeSampler.stop();
+        stoppedNanos = System.nanoTime();
         finalTable = NativeSampler.read();
         finalCounters = NativeSampler.counters();
         running = false;
@@ -252,6 +260,31 @@ public final class Profiler implements AutoCloseable {
 
     public void writeFlameGraph(String title, Appendable out) throws IOException {
         FlameGraph.writeHtml(getStacks(), title, out);
+    }
+
+    /**
+     * The profile so far (or, once stopped, the whole profile) with the time it covers: what the
+     * profile formats are written from. Two snapshots of one profiler give the samples between them
+     * ({@link ProfileSnapshot#since}).
+     */
+    public ProfileSnapshot snapshot() {
+        Map<List<StackEntry>, Long> stacks = new LinkedHashMap<>();
+        Instant start;
+        long end;
+        synchronized (this) {
+            forEachStack((frames, keys, count) -> stacks.merge(frames, count, Long::sum));
+            start = startedAt;
+            end = stopped ? stoppedNanos : System.nanoTime();
+        }
+        if (start == null) return new ProfileSnapshot(this, mode, interval, Instant.now(), Duration.ZERO, List.of());
+        List<ProfileSnapshot.Sample> samples = new ArrayList<>(stacks.size());
+        stacks.forEach((frames, count) -> samples.add(new ProfileSnapshot.Sample(frames, Map.of(), count)));
+        return new ProfileSnapshot(this, mode, interval, start, Duration.ofNanos(end - startedNanos), samples);
+    }
+
+    /** The profile as a gzip-compressed pprof profile ({@link Pprof}: {@code go tool pprof}, Pyroscope, Parca); {@code out} stays open. */
+    public void writePprof(OutputStream out) throws IOException {
+        snapshot().writePprof(out);
     }
 
     private interface StackVisitor {
