@@ -13,14 +13,10 @@ final class PushTargets {
     static List<PushTarget> of(PushOptions options) {
         List<PushTarget> targets = new ArrayList<>();
         if (options.pyroscope() != null) {
-            targets.add(new PyroscopeTarget(options.pyroscope(), options.appName(), options.labels(), PushTargets::pprof));
+            targets.add(new PyroscopeTarget(options.pyroscope(), options.appName(), options.labels()));
         }
         // the OTLP classes load only here, when otlp= asks for them
         if (options.otlp() != null) targets.add(new OtlpTarget(options.otlp(), options.appName(), options.labels()));
         return targets;
-    }
-
-    private static byte[] pprof(dev.stacktrace.push.ProfileWindow window) {
-        throw new UnsupportedOperationException("pprof encoding is not available yet");
     }
 }

@@ -1,6 +1,5 @@
 package dev.stacktrace.metrics;
 
-import dev.stacktrace.service.Gains;
 import dev.stacktrace.service.StacktraceService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
@@ -174,7 +173,11 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     void refresh() {
         Map<StacktraceService.Symbol, Long> totals = totalsSource.get();
         synchronized (refreshLock) {
-            Map<StacktraceService.Symbol, Long> gained = Gains.since(lastTotals, totals);
+            Map<StacktraceService.Symbol, Long> gained = new HashMap<>();
+            totals.forEach((symbol, n) -> {
+                long delta = n - lastTotals.getOrDefault(symbol, 0L);
+                if (delta > 0) gained.put(symbol, delta);
+            });
             lastTotals = totals;
             recent.addLast(gained);
             gained.forEach((symbol, n) -> inWindow.merge(symbol, n, Long::sum));

@@ -20,13 +20,15 @@ import io.opentelemetry.proto.profiles.v1development.ScopeProfiles;
 import io.opentelemetry.proto.profiles.v1development.Stack;
 import io.opentelemetry.proto.profiles.v1development.ValueType;
 import io.opentelemetry.proto.resource.v1.Resource;
-import java.time.Duration;
+import dev.stacktrace.tools.ProfileSnapshot;
+import dev.stacktrace.tools.Profiler;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One window of samples as an OTLP {@code ExportProfilesServiceRequest} (profiles signal,
@@ -39,8 +41,9 @@ import java.util.Map;
  * {@code class.method} with its source file, and a line; Java methods inlined into a compiled
  * frame share one location with it, innermost line first, as the proto's {@code Location.lines}
  * says inlining is written. A marker frame ({@code [truncated]}) is a function of that name.
- * Each location carries {@code profile.frame.type} ("jvm" or "native"). Values are nanoseconds of
- * cpu (or wall) time: samples × the sampling period, the period given in the profile.
+ * Each location carries {@code profile.frame.type} ("jvm" or "native"); a sample's labels are its
+ * attributes. Values are nanoseconds of cpu (or wall) time: samples × the sampling period, the
+ * period given in the profile.
  */
 public final class OtlpProfiles {
     static final String SCOPE = "dev.stacktrace";
@@ -57,7 +60,7 @@ public final class OtlpProfiles {
     private final List<Stack> stacks = new ArrayList<>();
     private final Map<List<Integer>, Integer> stackIndex = new HashMap<>();
     private final List<KeyValueAndUnit> attributes = new ArrayList<>();
-    private final Map<String, Integer> frameTypeIndex = new HashMap<>();
+    private final Map<List<String>, Integer> attributeIndex = new HashMap<>();
 
     private OtlpProfiles() {
         string("");
@@ -68,25 +71,30 @@ public final class OtlpProfiles {
         attributes.add(KeyValueAndUnit.getDefaultInstance());
     }
 
-    /** The request for one window; {@code resource}: service.name and the static labels, in order. */
-    public static ExportProfilesServiceRequest request(ProfileWindow window, Map<String, String> resource) {
-        return new OtlpProfiles().build(window, resource);
+    /** The request for one profile; {@code resource}: service.name and the static labels, in order. */
+    public static ExportProfilesServiceRequest request(ProfileSnapshot snapshot, Map<String, String> resource) {
+        return new OtlpProfiles().build(snapshot, resource);
     }
 
-    private ExportProfilesServiceRequest build(ProfileWindow window, Map<String, String> resource) {
-        long period = Math.max(1, window.period().toNanos());
-        String type = window.mode().equals("wall") ? "wall" : "cpu";
+    private ExportProfilesServiceRequest build(ProfileSnapshot snapshot, Map<String, String> resource) {
+        long period = Math.max(1, snapshot.interval().toNanos());
+        String type = snapshot.mode() == Profiler.Mode.WALL ? "wall" : "cpu";
         Profile.Builder profile = Profile.newBuilder()
                 .setSampleType(valueType(type, "nanoseconds"))
                 .setPeriodType(valueType(type, "nanoseconds"))
                 .setPeriod(period)
-                .setTimeUnixNano(nanos(window.from()))
-                .setDurationNano(Math.max(0, Duration.between(window.from(), window.until()).toNanos()));
-        // one sample per distinct stack of locations (two stacks of entries may share one)
-        Map<Integer, Long> counts = new LinkedHashMap<>();
-        window.stacks().forEach((frames, count) -> counts.merge(stack(frames), count, Long::sum));
-        counts.forEach((stack, count) -> profile.addSamples(Sample.newBuilder().setStackIndex(stack)
-                .addValues(count * period)));
+                .setTimeUnixNano(nanos(snapshot.start()))
+                .setDurationNano(snapshot.duration().toNanos());
+        // one sample per distinct stack of locations and set of labels (two stacks of entries may share one)
+        Map<List<Integer>, Long> counts = new LinkedHashMap<>();
+        for (ProfileSnapshot.Sample s : snapshot.samples()) {
+            List<Integer> key = new ArrayList<>();
+            key.add(stack(s.frames()));
+            new TreeMap<>(s.labels()).forEach((k, v) -> key.add(label(k, v)));
+            counts.merge(key, s.count(), Long::sum);
+        }
+        counts.forEach((key, count) -> profile.addSamples(Sample.newBuilder().setStackIndex(key.get(0))
+                .addAllAttributeIndices(key.subList(1, key.size())).addValues(count * period)));
 
         Resource.Builder res = Resource.newBuilder();
         resource.forEach((k, v) -> res.addAttributes(KeyValue.newBuilder().setKey(k)
@@ -183,9 +191,14 @@ public final class OtlpProfiles {
     }
 
     private int frameType(String type) {
-        return frameTypeIndex.computeIfAbsent(type, t -> {
-            attributes.add(KeyValueAndUnit.newBuilder().setKeyStrindex(string(FRAME_TYPE))
-                    .setValue(AnyValue.newBuilder().setStringValue(t)).build());
+        return label(FRAME_TYPE, type);
+    }
+
+    /** A string attribute's index in the attribute table. */
+    private int label(String key, String value) {
+        return attributeIndex.computeIfAbsent(List.of(key, value), kv -> {
+            attributes.add(KeyValueAndUnit.newBuilder().setKeyStrindex(string(key))
+                    .setValue(AnyValue.newBuilder().setStringValue(value)).build());
             return attributes.size() - 1;
         });
     }

@@ -1,5 +1,6 @@
 package dev.stacktrace.push;
 
+import dev.stacktrace.tools.ProfileSnapshot;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,7 +34,7 @@ public final class OtlpTarget implements PushTarget {
     }
 
     @Override
-    public Request request(ProfileWindow window) {
-        return new Request(uri, "application/x-protobuf", OtlpProfiles.request(window, resource).toByteArray());
+    public Request request(ProfileSnapshot profile) {
+        return new Request(uri, "application/x-protobuf", OtlpProfiles.request(profile, resource).toByteArray());
     }
 }

@@ -1,20 +1,16 @@
 package dev.stacktrace.push;
 
-import dev.stacktrace.StackEntry;
 import dev.stacktrace.service.ProfileDelta;
 import dev.stacktrace.service.StacktraceService;
-import dev.stacktrace.tools.Profiler;
+import dev.stacktrace.tools.ProfileSnapshot;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -62,7 +58,6 @@ public final class ProfilePusher implements AutoCloseable {
         }
     }
 
-    private final StacktraceService service;
     private final ProfileDelta delta;
     private final Duration interval;
     private final Duration connectTimeout;
@@ -72,10 +67,8 @@ public final class ProfilePusher implements AutoCloseable {
     private final HttpClient client;
     private final Thread thread;
     private volatile boolean closed;
-    private Instant windowStart;
 
     private ProfilePusher(StacktraceService service, List<PushTarget> targets, Duration interval, Consumer<String> log) {
-        this.service = service;
         this.delta = new ProfileDelta(service);
         this.interval = interval;
         this.log = log;
@@ -105,7 +98,6 @@ public final class ProfilePusher implements AutoCloseable {
             names.add(t.name());
         }
         ProfilePusher pusher = new ProfilePusher(service, targets, interval, log);
-        pusher.windowStart = Instant.now();
         pusher.delta.next();  // what was counted before now belongs to no window of ours
         pusher.thread.start();
         return pusher;
@@ -175,29 +167,23 @@ public final class ProfilePusher implements AutoCloseable {
     }
 
     private void collect() {
-        Profiler profile = service.profile();
-        Map<List<StackEntry>, Long> stacks = delta.next();
-        Instant until = Instant.now();
-        Instant from = windowStart;
-        windowStart = until;
-        if (stacks.isEmpty() || profile == null) return;
-        ProfileWindow window = new ProfileWindow(stacks, from, until, profile.mode().name().toLowerCase(Locale.ROOT),
-                profile.interval());
-        for (Lane lane : lanes) {
-            PushTarget.Request request;
-            try {
-                request = lane.target.request(window);
-            } catch (IOException | RuntimeException e) {
-                lane.dropped.incrementAndGet();
-                report(lane, "encoding", "cannot encode the profile: " + e);
-                continue;
+        for (ProfileSnapshot profile : delta.next()) {
+            for (Lane lane : lanes) {
+                PushTarget.Request request;
+                try {
+                    request = lane.target.request(profile);
+                } catch (IOException | RuntimeException e) {
+                    lane.dropped.incrementAndGet();
+                    report(lane, "encoding", "cannot encode the profile: " + e);
+                    continue;
+                }
+                if (lane.queue.size() >= QUEUE_LIMIT) {
+                    lane.queue.pollFirst();
+                    lane.dropped.incrementAndGet();
+                }
+                lane.queue.addLast(request);
+                lane.queued = lane.queue.size();
             }
-            if (lane.queue.size() >= QUEUE_LIMIT) {
-                lane.queue.pollFirst();
-                lane.dropped.incrementAndGet();
-            }
-            lane.queue.addLast(request);
-            lane.queued = lane.queue.size();
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.stacktrace.push;
 
-import java.io.IOException;
+import dev.stacktrace.tools.ProfileSnapshot;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -11,25 +11,18 @@ import java.util.StringJoiner;
 /**
  * A Grafana Pyroscope server's ingest API: {@code POST {base}/ingest?name=app{k=v,...}&from=&until=
  * &format=pprof&sampleRate=&spyName=stacktrace} with the window's gzip-compressed pprof profile as
- * the body. {@code from} and {@code until} are whole UNIX seconds that cover the window.
+ * the body (Pyroscope reads the sample types and period from it). {@code from} and {@code until}
+ * are whole UNIX seconds that cover the interval.
  */
 public final class PyroscopeTarget implements PushTarget {
-    /** The window's profile as gzip-compressed pprof bytes. */
-    @FunctionalInterface
-    public interface PprofEncoder {
-        byte[] encode(ProfileWindow window) throws IOException;
-    }
-
     public static final String PATH = "/ingest";
     public static final String SPY_NAME = "stacktrace";
     private final URI ingest;
     private final String name;
-    private final PprofEncoder encoder;
 
-    public PyroscopeTarget(URI base, String appName, Map<String, String> labels, PprofEncoder encoder) {
+    public PyroscopeTarget(URI base, String appName, Map<String, String> labels) {
         this.ingest = under(base, PATH);
         this.name = seriesName(appName, labels);
-        this.encoder = encoder;
     }
 
     /** {@code app{k=v,k2=v2}}, or {@code app} without labels: Pyroscope's series name. */
@@ -46,14 +39,14 @@ public final class PyroscopeTarget implements PushTarget {
     }
 
     @Override
-    public Request request(ProfileWindow window) throws IOException {
-        long from = window.from().getEpochSecond();
-        long until = window.until().getEpochSecond() + (window.until().getNano() > 0 ? 1 : 0);
-        long hz = Math.max(1, Math.round(1e9 / Math.max(1, window.period().toNanos())));
+    public Request request(ProfileSnapshot profile) {
+        long from = profile.start().getEpochSecond();
+        long until = profile.end().getEpochSecond() + (profile.end().getNano() > 0 ? 1 : 0);
+        long hz = Math.max(1, Math.round(1e9 / Math.max(1, profile.interval().toNanos())));
         String query = "name=" + encode(name) + "&from=" + from + "&until=" + until + "&format=pprof"
                 + "&sampleRate=" + hz + "&spyName=" + SPY_NAME;
         URI uri = URI.create(ingest + "?" + query);
-        return new Request(uri, "application/octet-stream", encoder.encode(window));
+        return new Request(uri, "application/octet-stream", profile.pprof());
     }
 
     private static String encode(String s) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.StackEntry;
+import dev.stacktrace.tools.ProfileSnapshot;
+import dev.stacktrace.tools.Profiler;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.profiles.v1development.Location;
 import io.opentelemetry.proto.profiles.v1development.Mapping;
@@ -32,12 +34,13 @@ class OtlpProfilesTest {
 
     @Test
     void stacksSamplesAndResourceReadBack() throws Exception {
-        Map<List<StackEntry>, Long> stacks = new LinkedHashMap<>();
-        stacks.put(List.of(DEFLATE, INLINED, COMPILED, MAIN), 7L);
-        stacks.put(List.of(COMPILED, MAIN), 3L);
-        stacks.put(List.of(DEFLATE, TRUNCATED), 2L);
+        List<ProfileSnapshot.Sample> samples = List.of(
+                new ProfileSnapshot.Sample(List.of(DEFLATE, INLINED, COMPILED, MAIN), Map.of(), 7),
+                new ProfileSnapshot.Sample(List.of(COMPILED, MAIN), Map.of("endpoint", "/checkout"), 3),
+                new ProfileSnapshot.Sample(List.of(DEFLATE, TRUNCATED), Map.of(), 2));
         Instant from = Instant.ofEpochSecond(1_800_000_000L, 250_000_000);
-        ProfileWindow window = new ProfileWindow(stacks, from, from.plusSeconds(15), "cpu", Duration.ofMillis(10));
+        ProfileSnapshot window = ProfileSnapshot.of(Profiler.Mode.CPU, Duration.ofMillis(10), from,
+                Duration.ofSeconds(15), samples);
         Map<String, String> resource = new LinkedHashMap<>();
         resource.put("service.name", "checkout");
         resource.put("env", "prod");
@@ -74,6 +77,12 @@ class OtlpProfilesTest {
         expected.put(List.of("java.util.zip.Deflater.deflate:586", "app.Main.main:12"), 3L);
         expected.put(List.of("deflate@libz.so.1", "[truncated]"), 2L);
         assertEquals(expected, decoded);
+        // a sample's labels are its attributes
+        Sample labelled = p.getSamplesList().stream().filter(x -> x.getAttributeIndicesCount() == 1).findFirst().orElseThrow();
+        var label = d.getAttributeTable(labelled.getAttributeIndices(0));
+        assertEquals("endpoint", d.getStringTable(label.getKeyStrindex()));
+        assertEquals("/checkout", label.getValue().getStringValue());
+        assertEquals(3, labelled.getValues(0) / p.getPeriod());
 
         // a native location has its address inside a mapping named by the library's path, and a frame type
         Location native_ = d.getLocationTableList().stream().filter(l -> l.getMappingIndex() != 0).findFirst().orElseThrow();
