@@ -214,8 +214,8 @@ public final class ProfilePusher implements AutoCloseable {
     private boolean attempt(Lane lane, long deadline) {
         PushTarget.Request r = lane.queue.peekFirst();
         long left = deadline - System.nanoTime();
-        if (left < TimeUnit.MILLISECONDS.toNanos(20)) {
-            lane.retryAt = deadline;  // no time for a request: wait for the next interval
+        if (left < requestTimeout.toNanos() / 4) {
+            lane.retryAt = deadline;  // too little time for a fair try: wait for the next interval
             return true;
         }
         Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), left));
