@@ -93,6 +93,7 @@ public final class PushBenchmark {
         long wall = System.nanoTime() - wallStart;
         long process = os.getProcessCpuTime() - processStart;
         pusher.close();
+        phases(service, interval, threads, base);
         running = false;
         service.stopProfiling();
         server.stop(0);
@@ -116,6 +117,40 @@ public final class PushBenchmark {
         System.out.printf("of it the pusher thread alone: %.1f ms%n", pushCpu.getOrDefault(pusher.threadId(), 0L) / 1e6);
         System.out.println("goal: under 0.2 % CPU beside the profiler's own cost at a 15 s interval");
         if (sink == 42) System.out.println(sink);
+    }
+
+    /**
+     * Where a push's CPU goes, on this thread with the code as warm as the run left it: taking the
+     * interval's samples (a snapshot of the whole profile and its difference from the last one), and
+     * encoding them for each target; 5 intervals, medians.
+     */
+    private static void phases(StacktraceService service, Duration interval, ThreadMXBean threads, URI base)
+            throws Exception {
+        dev.stacktrace.service.ProfileDelta delta = new dev.stacktrace.service.ProfileDelta(service);
+        delta.next();
+        PyroscopeTarget pyroscope = new PyroscopeTarget(base, "bench", Map.of());
+        OtlpTarget otlp = new OtlpTarget(base, "bench", Map.of());
+        long[][] cpu = new long[3][5];
+        int stacks = 0;
+        for (int i = 0; i < 5; i++) {
+            Thread.sleep(Math.min(interval.toMillis(), 5_000));
+            long t0 = threads.getCurrentThreadCpuTime();
+            List<dev.stacktrace.tools.ProfileSnapshot> gained = delta.next();
+            long t1 = threads.getCurrentThreadCpuTime();
+            for (var g : gained) pyroscope.request(g);
+            long t2 = threads.getCurrentThreadCpuTime();
+            for (var g : gained) otlp.request(g);
+            long t3 = threads.getCurrentThreadCpuTime();
+            cpu[0][i] = t1 - t0;
+            cpu[1][i] = t2 - t1;
+            cpu[2][i] = t3 - t2;
+            for (var g : gained) stacks = g.samples().size();
+        }
+        for (long[] c : cpu) java.util.Arrays.sort(c);
+        System.out.printf("phases (CPU, median of 5 intervals of %d s, ~%d distinct stacks an interval, %d in the whole "
+                + "profile): samples of the interval %.1f ms, pprof %.1f ms, OTLP %.1f ms%n",
+                Math.min(interval.toSeconds(), 5), stacks, service.profile().getStacks().size(),
+                cpu[0][2] / 1e6, cpu[1][2] / 1e6, cpu[2][2] / 1e6);
     }
 
     /** The CPU time of each push thread and receiver thread seen so far (the last value a thread had). */
