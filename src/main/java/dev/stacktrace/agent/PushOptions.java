@@ -37,7 +37,7 @@ public record PushOptions(URI pyroscope, URI otlp, Duration interval, String app
         if (pyroscope == null && otlp == null && interval == null && appName == null && labels == null) return NONE;
         URI p = url(pyroscope, "pyroscope", "http://127.0.0.1:4040");
         URI o = url(otlp, "otlp", "http://127.0.0.1:4318");
-        Duration every = AgentOptions.duration(interval, ProfilePusher.DEFAULT_INTERVAL);
+        Duration every = interval == null ? ProfilePusher.DEFAULT_INTERVAL : Durations.parse(interval);
         if (every.compareTo(ProfilePusher.MIN_INTERVAL) < 0 || every.compareTo(ProfilePusher.MAX_INTERVAL) > 0) {
             throw new IllegalArgumentException("pushInterval must be from 1s to 10m, not " + Durations.format(every));
         }

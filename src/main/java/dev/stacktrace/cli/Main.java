@@ -1,7 +1,8 @@
 package dev.stacktrace.cli;
 
 import dev.stacktrace.agent.Durations;
-import dev.stacktrace.service.StacktraceService;
+import dev.stacktrace.service.ProfileSettings;
+import dev.stacktrace.tools.Profiler;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -27,11 +28,9 @@ public final class Main {
                    java -jar stacktrace.jar <pid> stop
                    java -jar stacktrace.jar <pid> status
                    java -jar stacktrace.jar <pid> dump
-                   java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
+                   java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--format html|collapsed|pprof] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
                    java -jar stacktrace.jar <pid> agent port=9464[,host=...,authFile=...,tls=...,dumpSignal=...]
             """;
-    private static final Duration MIN_INTERVAL = StacktraceService.MIN_INTERVAL;
-    private static final Duration MAX_INTERVAL = StacktraceService.MAX_INTERVAL;
     private static final Duration MAX_DURATION = Duration.ofDays(1);
 
     private Main() {}
@@ -83,10 +82,10 @@ public final class Main {
         try (AttachClient client = AttachClient.attach(pid)) {
             switch (command) {
                 case "start" -> {
-                    client.invoke("startProfilingAll", new Object[] {o.mode, o.intervalMillis()},
+                    client.invoke("startProfilingAll", new Object[] {o.mode(), o.intervalMillis()},
                             new String[] {"java.lang.String", "double"});
-                    System.out.println("profiling every thread of " + pid + " (" + o.mode + ", every "
-                            + Durations.format(o.interval) + ")");
+                    System.out.println("profiling every thread of " + pid + " (" + o.mode() + ", every "
+                            + Durations.format(o.interval()) + ")");
                 }
                 case "stop" -> {
                     client.invoke("stopProfiling", new Object[0], new String[0]);
@@ -106,7 +105,7 @@ public final class Main {
         boolean wasRunning = (Boolean) client.attribute("Profiling");
         long before = (Long) client.attribute("SampleCount");
         if (!wasRunning) {
-            client.invoke("startProfilingAll", new Object[] {o.mode, o.intervalMillis()},
+            client.invoke("startProfilingAll", new Object[] {o.mode(), o.intervalMillis()},
                     new String[] {"java.lang.String", "double"});
         }
         try {
@@ -115,15 +114,18 @@ public final class Main {
             if (!wasRunning) client.invoke("stopProfiling", new Object[0], new String[0]);
         }
         long taken = (Long) client.attribute("SampleCount") - before;
-        String html = (String) client.invoke("dumpFlameGraph", new Object[] {"stacktrace: process " + pid},
-                new String[] {"java.lang.String"});
-        Files.writeString(o.out, html);
+        switch (o.format) {
+            case "pprof" -> Files.write(o.out, (byte[]) client.invoke("dumpPprof", new Object[0], new String[0]));
+            case "collapsed" -> Files.writeString(o.out, (String) client.invoke("dumpCollapsed", new Object[0], new String[0]));
+            default -> Files.writeString(o.out, (String) client.invoke("dumpFlameGraph",
+                    new Object[] {"stacktrace: process " + pid}, new String[] {"java.lang.String"}));
+        }
         if (wasRunning) {
             System.out.println("wrote " + o.out.toAbsolutePath() + ": the session that was already running (" + taken
                     + " samples in the last " + Durations.format(o.duration) + "; it keeps running)");
         } else {
             System.out.println("wrote " + o.out.toAbsolutePath() + " (" + taken + " samples in "
-                    + Durations.format(o.duration) + ", " + o.mode + " every " + Durations.format(o.interval) + ")");
+                    + Durations.format(o.duration) + ", " + o.mode() + " every " + Durations.format(o.interval()) + ")");
         }
     }
 
@@ -199,39 +201,51 @@ public final class Main {
         System.exit(2);
     }
 
-    private record Options(String mode, Duration interval, Duration duration, Path out) {
+    /** flamegraph --format: the file written, and its default name. */
+    private static final Map<String, String> FORMATS = Map.of("html", "flamegraph.html", "collapsed", "flamegraph.txt",
+            "pprof", "profile.pb.gz");
+
+    private record Options(ProfileSettings profile, Duration duration, Path out, String format) {
+        String mode() {
+            return profile.modeName();
+        }
+
+        Duration interval() {
+            return profile.interval();
+        }
+
         double intervalMillis() {
-            return interval.toNanos() / 1e6;
+            return profile.interval().toNanos() / 1e6;
         }
 
         static Options parse(String[] args) {
-            String mode = "cpu";
-            Duration interval = Duration.ofMillis(10);
+            Profiler.Mode mode = Profiler.Mode.CPU;
+            Duration interval = ProfileSettings.DEFAULT_INTERVAL;
             Duration duration = Duration.ofSeconds(10);
-            Path out = Path.of("flamegraph.html");
+            Path out = null;
+            String format = "html";
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
-                    case "--mode" -> mode = required(args[i], value).toLowerCase(Locale.ROOT);
-                    case "--interval" -> interval = Durations.parse(required(args[i], value));
+                    case "--mode" -> mode = ProfileSettings.mode(required(args[i], value), "--mode");
+                    case "--interval" -> interval = ProfileSettings.interval(required(args[i], value), "--interval");
                     case "--duration" -> duration = Durations.parse(required(args[i], value));
                     case "--out" -> out = Path.of(required(args[i], value));
+                    case "--format" -> format = required(args[i], value).toLowerCase(Locale.ROOT);
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see --help");
                 }
                 i++;
-            }
-            if (!mode.equals("cpu") && !mode.equals("wall")) {
-                throw new IllegalArgumentException("--mode must be cpu (running threads, per CPU time) or wall (every "
-                        + "thread), not '" + mode + "'");
-            }
-            if (interval.compareTo(MIN_INTERVAL) < 0 || interval.compareTo(MAX_INTERVAL) > 0) {
-                throw new IllegalArgumentException("--interval must be from 100us to 60s, not " + Durations.format(interval));
             }
             if (duration.isZero() || duration.compareTo(MAX_DURATION) > 0) {
                 throw new IllegalArgumentException("--duration must be more than 0 and at most a day (1440m), not "
                         + Durations.format(duration));
             }
-            return new Options(mode, interval, duration, out);
+            if (!FORMATS.containsKey(format)) {
+                throw new IllegalArgumentException("--format must be html (a flame graph page), collapsed (flamegraph.pl, "
+                        + "speedscope) or pprof (go tool pprof, Pyroscope), not '" + format + "'");
+            }
+            return new Options(new ProfileSettings(mode, interval), duration,
+                    out != null ? out : Path.of(FORMATS.get(format)), format);
         }
 
         /** The flame graph's file must be writable before profiling starts, not found unwritable after. */

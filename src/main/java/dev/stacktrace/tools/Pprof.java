@@ -3,14 +3,12 @@ package dev.stacktrace.tools;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import dev.stacktrace.StackEntry;
-import dev.stacktrace.internal.symbols.MappedFile;
-import dev.stacktrace.internal.symbols.Symbolizer;
+import dev.stacktrace.internal.stacks.LibraryMapping;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongFunction;
@@ -59,11 +57,11 @@ public final class Pprof {
 
     /** Writes {@code snapshot} to {@code out} (gzip-compressed pprof); {@code out} is flushed, not closed. */
     public static void write(ProfileSnapshot snapshot, OutputStream out) throws IOException {
-        write(snapshot, out, Symbolizer.shared()::mappingOf);
+        write(snapshot, out, LibraryMapping::of);
     }
 
     /** @param mappings the file mapping of a native frame's address, or null */
-    static void write(ProfileSnapshot snapshot, OutputStream out, LongFunction<MappedFile> mappings) throws IOException {
+    static void write(ProfileSnapshot snapshot, OutputStream out, LongFunction<LibraryMapping> mappings) throws IOException {
         Tables t = new Tables(mappings);
         List<ProfileSnapshot.Sample> samples = snapshot.samples();
         int[][] locationIds = new int[samples.size()][];
@@ -149,7 +147,7 @@ public final class Pprof {
     }
 
     private static void writeMapping(CodedOutputStream o, Tables t, int i) throws IOException {
-        MappedFile m = t.mappingFiles.get(i);
+        LibraryMapping m = t.mappingFiles.get(i);
         int filename = t.string(m.path());
         int buildId = m.buildId() == null ? 0 : t.string(m.buildId());
         int size = uint64Size(MAPPING_ID, i + 1) + uint64Size(MAPPING_MEMORY_START, m.start())
@@ -236,23 +234,23 @@ public final class Pprof {
 
         private record MappingKey(long start, String path) {}
 
-        final LongFunction<MappedFile> mappings;
+        final LongFunction<LibraryMapping> mappings;
         final Map<String, Integer> strings = new HashMap<>();
         final List<String> stringList = new ArrayList<>();
         final Map<FunctionKey, Integer> functions = new HashMap<>();
         final IntList functionName = new IntList();
         final IntList functionFile = new IntList();
-        /** Frames recur across stacks as the same objects: most look-ups end here. */
-        final Map<StackEntry, Integer> byFrame = new IdentityHashMap<>();
+        /** Equal frames recur across stacks (each stack has its own objects): most look-ups end here. */
+        final Map<StackEntry, Integer> byFrame = new HashMap<>();
         final Map<LocationKey, Integer> locations = new HashMap<>();
         final IntList locationFunction = new IntList();
         final IntList locationMapping = new IntList();
         final LongList locationLine = new LongList();
         final LongList locationAddress = new LongList();
         final Map<MappingKey, Integer> mappingIds = new HashMap<>();
-        final List<MappedFile> mappingFiles = new ArrayList<>();
+        final List<LibraryMapping> mappingFiles = new ArrayList<>();
 
-        Tables(LongFunction<MappedFile> mappings) {
+        Tables(LongFunction<LibraryMapping> mappings) {
             this.mappings = mappings;
             string("");
         }
@@ -309,7 +307,7 @@ public final class Pprof {
 
         /** The id of the mapping covering {@code address}, 0 when it maps no file (any more). */
         private int mapping(long address) {
-            MappedFile m = mappings.apply(address);
+            LibraryMapping m = mappings.apply(address);
             if (m == null || Long.compareUnsigned(address, m.start()) < 0 || Long.compareUnsigned(address, m.limit()) >= 0) {
                 return 0;
             }
