@@ -98,7 +98,6 @@ public final class ProfilePusher implements AutoCloseable {
             names.add(t.name());
         }
         ProfilePusher pusher = new ProfilePusher(service, targets, interval, log);
-        pusher.delta.next();  // what was counted before now belongs to no window of ours
         pusher.thread.start();
         return pusher;
     }
@@ -150,6 +149,11 @@ public final class ProfilePusher implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            delta.next();  // what was counted before now belongs to no interval of ours (read here, not by the caller)
+        } catch (RuntimeException e) {
+            // the first interval then holds it
+        }
         long next = System.nanoTime() + interval.toNanos();
         while (!closed) {
             if (!sleepUntil(next)) return;
@@ -172,7 +176,8 @@ public final class ProfilePusher implements AutoCloseable {
                 PushTarget.Request request;
                 try {
                     request = lane.target.request(profile);
-                } catch (IOException | RuntimeException e) {
+                } catch (IOException | RuntimeException | LinkageError e) {
+                    // LinkageError: the OTLP classes missing from a library user's class path
                     lane.dropped.incrementAndGet();
                     report(lane, "encoding", "cannot encode the profile: " + e);
                     continue;
