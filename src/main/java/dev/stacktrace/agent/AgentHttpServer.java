@@ -15,6 +15,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
@@ -128,15 +129,25 @@ final class AgentHttpServer {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             switch (path) {
-                case "/flamegraph" -> oneAtATime(exchange, heavy, "text/html", () -> service.flameGraph(
-                        "stacktrace: " + service.mode() + " profile, pid " + ProcessHandle.current().pid()).orElse(null));
+                case "/flamegraph" -> {
+                    Map<String, String> filter = LabelFilter.parse(exchange.getRequestURI().getRawQuery());
+                    if (filter == null) {
+                        send(exchange, 400, "text/plain", "Bad label filter: use /flamegraph?label=key=value"
+                                + " (repeat label= for more; URL-encoded)\n");
+                        return;
+                    }
+                    String title = "stacktrace: " + service.mode() + " profile, pid " + ProcessHandle.current().pid()
+                            + (filter.isEmpty() ? "" : ", labels " + filter);
+                    oneAtATime(exchange, heavy, "text/html", () -> service.flameGraph(title, filter).orElse(null));
+                }
                 case "/stacks" -> oneAtATime(exchange, heavy, "text/plain", () -> service.dumpAllThreads(100));
                 case PprofEndpoint.PATH -> PprofEndpoint.serve(exchange, service, pprof);
                 case "/" -> send(exchange, 200, "text/html", """
                         <!doctype html><html><head><meta charset="utf-8"><title>stacktrace</title></head><body>
                         <h1>stacktrace</h1><ul>
                         <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
-                        <li><a href="/flamegraph">/flamegraph</a>: flame graph of the current profile</li>
+                        <li><a href="/flamegraph">/flamegraph</a>: flame graph of the current profile
+                        (<code>/flamegraph?label=endpoint=/checkout</code>: only the samples taken under these labels)</li>
                         <li><a href="/stacks">/stacks</a>: every thread's stack with native frames</li>
                         <li><a href="/debug/pprof/profile?seconds=30">/debug/pprof/profile?seconds=30</a>: 30 s of
                         cpu samples as a pprof profile (go tool pprof, Pyroscope, Parca); &amp;mode=wall for wall clock</li>
