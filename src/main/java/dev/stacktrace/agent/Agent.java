@@ -1,7 +1,11 @@
 package dev.stacktrace.agent;
 
 import dev.stacktrace.jmx.NativeStacks;
+import dev.stacktrace.metrics.PushMetrics;
+import dev.stacktrace.push.ProfilePusher;
+import dev.stacktrace.service.ProfileSettings;
 import dev.stacktrace.service.StacktraceService;
+import dev.stacktrace.tools.Profiler;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 
@@ -25,6 +29,8 @@ public final class Agent {
 
     private static AgentHttpServer http;
     private static AgentOptions httpOptions;
+    private static ProfilePusher pusher;
+    private static PushOptions pushOptions;
     private static String dump = "";
     /** The start-up thread of {@code -javaagent}, if premain handed its work to one. */
     private static volatile Thread startup;
@@ -101,16 +107,32 @@ public final class Agent {
         if (options.profileSettings() != null && !service.isProfiling()) {
             service.startProfiling(null, options.profileSettings());
         }
+        if (options.push().enabled() && pusher == null && !service.isProfiling()) {
+            // pushing needs a profile that runs all along: cpu, unless profile= chose otherwise
+            service.startProfiling(null, new ProfileSettings(Profiler.Mode.CPU, options.interval()));
+        }
         if (options.port() != 0 && http == null) {
             http = AgentHttpServer.start(options, service);
             httpOptions = options;
+            if (pusher != null) http.bind(new PushMetrics(pusher));
             log("serving " + http.url() + "/metrics, /flamegraph and /stacks");
+        }
+        if (options.push().enabled() && pusher == null) {
+            pusher = ProfilePusher.start(service, PushTargets.of(options.push()), options.push().interval(), Agent::log);
+            pushOptions = options.push();
+            if (http != null) http.bind(new PushMetrics(pusher));
+            log("pushing profiles every " + Durations.format(pushOptions.interval()) + " (" + pushOptions.describe() + ")");
         }
         System.setProperty(RUNNING_PROPERTY, describe(service));
     }
 
     /** What a second load asks for and this JVM cannot give while the agent runs as it does. */
     private static void refuseChanges(AgentOptions options, StacktraceService service) {
+        if (options.push().enabled() && pusher != null && !options.push().describe().equals(pushOptions.describe())) {
+            throw new IllegalStateException("the agent already pushes profiles (" + pushOptions.describe() + "); it cannot "
+                    + "change to " + options.push().describe() + " while the JVM runs. Leave out pyroscope= and otlp= to "
+                    + "keep the running push, or restart the JVM with the new options");
+        }
         if (options.port() != 0 && http != null && !options.httpSettings().equals(httpOptions.httpSettings())) {
             throw new IllegalStateException("the agent already serves " + http.url() + " (" + httpOptions.httpSettings()
                     + "); it cannot change to " + options.httpSettings() + " while the JVM runs. Leave out port= to use "
@@ -167,6 +189,7 @@ public final class Agent {
         StringBuilder s = new StringBuilder("loaded");
         if (http != null) s.append("; serving ").append(http.url()).append(" (").append(httpOptions.httpSettings()).append(')');
         if (service.isProfiling()) s.append("; profiling ").append(service.mode());
+        if (pusher != null) s.append("; pushing (").append(pushOptions.describe()).append(')');
         if (!dump.isEmpty()) s.append("; thread dump on ").append(dump);
         return s.toString();
     }

@@ -3,6 +3,7 @@ package dev.stacktrace.agent;
 import com.sun.net.httpserver.HttpExchange;
 import dev.stacktrace.metrics.StacktraceMetrics;
 import dev.stacktrace.service.StacktraceService;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -29,10 +30,17 @@ import java.util.function.Supplier;
 final class AgentHttpServer {
     private final HTTPServer server;
     private final String url;
+    private final PrometheusMeterRegistry registry;
 
-    private AgentHttpServer(HTTPServer server, String url) {
+    private AgentHttpServer(HTTPServer server, String url, PrometheusMeterRegistry registry) {
         this.server = server;
         this.url = url;
+        this.registry = registry;
+    }
+
+    /** Publishes more meters on /metrics (the push counters, when pushing starts). */
+    void bind(MeterBinder binder) {
+        binder.bindTo(registry);
     }
 
     static AgentHttpServer start(AgentOptions options, StacktraceService service) throws IOException {
@@ -69,7 +77,7 @@ final class AgentHttpServer {
             Agent.log("WARNING: " + url + " is open to other machines without authentication: whoever reaches it reads "
                     + "every thread's stack (/stacks, /flamegraph, /metrics). Set authFile= (and tls=), or host=127.0.0.1");
         }
-        return new AgentHttpServer(server, url);
+        return new AgentHttpServer(server, url, registry);
     }
 
     private static IOException bindFailure(BindException e, String where, String host) {

@@ -28,11 +28,22 @@ import java.util.Map;
  *                   {@value TlsSetup#PASSWORD_ENV}
  * @param allowedHosts host names accepted in the Host header besides localhost, IP literals, {@code host} and
  *                   this machine's name (a defence against DNS rebinding), separated by {@code ;}
+ * @param push       pushing profiles to Pyroscope ({@code pyroscope=}) and OTLP ({@code otlp=}), every
+ *                   {@code pushInterval} (15s), named {@code appName}, with static {@code labels=k=v;k2=v2}
  */
 public record AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal,
-                           Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts) {
+                           Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts,
+                           PushOptions push) {
     public AgentOptions {
         allowedHosts = List.copyOf(allowedHosts);
+        if (push == null) push = PushOptions.NONE;
+    }
+
+    /** The options without pushing profiles. */
+    public AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal,
+                        Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts) {
+        this(port, host, profile, interval, top, dumpSignal, dumpFile, authFile, tls, tlsPasswordFile, allowedHosts,
+                PushOptions.NONE);
     }
 
     /** The options of the first versions, without dump file, authentication, TLS or extra host names. */
@@ -79,18 +90,21 @@ public record AgentOptions(int port, String host, String profile, Duration inter
                 if (!name.isBlank()) allowedHosts.add(name.trim().toLowerCase(Locale.ROOT));
             }
         }
+        PushOptions push = PushOptions.parse(values.remove("pyroscope"), values.remove("otlp"),
+                values.remove("pushinterval"), values.remove("appname"), values.remove("labels"));
         if (!values.isEmpty()) throw new IllegalArgumentException("unknown agent option(s) " + values.keySet() + "; " + USAGE);
         if (port == 0 && (authFile != null || tls != null || !allowedHosts.isEmpty())) {
             throw new IllegalArgumentException("authFile=, tls= and allowedHosts= guard the HTTP server, which only "
                     + "port=<n> starts: give the port too");
         }
         return new AgentOptions(port, host, profile, interval, top, dumpSignal, dumpFile, authFile, tls, tlsPasswordFile,
-                allowedHosts);
+                allowedHosts, push);
     }
 
     static final String USAGE = "options: port=<n>, host=<address>, profile=off|cpu|wall, interval=<10ms>, top=<n>, "
             + "dumpSignal=<realtime signal>, dumpFile=<path>, authFile=<path>, tls=<keystore.p12>, "
-            + "tlsPasswordFile=<path>, allowedHosts=<name;name>";
+            + "tlsPasswordFile=<path>, allowedHosts=<name;name>, pyroscope=<http://host:4040>, otlp=<http://host:4318>, "
+            + "pushInterval=<15s>, appName=<name>, labels=<key=value;key=value>";
 
     /** The profile to run from the start; null for profile=off. */
     public ProfileSettings profileSettings() {

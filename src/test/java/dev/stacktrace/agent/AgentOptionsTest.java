@@ -51,4 +51,46 @@ class AgentOptionsTest {
                 .getMessage().contains("from 100us to 60s"));
         assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("interval=50us"));
     }
+
+    @Test
+    void pushOptions() {
+        AgentOptions o = AgentOptions.parse("pyroscope=http://pyro:4040,otlp=http://collector:4318/,pushInterval=30s,"
+                + "appName=checkout,labels=env=prod;region=eu-1");
+        PushOptions push = o.push();
+        assertTrue(push.enabled());
+        assertEquals("http://pyro:4040", push.pyroscope().toString());
+        assertEquals("http://collector:4318/", push.otlp().toString());
+        assertEquals(Duration.ofSeconds(30), push.interval());
+        assertEquals("checkout", push.appName());
+        assertEquals(List.of("env", "region"), List.copyOf(push.labels().keySet()));
+        assertEquals("eu-1", push.labels().get("region"));
+
+        PushOptions defaults = AgentOptions.parse("otlp=http://127.0.0.1:4318").push();
+        assertEquals(Duration.ofSeconds(15), defaults.interval());
+        assertEquals(PushOptions.defaultAppName(), defaults.appName());
+        assertTrue(defaults.labels().isEmpty());
+        assertEquals(PushOptions.NONE, AgentOptions.parse("port=1").push());
+    }
+
+    @Test
+    void badPushOptionsSayWhatIsAccepted() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("pyroscope=pyro:4040"))
+                .getMessage().contains("http://"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("otlp=ftp://x"))
+                .getMessage().contains("otlp must be"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> AgentOptions.parse("otlp=http://x:4318,pushInterval=100ms")).getMessage().contains("1s to 10m"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> AgentOptions.parse("otlp=http://x:4318,pushInterval=11m")).getMessage().contains("1s to 10m"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> AgentOptions.parse("otlp=http://x:4318,labels=env")).getMessage().contains("key=value"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> AgentOptions.parse("otlp=http://x:4318,labels=1x=a")).getMessage().contains("key=value"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> AgentOptions.parse("otlp=http://x:4318,labels=a=b;a=c")).getMessage().contains("twice"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> AgentOptions.parse("otlp=http://x:4318,appName=a{b}")).getMessage().contains("appName"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("labels=a=b"))
+                .getMessage().contains("pyroscope=<url> or otlp=<url>"));
+    }
 }
