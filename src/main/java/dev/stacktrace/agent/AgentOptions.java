@@ -30,9 +30,13 @@ import java.util.regex.Pattern;
  *                   {@value TlsSetup#PASSWORD_ENV}
  * @param allowedHosts host names accepted in the Host header besides localhost, IP literals, {@code host} and
  *                   this machine's name (a defence against DNS rebinding), separated by {@code ;}
+ * @param command    a command of the attach CLI to carry out and answer in a file, instead of starting the
+ *                   agent; null for none
  */
 public record AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal,
-                           Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts) {
+                           Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts,
+                           Command command) {
+    private static final List<String> COMMAND_KEYS = List.of("command", "out", "mode", "stop", "interval");
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m)?");
 
     public AgentOptions {
@@ -44,6 +48,26 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         this(port, host, profile, interval, top, dumpSignal, null, null, null, null, List.of());
     }
 
+    /** The agent's options without a CLI command. */
+    public AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal, Path dumpFile,
+                        Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts) {
+        this(port, host, profile, interval, top, dumpSignal, dumpFile, authFile, tls, tlsPasswordFile, allowedHosts, null);
+    }
+
+    /**
+     * What the attach CLI asks of the agent: {@code command=status,out=/tmp/stacktrace-cli-1/reply}. The
+     * answer goes to {@code out}, a file the CLI made; the target's own settings are left alone.
+     *
+     * @param name  one of {@link #NAMES}
+     * @param out   the file for the answer (see {@link AttachReply})
+     * @param mode  cpu or wall, for the commands that start profiling
+     * @param stop  for flamegraph-write: stop the session first (the CLI started it)
+     */
+    public record Command(String name, Path out, String mode, boolean stop) {
+        public static final List<String> NAMES = List.of("start", "stop", "status", "dump", "flamegraph-start",
+                "flamegraph-write");
+    }
+
     public static AgentOptions parse(String args) {
         Map<String, String> values = new LinkedHashMap<>();
         if (args != null && !args.isBlank()) {
@@ -52,6 +76,14 @@ public record AgentOptions(int port, String host, String profile, Duration inter
                 int eq = part.indexOf('=');
                 if (eq <= 0) throw new IllegalArgumentException("agent option '" + part + "' is not name=value; " + USAGE);
                 values.put(part.substring(0, eq).trim().toLowerCase(Locale.ROOT), part.substring(eq + 1).trim());
+            }
+        }
+        if (values.containsKey("command")) {
+            for (String key : values.keySet()) {
+                if (!COMMAND_KEYS.contains(key)) {
+                    throw new IllegalArgumentException("command= runs one command of the attach CLI and takes only "
+                            + "interval=, mode=, stop= and out=, not " + key + "=");
+                }
             }
         }
         int port = integer(values.remove("port"), "port", 0, 0, 65535);
@@ -84,18 +116,47 @@ public record AgentOptions(int port, String host, String profile, Duration inter
                 if (!name.isBlank()) allowedHosts.add(name.trim().toLowerCase(Locale.ROOT));
             }
         }
+        Command command = command(values);
         if (!values.isEmpty()) throw new IllegalArgumentException("unknown agent option(s) " + values.keySet() + "; " + USAGE);
         if (port == 0 && (authFile != null || tls != null || !allowedHosts.isEmpty())) {
             throw new IllegalArgumentException("authFile=, tls= and allowedHosts= guard the HTTP server, which only "
                     + "port=<n> starts: give the port too");
         }
         return new AgentOptions(port, host, profile, interval, top, dumpSignal, dumpFile, authFile, tls, tlsPasswordFile,
-                allowedHosts);
+                allowedHosts, command);
+    }
+
+    /** The CLI's command keys (command, out, mode, stop), taken out of {@code values}; null without command=. */
+    private static Command command(Map<String, String> values) {
+        String name = values.remove("command");
+        String out = values.remove("out");
+        String mode = values.remove("mode");
+        String stop = values.remove("stop");
+        if (name == null) {
+            if (out != null || mode != null || stop != null) {
+                throw new IllegalArgumentException("out=, mode= and stop= belong to command=, which is missing");
+            }
+            return null;
+        }
+        if (!Command.NAMES.contains(name)) {
+            throw new IllegalArgumentException("command must be one of " + Command.NAMES + ", not '" + name + "'");
+        }
+        Path file = path(out, "out");
+        if (file == null) throw new IllegalArgumentException("command= needs out=<file> for its answer");
+        String m = mode == null ? "cpu" : mode.toLowerCase(Locale.ROOT);
+        if (!m.equals("cpu") && !m.equals("wall")) {
+            throw new IllegalArgumentException("mode must be cpu or wall, not '" + mode + "'");
+        }
+        if (stop != null && !stop.equals("true") && !stop.equals("false")) {
+            throw new IllegalArgumentException("stop must be true or false, not '" + stop + "'");
+        }
+        return new Command(name, file, m, Boolean.parseBoolean(stop));
     }
 
     static final String USAGE = "options: port=<n>, host=<address>, profile=off|cpu|wall, interval=<10ms>, top=<n>, "
             + "dumpSignal=<realtime signal>, dumpFile=<path>, authFile=<path>, tls=<keystore.p12>, "
-            + "tlsPasswordFile=<path>, allowedHosts=<name;name>";
+            + "tlsPasswordFile=<path>, allowedHosts=<name;name>; for the attach CLI: command=<name>, out=<file>, "
+            + "mode=cpu|wall, stop=true|false";
 
     /** What the HTTP server was started with: two loads of the agent that differ here cannot share it. */
     String httpSettings() {
