@@ -44,7 +44,7 @@ final class AttachClient {
             Exception failed = null;
             VirtualMachine vm = open(pid);
             try {
-                failed = deliver(vm, options);
+                failed = deliver(vm, options, file);
                 AttachReply reply = AttachReply.readFrom(file);
                 if (reply == null) {
                     String reason = failed == null ? "it wrote nothing into " + file + " (is it in another container?)"
@@ -63,14 +63,15 @@ final class AttachClient {
     }
 
     /** Hands the command to the target: through our native library if the agent has named it, else as a Java agent. */
-    private static Exception deliver(VirtualMachine vm, String options) throws IOException, URISyntaxException {
+    private static Exception deliver(VirtualMachine vm, String options, Path reply) throws IOException, URISyntaxException {
         String library = vm.getSystemProperties().getProperty(AttachCommand.LIBRARY_PROPERTY);
         if (library != null) {
             try {
                 vm.loadAgentPath(library, options);
                 return null;
             } catch (AgentInitializationException e) {
-                return e;
+                // unanswered: the library did not find the agent's classes; the jar brings them
+                if (Files.size(reply) > 0) return e;
             } catch (AgentLoadException e) {
                 // the library cannot be loaded from that file (gone from the target's temporary directory): the jar can
             }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** java -jar stacktrace.jar <pid> <command>: the agent loaded into a running JVM through the Attach API. */
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
 class AttachCliIT {
     private static Cli.Result cli(String... args) throws Exception {
         return Cli.run(args);
@@ -150,6 +150,7 @@ class AttachCliIT {
     }
 
     private static DemoProcess startWithoutAgent() throws Exception {
-        return DemoProcess.startPlain(Duration.ofSeconds(120));
+        // outlives the test on a loaded machine; closing it ends it
+        return DemoProcess.startPlain(Duration.ofSeconds(600));
     }
 }
