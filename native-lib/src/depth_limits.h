@@ -1,7 +1,7 @@
 /*
  * How deep the library goes, in one place: every depth limit of the C side. Java keeps its own
- * copies of the two that are ABI (LibStacktrace.MAX_FRAMES and PROFILE_MAX_FRAMES); they must
- * stay equal to ST_MAX_FRAMES and ST_PROFILE_MAX_FRAMES here.
+ * copies of the two that are ABI (LibStacktrace.MAX_FRAMES and PROFILE_MAX_FRAMES), checked
+ * against ST_MAX_FRAMES and ST_PROFILE_MAX_FRAMES (st_abi_constant) when the library loads.
  */
 #ifndef STACKTRACE_DEPTH_LIMITS_H
 #define STACKTRACE_DEPTH_LIMITS_H

@@ -6,6 +6,7 @@
 #include "mixed.h"
 #include "stacktrace.h"
 #include "vm.h"
+#include "safe_access.h"
 
 #include <stdint.h>
 
@@ -40,7 +41,7 @@ static int marker_reason(int walk_end) {
 
 static int is_native_method(uintptr_t method) {
     int32_t flags;
-    return method != 0 && vm_load_i32(method + VM(VM_METHOD_ACCESS_FLAGS), &flags) && (flags & 0x0100);
+    return method != 0 && safe_load_i32(method + hotspot.method_access_flags, &flags) && (flags & 0x0100);
 }
 
 static int physical_kind(const struct physical_frame *p);

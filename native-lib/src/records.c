@@ -1,6 +1,6 @@
 /*
  * Stacks as fixed-size records with names (an async-signal-safe contract). Java names
- * are read from the VM's own structures through vm_load (Method -> ConstMethod -> ConstantPool ->
+ * are read from the VM's own structures through safe_load (Method -> ConstMethod -> ConstantPool ->
  * Symbol), so this needs no JVMTI and no Java thread: it works while the JVM is stuck.
  */
 #define _GNU_SOURCE

@@ -18,8 +18,6 @@
 static _Atomic int installed_signo;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int st_abi_version(void) { return ST_ABI_VERSION; }
-
 int st_gettid(void) { return (int) syscall(SYS_gettid); }
 
 int signals_send(int tid, int signo, uintptr_t value) {

@@ -15,7 +15,7 @@
 
 #include "depth_limits.h"
 
-#define ST_ABI_VERSION 3
+#define ST_ABI_VERSION 4
 
 /* ST_MAX_FRAMES (capacity of one capture) and ST_PROFILE_MAX_FRAMES are in depth_limits.h. */
 
@@ -32,6 +32,10 @@
 #define ST_ELATE      1006  /* the thread took the signal but had not finished its answer by the deadline */
 
 int st_abi_version(void);
+/* Entry index of the library's table of ABI constants (this header's ST_* numbers, record sizes, the
+   VM layout's keys VM_* of vm.h): its name into name (NUL-terminated), its value into *value.
+   Returns the name's length, or -1 past the end (or if name does not fit). */
+int st_abi_constant(int index, char *name, int namelen, int64_t *value);
 
 /* Installs the capture handler on a free realtime signal. Idempotent for the same signal. */
 int st_init(int signo);
@@ -75,10 +79,8 @@ enum st_marker {
     ST_MARK_UNKNOWN_JAVA = 2,    /* in JVM-generated code without a frame layout to leave it by */
 };
 
-/* Hands over the running JVM's layout (see vm.h for the keys) and sets up JVMTI. Call from a Java thread. */
+/* Hands over the running JVM's layout (VM_KEYS entries in the order of vm.h's keys, which st_abi_constant lists) and sets up JVMTI. Call from a Java thread. */
 int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
-/* How many layout entries st_vm_init expects (the Java side checks it agrees). */
-int st_vm_keys(void);
 
 /* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first; a stack the walk could
    not follow to the thread's start ends with an ST_FRAME_MARKER frame. info (7 words, may

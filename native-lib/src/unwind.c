@@ -8,16 +8,18 @@
  * (libunwind-x86_64) through an address space of our own: libunwind's local address space for
  * finding unwind info, but our access_mem and access_reg.
  *
- * access_mem reads the interrupted thread's stack between its sp and its base (mapped for as long
- * as the thread lives) directly, and everything else with process_vm_readv on our own pid, which
- * returns EFAULT instead of faulting. Not SafeFetchN: libunwind calls access_mem while it holds
- * its cache lock with every signal blocked, and a fault with SIGSEGV blocked kills the process
- * whatever handler the JVM has. Registers come from the ucontext we were given.
+ * access_mem is safe_stack_load (safe_access.h): the interrupted thread's stack between its sp and
+ * its base (mapped for as long as the thread lives) directly, everything else with process_vm_readv
+ * on our own pid, which returns EFAULT instead of faulting. Not SafeFetchN: libunwind calls
+ * access_mem while it holds its cache lock with every signal blocked, and a fault with SIGSEGV
+ * blocked kills the process whatever handler the JVM has. Registers come from the ucontext we
+ * were given.
  */
 #define _GNU_SOURCE
 #include "unwind.h"
 #include "stacktrace.h"
 #include "vm.h"
+#include "safe_access.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,7 +31,7 @@
    the stack that may be read directly, and one word that reads as something else (see unwind_init). */
 struct frame_source {
     uintptr_t regs[UNW_X86_64_RIP + 1];
-    uintptr_t stack_low, stack_high;
+    struct stack_bounds stack;
     uintptr_t virtual_addr, virtual_value;
 };
 
@@ -58,12 +60,8 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
     const struct frame_source *src = arg;
     if (write) return -UNW_EREADONLYREG;
     if (addr == src->virtual_addr && addr != 0) { *val = src->virtual_value; return 0; }
-    if ((addr & 7) == 0 && addr >= src->stack_low && addr + 8 <= src->stack_high && addr + 8 > addr) {
-        *val = *(const unw_word_t *) addr;
-        return 0;
-    }
     uintptr_t word;
-    if (!vm_read_word(addr, &word)) return -UNW_EINVAL;
+    if (!safe_stack_load(&src->stack, addr, &word)) return -UNW_EINVAL;
     *val = word;
     return 0;
 }
@@ -99,13 +97,13 @@ __attribute__((noinline, used)) static int entry_frame(void) {
 
 static void source_from(struct frame_source *src, const ucontext_t *uc) {
     for (int r = 0; r <= UNW_X86_64_RIP; r++) src->regs[r] = (uintptr_t) uc->uc_mcontext.gregs[greg_of[r]];
-    src->stack_low = src->regs[UNW_X86_64_RSP];
-    src->stack_high = 0;
+    src->stack.low = src->regs[UNW_X86_64_RSP];
+    src->stack.high = 0;
     int ok;
     uintptr_t thread = vm_current_java_thread(NULL);
     if (thread != 0) {
-        uintptr_t base = vm_load(thread + VM(VM_JT_STACK_BASE), &ok);
-        if (ok && base > src->stack_low) src->stack_high = base;
+        uintptr_t base = safe_load(thread + hotspot.java_thread_stack_base, &ok);
+        if (ok && base > src->stack.low) src->stack.high = base;
     }
     src->virtual_addr = src->virtual_value = 0;
 }

@@ -10,14 +10,16 @@
  *  3. mixed_merge (merge.c, in the requester) pins AGCT's frames on the physical Java frames by method; when
  *     AGCT failed or does not fit, the physical frames alone give the outer method of each frame.
  *
- * Stack memory is read only between the interrupted sp and the thread's stack base; everything
- * else goes through vm_load or the safe unwinder (unwind.h), which cannot fault.
+ * Stack memory is read directly only between the interrupted sp and the thread's stack base
+ * (stack_has); everything else goes through safe_load or the safe unwinder (unwind.h), which
+ * cannot fault (safe_access.h).
  */
 #define _GNU_SOURCE
 #include "mixed.h"
 #include "stacktrace.h"
 #include "vm.h"
 #include "unwind.h"
+#include "safe_access.h"
 
 #include <jni.h>
 #include <stdatomic.h>
@@ -30,18 +32,6 @@ typedef struct {
     struct agct_frame *frames;
 } agct_trace;
 typedef void (*agct_fn)(agct_trace *, int32_t, void *);
-
-struct stack_bounds {
-    uintptr_t low, high;
-};
-
-static int on_stack(const struct stack_bounds *b, uintptr_t addr) {
-    return addr >= b->low && addr + 8 <= b->high && (addr & 7) == 0;
-}
-
-static uintptr_t stack_word(uintptr_t addr) {
-    return *(const uintptr_t *) addr;
-}
 
 static void add_native(struct mixed_sample *s, uintptr_t ip) {
     if (s->nnative < MIXED_MAX_NATIVE) s->native[s->nnative++] = (struct native_frame) {ip, s->segments};
@@ -77,7 +67,7 @@ static int top_native_segment(struct mixed_sample *s, ucontext_t *uc, uintptr_t 
 /* A byte of code, or -1. */
 static int code_byte(uintptr_t addr) {
     uint8_t b;
-    return vm_load_u8(addr, &b) ? b : -1;
+    return safe_load_u8(addr, &b) ? b : -1;
 }
 
 /* Whether the bytes before ra end a call instruction: call rel32, or an indirect call (FF /2) through a
@@ -130,7 +120,7 @@ static int returns_into(uintptr_t ra, uintptr_t blob, uintptr_t pc, int strict) 
 /* Takes the caller at stack slot ra_slot if its word passes returns_into. */
 static int caller_at(const struct stack_bounds *b, uintptr_t ra_slot, uintptr_t blob, uintptr_t pc, int strict,
                      uintptr_t fp, uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
-    if (!on_stack(b, ra_slot) || !returns_into(stack_word(ra_slot), blob, pc, strict)) return 0;
+    if (!stack_has(b, ra_slot) || !returns_into(stack_word(ra_slot), blob, pc, strict)) return 0;
     *next_pc = stack_word(ra_slot);
     *next_sp = ra_slot + 8;
     *next_fp = fp;
@@ -146,15 +136,15 @@ static int caller_at(const struct stack_bounds *b, uintptr_t ra_slot, uintptr_t 
  */
 static int blob_caller(const struct stack_bounds *b, uintptr_t blob, int nmethod, int words, uintptr_t pc,
                        uintptr_t sp, uintptr_t fp, uintptr_t *next_pc, uintptr_t *next_sp, uintptr_t *next_fp) {
-    if (!nmethod && fp >= sp && fp - sp < STUB_MAX_FRAME && on_stack(b, fp)
+    if (!nmethod && fp >= sp && fp - sp < STUB_MAX_FRAME && stack_has(b, fp)
         && caller_at(b, fp + 8, blob, pc, 1, stack_word(fp), next_pc, next_sp, next_fp)) {
         return 1;
     }
     /* rbp may be any caller's frame pointer (even an interpreted frame far below): only a direct call
        into this blob confirms it. A word at sp is the innermost candidate: any call confirms it. */
     if (caller_at(b, sp, blob, pc, 0, fp, next_pc, next_sp, next_fp)) return 1;
-    if (on_stack(b, sp) && caller_at(b, sp + 8, blob, pc, 1, stack_word(sp), next_pc, next_sp, next_fp)) return 1;
-    if (nmethod && words > 2 && on_stack(b, sp + 8 * (uintptr_t) words - 16)
+    if (stack_has(b, sp) && caller_at(b, sp + 8, blob, pc, 1, stack_word(sp), next_pc, next_sp, next_fp)) return 1;
+    if (nmethod && words > 2 && stack_has(b, sp + 8 * (uintptr_t) words - 16)
         && caller_at(b, sp + 8 * (uintptr_t) words - 8, blob, pc, 1, stack_word(sp + 8 * (uintptr_t) words - 16),
                      next_pc, next_sp, next_fp)) {
         return 1;
@@ -181,7 +171,7 @@ static int displaced_caller(const struct stack_bounds *b, uintptr_t blob, int wo
     uintptr_t end = sp + 8 * (uintptr_t) words;
     for (uintptr_t k = 1; k <= MAX_DISPLACEMENT_WORDS; k++) {
         uintptr_t slot = end + 8 * k - 8;
-        if (!on_stack(b, slot - 8)) return 0;
+        if (!stack_has(b, slot - 8)) return 0;
         if (caller_at(b, slot, blob, pc, 0, stack_word(slot - 8), next_pc, next_sp, next_fp)) return 1;
     }
     return 0;
@@ -199,24 +189,24 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                         uintptr_t *pfp, int top) {
     int ok;
     uintptr_t pc = *ppc, sp = *psp, fp = *pfp;
-    uintptr_t call_stub_return = vm_load((uintptr_t) VM(VM_CALL_STUB_RETURN_ADDR), &ok);
+    uintptr_t call_stub_return = safe_load(hotspot.call_stub_return_at, &ok);
     if (!ok) return WALK_NOT_JAVA;
     for (;;) {
         if (pc == call_stub_return) { *pfp = fp; return 1; }
-        if (!on_stack(b, sp)) return WALK_STACK;
+        if (!stack_has(b, sp)) return WALK_STACK;
         if (s->nphysical >= MIXED_MAX_PHYSICAL) return WALK_FULL;
         struct physical_frame *p = &s->physical[s->nphysical];
         uintptr_t next_pc, next_sp, next_fp;
         if (vm_in_interpreter(pc)) {
-            if (fp < sp || !on_stack(b, fp + 8 * VM(VM_INTERP_BCP_SLOT)) || !on_stack(b, fp + 8)) return WALK_FP;
-            uintptr_t method = stack_word(fp + 8 * VM(VM_INTERP_METHOD_SLOT));
-            uintptr_t bcp = stack_word(fp + 8 * VM(VM_INTERP_BCP_SLOT));
+            if (fp < sp || !stack_has(b, fp + 8 * hotspot.interpreter_bcp_slot) || !stack_has(b, fp + 8)) return WALK_FP;
+            uintptr_t method = stack_word(fp + 8 * hotspot.interpreter_method_slot);
+            uintptr_t bcp = stack_word(fp + 8 * hotspot.interpreter_bcp_slot);
             *p = (struct physical_frame) {sp, pc, method, 0, vm_interpreted_bci(method, bcp), PHYS_INTERPRETED,
                                           (int16_t) s->segments};
             next_pc = stack_word(fp + 8);
             next_fp = stack_word(fp);
-            next_sp = stack_word(fp + 8 * VM(VM_INTERP_SENDER_SP_SLOT));
-            if (!on_stack(b, next_sp) || next_sp <= sp) next_sp = fp + 16;
+            next_sp = stack_word(fp + 8 * hotspot.interpreter_sender_sp_slot);
+            if (!stack_has(b, next_sp) || next_sp <= sp) next_sp = fp + 16;
         } else {
             uintptr_t blob = vm_find_blob(pc);
             if (blob == 0) return WALK_NO_BLOB;
@@ -227,7 +217,7 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                 s->nphysical++;
                 if (words > 0 && !vm_blob_in_prologue(blob, pc)) {
                     next_sp = sp + 8 * (uintptr_t) words;
-                    if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+                    if (!stack_has(b, next_sp - 16)) return WALK_STACK;
                     next_pc = stack_word(next_sp - 8);
                     next_fp = stack_word(next_sp - 16);
                 } else if (!top || !blob_caller(b, blob, 0, words, pc, sp, fp, &next_pc, &next_sp, &next_fp)) {
@@ -253,7 +243,7 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                 agct_below(s, next_pc, next_sp, next_fp);
             } else {
                 next_sp = sp + 8 * (uintptr_t) words;
-                if (!on_stack(b, next_sp - 16)) return WALK_STACK;
+                if (!stack_has(b, next_sp - 16)) return WALK_STACK;
                 next_pc = stack_word(next_sp - 8);
                 next_fp = stack_word(next_sp - 16);
                 if (top && !java_return(next_pc, call_stub_return)) {
@@ -293,12 +283,12 @@ struct bottom_entry {
 static struct bottom_entry bottom_cache[BOTTOM_CACHE_SIZE];
 
 static int bottom_key(const struct stack_bounds *b, uintptr_t fp, uintptr_t key[4]) {
-    if (!on_stack(b, fp) || !on_stack(b, fp + 8)) return 0;
+    if (!stack_has(b, fp) || !stack_has(b, fp + 8)) return 0;
     uintptr_t caller_fp = stack_word(fp);
     key[0] = fp;
     key[1] = stack_word(fp + 8);
     key[2] = caller_fp;
-    key[3] = on_stack(b, caller_fp + 8) ? stack_word(caller_fp + 8) : 0;
+    key[3] = stack_has(b, caller_fp + 8) ? stack_word(caller_fp + 8) : 0;
     return 1;
 }
 
@@ -336,11 +326,11 @@ static void bottom_store(const struct mixed_sample *s, int first, const uintptr_
 /* The previous segment's last Java frame, as the JVM saved it in a frame anchor. */
 static int from_anchor(uintptr_t anchor, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp) {
     int ok1, ok2, ok3;
-    *sp = vm_load(anchor + VM(VM_ANCHOR_SP), &ok1);
-    *fp = vm_load(anchor + VM(VM_ANCHOR_FP), &ok2);
-    *pc = vm_load(anchor + VM(VM_ANCHOR_PC), &ok3);
+    *sp = safe_load(anchor + hotspot.anchor_last_java_sp, &ok1);
+    *fp = safe_load(anchor + hotspot.anchor_last_java_fp, &ok2);
+    *pc = safe_load(anchor + hotspot.anchor_last_java_pc, &ok3);
     if (!ok1 || !ok2 || !ok3 || *sp == 0) return 0;
-    if (*pc == 0) *pc = vm_load(*sp - 8, &ok1);  /* not yet recorded: the return address is below sp */
+    if (*pc == 0) *pc = safe_load(*sp - 8, &ok1);  /* not yet recorded: the return address is below sp */
     return *pc != 0;
 }
 
@@ -381,7 +371,7 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     }
 
     int ok;
-    struct stack_bounds b = {(uintptr_t) uc->uc_mcontext.gregs[REG_RSP], vm_load(thread + VM(VM_JT_STACK_BASE), &ok)};
+    struct stack_bounds b = {(uintptr_t) uc->uc_mcontext.gregs[REG_RSP], safe_load(thread + hotspot.java_thread_stack_base, &ok)};
     if (!ok || b.high <= b.low) { s->walk_end = WALK_STACK; return; }
     uintptr_t pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t sp = b.low;
@@ -389,7 +379,7 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     int r = 1;
     if (!vm_in_code_cache(pc)) {
         /* In native code or in the VM: its frames, then the Java frames from the thread's anchor. */
-        int has_anchor = from_anchor(thread + VM(VM_JT_ANCHOR), &pc, &sp, &fp);
+        int has_anchor = from_anchor(thread + hotspot.java_thread_anchor, &pc, &sp, &fp);
         uintptr_t java_pc, java_sp, java_fp;
         if (!top_native_segment(s, uc, &java_pc, &java_sp, &java_fp)) {
             if (!has_anchor) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
@@ -415,8 +405,8 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         top = 0;
         if (r != 1) break;
         /* An entry frame: fp is the call stub's rbp; the native code that called into Java is below. */
-        if (!on_stack(&b, fp + 8) || !on_stack(&b, fp + 8 * VM(VM_ENTRY_CW_SLOT))) { r = WALK_FP; break; }
-        uintptr_t wrapper = stack_word(fp + 8 * VM(VM_ENTRY_CW_SLOT));
+        if (!stack_has(&b, fp + 8) || !stack_has(&b, fp + 8 * hotspot.entry_frame_call_wrapper_slot)) { r = WALK_FP; break; }
+        uintptr_t wrapper = stack_word(fp + 8 * hotspot.entry_frame_call_wrapper_slot);
         s->segments++;
         uintptr_t key[4];
         int keyed = bottom_key(&b, fp, key);
@@ -430,9 +420,9 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         r = native_segment(s, &below, 0, &pc, &sp, &fp);
         s->unwind_ns += (int32_t) (clock_ns() - unwind_start);
         if (keyed && r == WALK_BOTTOM) bottom_store(s, first, key);
-        if (r != 1 && r != WALK_BOTTOM && on_stack(&b, wrapper)) {
+        if (r != 1 && r != WALK_BOTTOM && stack_has(&b, wrapper)) {
             /* libunwind lost its way: the call wrapper remembers where the older Java frames are. */
-            r = from_anchor(wrapper + VM(VM_JCW_ANCHOR), &pc, &sp, &fp) ? 1 : WALK_CALL_WRAPPER;
+            r = from_anchor(wrapper + hotspot.call_wrapper_anchor, &pc, &sp, &fp) ? 1 : WALK_CALL_WRAPPER;
         }
     }
     s->walk_end = r;
@@ -462,7 +452,7 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
  * at all when no frame is compiled. Its cost grows with the depth it walks.
  */
 static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int compiled, int last_compiled) {
-    agct_fn agct = (agct_fn) (uintptr_t) VM(VM_AGCT);
+    agct_fn agct = (agct_fn) hotspot.async_get_call_trace;
     s->agct_depth = 0;
     if (agct == NULL || compiled == 0) return;
     int depth = last_compiled + 1 + INLINED_PER_COMPILED_FRAME * compiled;

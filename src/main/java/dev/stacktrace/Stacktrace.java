@@ -3,7 +3,7 @@ package dev.stacktrace;
 import dev.stacktrace.internal.binding.LibraryStatus;
 import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.internal.jvm.NativeThreadIds;
-import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.internal.stacks.StackResolver;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Objects;
@@ -31,6 +31,10 @@ public final class Stacktrace {
     public static final int MAX_DEPTH = NativeCapture.MAX_DEPTH;
     /** The header line of a printed stack. */
     public static final String HEADER = "Stack (most recent call first):";
+    /** The system property that sets up {@link #dumpOnSignal} at first use: a realtime signal number. */
+    public static final String DUMP_SIGNAL_PROPERTY = NativeCapture.DUMP_SIGNAL_PROPERTY;
+    /** The system property naming the file the dump on a signal appends to (stderr without it). */
+    public static final String DUMP_FILE_PROPERTY = NativeCapture.DUMP_FILE_PROPERTY;
     /** Frames of our own that the calling thread's stack starts with, cut before returning it. */
     private static final int OWN_FRAMES = 24;
 

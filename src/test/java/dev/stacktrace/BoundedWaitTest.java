@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.testlib.BlockedNativeThread;
 import dev.stacktrace.testlib.ChildJvm;
 import dev.stacktrace.testlib.Pipe;
+import dev.stacktrace.testlib.TestBinding;
 import dev.stacktrace.testlib.TestNative;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,7 +69,7 @@ class BoundedWaitTest {
             blocker.join(10_000);
             assertEquals(42, result[0], "the blocked read returned normally");
             for (int i = 0; i < 200; i++) assertWitness(witness);
-            assertEquals(0, LibStacktrace.st_slots_in_use());
+            assertEquals(0, TestBinding.st_slots_in_use());
         }
     }
 
@@ -165,7 +165,7 @@ class BoundedWaitTest {
             Thread.sleep(200);
             int others = other.values().stream().mapToInt(Integer::intValue).sum();
             System.out.println("ok=" + ok[0] + " timeouts=" + timeouts[0] + " torn=" + torn[0] + " slots="
-                    + LibStacktrace.st_slots_in_use() + " other=" + others + " requesters-done=" + done[0]);
+                    + TestBinding.st_slots_in_use() + " other=" + others + " requesters-done=" + done[0]);
             other.forEach((reason, n) -> System.out.println(n + " x " + reason));
             for (BlockedNativeThread t : threads) t.close();
             System.exit(torn[0] == 0 && ok[0] > 0 && others == 0 && done[0] == requesters.length ? 0 : 1);

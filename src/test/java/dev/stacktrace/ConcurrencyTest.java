@@ -3,8 +3,8 @@ package dev.stacktrace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.testlib.BlockedNativeThread;
+import dev.stacktrace.testlib.TestBinding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -51,7 +51,7 @@ class ConcurrencyTest {
             start.countDown();
             for (Thread thread : callers) thread.join();
             assertTrue(failures.isEmpty(), () -> failures.size() + " failures, first: " + failures.peek());
-            assertEquals(0, LibStacktrace.st_slots_in_use());
+            assertEquals(0, TestBinding.st_slots_in_use());
         } finally {
             for (BlockedNativeThread t : targets) t.close();
         }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.internal.capture.NativeCapture;
-import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.internal.stacks.StackResolver;
 import dev.stacktrace.testlib.ChildJvm;
 import dev.stacktrace.testlib.TestNative;
 import dev.stacktrace.tools.Profiler;

@@ -1,10 +1,7 @@
 package dev.stacktrace.agent;
 
-import dev.stacktrace.Stacktrace;
-import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.jmx.NativeStacks;
 import dev.stacktrace.service.StacktraceService;
-import dev.stacktrace.tools.Profiler;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 
@@ -68,10 +65,9 @@ public final class Agent {
         StacktraceService service = StacktraceService.get();
         refuseChanges(options, service);
         NativeStacks.register();
-        installDump(options);
-        if (!options.profile().equals("off") && !service.isProfiling()) {
-            Profiler.Mode mode = options.profile().equals("cpu") ? Profiler.Mode.CPU : Profiler.Mode.WALL;
-            service.startProfiling(null, mode, options.interval());
+        installDump(options, service);
+        if (options.profileSettings() != null && !service.isProfiling()) {
+            service.startProfiling(null, options.profileSettings());
         }
         if (options.port() != 0 && http == null) {
             http = AgentHttpServer.start(options, service);
@@ -92,9 +88,10 @@ public final class Agent {
         }
         if (!options.profile().equals("off") && service.isProfiling()
                 && (!service.mode().equals(options.profile()) || !service.interval().equals(options.interval()))) {
-            throw new IllegalStateException("already profiling (" + service.mode() + ", every " + service.interval().toNanos() / 1e6
-                    + " ms); profile=" + options.profile() + ",interval=" + options.interval().toNanos() / 1e6
-                    + "ms is not applied: stop the profile first (java -jar stacktrace.jar <pid> stop)");
+            throw new IllegalStateException("already profiling (" + service.mode() + ", every "
+                    + Durations.format(service.interval()) + "); profile=" + options.profile() + ",interval="
+                    + Durations.format(options.interval()) + " is not applied: stop the profile first "
+                    + "(java -jar stacktrace.jar <pid> stop)");
         }
     }
 
@@ -103,27 +100,27 @@ public final class Agent {
      * the native library reads only when it starts, so the agent starts it). A failure names the way
      * the user chose the signal.
      */
-    private static void installDump(AgentOptions options) {
-        String property = System.getProperty(NativeCapture.DUMP_SIGNAL_PROPERTY);
-        String fileProperty = System.getProperty(NativeCapture.DUMP_FILE_PROPERTY);
+    private static void installDump(AgentOptions options, StacktraceService service) {
+        String property = System.getProperty(StacktraceService.DUMP_SIGNAL_PROPERTY);
+        String fileProperty = System.getProperty(StacktraceService.DUMP_FILE_PROPERTY);
         Path file = options.dumpFile() != null ? options.dumpFile()
                 : fileProperty == null || fileProperty.isBlank() ? null : Path.of(fileProperty);
         if (options.dumpSignal() != 0) {
             String how = "agent option dumpSignal=" + options.dumpSignal();
             if (property != null && !property.isBlank() && !property.strip().equals(Integer.toString(options.dumpSignal()))) {
-                throw new IllegalArgumentException(how + " and -D" + NativeCapture.DUMP_SIGNAL_PROPERTY + "=" + property
+                throw new IllegalArgumentException(how + " and -D" + StacktraceService.DUMP_SIGNAL_PROPERTY + "=" + property
                         + " disagree: give only one");
             }
             try {
-                Stacktrace.dumpOnSignal(options.dumpSignal(), file);
+                service.dumpOnSignal(options.dumpSignal(), file);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(how + ": " + e.getMessage(), e);
             }
             dump = "dumpSignal=" + options.dumpSignal();
         } else if (property != null && !property.isBlank()) {
             // the native library installs it from the property as it starts, and names the property if it cannot
-            Stacktrace.dumpOnSignal(intOr(property), file);
-            dump = "-D" + NativeCapture.DUMP_SIGNAL_PROPERTY + "=" + property.strip();
+            service.dumpOnSignal(intOr(property), file);
+            dump = "-D" + StacktraceService.DUMP_SIGNAL_PROPERTY + "=" + property.strip();
         }
     }
 
@@ -131,7 +128,7 @@ public final class Agent {
         try {
             return Integer.parseInt(property.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + NativeCapture.DUMP_SIGNAL_PROPERTY + " must be a realtime signal "
+            throw new IllegalArgumentException("-D" + StacktraceService.DUMP_SIGNAL_PROPERTY + " must be a realtime signal "
                     + "number such as 59, not '" + property + "'");
         }
     }

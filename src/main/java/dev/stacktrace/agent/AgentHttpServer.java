@@ -3,7 +3,6 @@ package dev.stacktrace.agent;
 import com.sun.net.httpserver.HttpExchange;
 import dev.stacktrace.metrics.StacktraceMetrics;
 import dev.stacktrace.service.StacktraceService;
-import dev.stacktrace.tools.Profiler;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -119,11 +118,8 @@ final class AgentHttpServer {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             switch (path) {
-                case "/flamegraph" -> oneAtATime(exchange, heavy, "text/html", () -> {
-                    Profiler p = service.profile();
-                    if (p == null) return null;
-                    return p.flameGraph("stacktrace: " + service.mode() + " profile, pid " + ProcessHandle.current().pid());
-                });
+                case "/flamegraph" -> oneAtATime(exchange, heavy, "text/html", () -> service.flameGraph(
+                        "stacktrace: " + service.mode() + " profile, pid " + ProcessHandle.current().pid()).orElse(null));
                 case "/stacks" -> oneAtATime(exchange, heavy, "text/plain", () -> service.dumpAllThreads(100));
                 case "/" -> send(exchange, 200, "text/html", """
                         <!doctype html><html><head><meta charset="utf-8"><title>stacktrace</title></head><body>

@@ -1,6 +1,6 @@
 package dev.stacktrace.agent;
 
-import dev.stacktrace.service.StacktraceService;
+import dev.stacktrace.service.ProfileSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The agent's options: {@code port=9464,host=127.0.0.1,profile=cpu,interval=10ms,top=20}. Every option
@@ -37,7 +35,6 @@ public record AgentOptions(int port, String host, String profile, Duration inter
                            Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts,
                            Command command) {
     private static final List<String> COMMAND_KEYS = List.of("command", "out", "mode", "stop", "interval");
-    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m)?");
 
     public AgentOptions {
         allowedHosts = List.copyOf(allowedHosts);
@@ -92,13 +89,12 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         if (host.isEmpty()) throw new IllegalArgumentException("host must be an address or a name, such as 127.0.0.1");
         String profile = values.getOrDefault("profile", "off").toLowerCase(Locale.ROOT);
         values.remove("profile");
-        if (!profile.equals("off") && !profile.equals("cpu") && !profile.equals("wall")) {
-            throw new IllegalArgumentException("profile must be off, cpu or wall, not '" + profile + "'");
+        if (!profile.equals("off") && ProfileSettings.modeOrNull(profile) == null) {
+            throw new IllegalArgumentException("profile must be off, " + ProfileSettings.MODES + ", not '" + profile + "'");
         }
-        Duration interval = duration(values.remove("interval"), Duration.ofMillis(10));
-        if (interval.compareTo(StacktraceService.MIN_INTERVAL) < 0 || interval.compareTo(StacktraceService.MAX_INTERVAL) > 0) {
-            throw new IllegalArgumentException("interval must be from 100us to 60s, not " + Durations.format(interval));
-        }
+        String intervalText = values.remove("interval");
+        Duration interval = intervalText == null ? ProfileSettings.DEFAULT_INTERVAL
+                : ProfileSettings.interval(intervalText, "interval");
         int top = integer(values.remove("top"), "top", 20, 0, 10_000);
         int dumpSignal = integer(values.remove("dumpsignal"), "dumpSignal", 0, 0, 64);
         Path dumpFile = path(values.remove("dumpfile"), "dumpFile");
@@ -143,10 +139,7 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         }
         Path file = path(out, "out");
         if (file == null) throw new IllegalArgumentException("command= needs out=<file> for its answer");
-        String m = mode == null ? "cpu" : mode.toLowerCase(Locale.ROOT);
-        if (!m.equals("cpu") && !m.equals("wall")) {
-            throw new IllegalArgumentException("mode must be cpu or wall, not '" + mode + "'");
-        }
+        String m = mode == null ? "cpu" : ProfileSettings.mode(mode, "mode").name().toLowerCase(Locale.ROOT);
         if (stop != null && !stop.equals("true") && !stop.equals("false")) {
             throw new IllegalArgumentException("stop must be true or false, not '" + stop + "'");
         }
@@ -157,6 +150,11 @@ public record AgentOptions(int port, String host, String profile, Duration inter
             + "dumpSignal=<realtime signal>, dumpFile=<path>, authFile=<path>, tls=<keystore.p12>, "
             + "tlsPasswordFile=<path>, allowedHosts=<name;name>; for the attach CLI: command=<name>, out=<file>, "
             + "mode=cpu|wall, stop=true|false";
+
+    /** The profile to run from the start; null for profile=off. */
+    public ProfileSettings profileSettings() {
+        return profile.equals("off") ? null : new ProfileSettings(ProfileSettings.mode(profile, "profile"), interval);
+    }
 
     /** What the HTTP server was started with: two loads of the agent that differ here cannot share it. */
     String httpSettings() {
@@ -183,23 +181,5 @@ public record AgentOptions(int port, String host, String profile, Duration inter
             throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max + ", not '"
                     + value + "'");
         }
-    }
-
-    static Duration duration(String value, Duration fallback) {
-        if (value == null) return fallback;
-        Matcher m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw new IllegalArgumentException("'" + value + "' is not a duration such as 10ms, 500us, 2s or 1m");
-        }
-        double amount = Double.parseDouble(m.group(1));
-        String unit = m.group(2) == null ? "ms" : m.group(2);
-        double nanos = amount * switch (unit) {
-            case "ns" -> 1;
-            case "us" -> 1e3;
-            case "ms" -> 1e6;
-            case "s" -> 1e9;
-            default -> 60e9;
-        };
-        return Duration.ofNanos(Math.round(nanos));
     }
 }

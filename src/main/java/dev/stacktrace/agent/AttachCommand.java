@@ -2,6 +2,7 @@ package dev.stacktrace.agent;
 
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.jmx.NativeStacks;
+import dev.stacktrace.service.ProfileSettings;
 import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.tools.Profiler;
 import java.time.Duration;
@@ -59,7 +60,7 @@ public final class AttachCommand {
     private static AttachReply carryOut(AgentOptions.Command command, Duration interval, StacktraceService service) {
         switch (command.name()) {
             case "start" -> {
-                service.startProfiling(null, mode(command), interval);
+                service.startProfiling(null, settings(command, interval));
                 return AttachReply.ok(Map.of(), "");
             }
             case "stop" -> {
@@ -76,23 +77,22 @@ public final class AttachCommand {
                 // a session that runs already is used as it is, and left running
                 boolean running = service.isProfiling();
                 long before = service.sampleCount();
-                if (!running) service.startProfiling(null, mode(command), interval);
+                if (!running) service.startProfiling(null, settings(command, interval));
                 return AttachReply.ok(Map.of("running", Boolean.toString(running), "samples", Long.toString(before)), "");
             }
             case "flamegraph-write" -> {
                 if (command.stop()) service.stopProfiling();
                 long samples = service.sampleCount();
-                Profiler profile = service.profile();
-                if (profile == null) throw new IllegalStateException("nothing profiled: the session has gone");
-                String html = profile.flameGraph("stacktrace: process " + ProcessHandle.current().pid());
+                String html = service.flameGraph("stacktrace: process " + ProcessHandle.current().pid())
+                        .orElseThrow(() -> new IllegalStateException("nothing profiled: the session has gone"));
                 return AttachReply.ok(Map.of("samples", Long.toString(samples)), html);
             }
             default -> throw new IllegalArgumentException("unknown command " + command.name());
         }
     }
 
-    private static Profiler.Mode mode(AgentOptions.Command command) {
-        return command.mode().equals("wall") ? Profiler.Mode.WALL : Profiler.Mode.CPU;
+    private static ProfileSettings settings(AgentOptions.Command command, Duration interval) {
+        return new ProfileSettings(ProfileSettings.mode(command.mode(), "mode"), interval);
     }
 
     /** The status line, then the top symbols of the current or last profile. */

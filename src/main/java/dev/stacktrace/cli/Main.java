@@ -2,7 +2,8 @@ package dev.stacktrace.cli;
 
 import dev.stacktrace.agent.AttachReply;
 import dev.stacktrace.agent.Durations;
-import dev.stacktrace.service.StacktraceService;
+import dev.stacktrace.service.ProfileSettings;
+import dev.stacktrace.tools.Profiler;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -27,8 +27,6 @@ public final class Main {
                    java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
                    java -jar stacktrace.jar <pid> agent port=9464[,host=...,authFile=...,tls=...,dumpSignal=...]
             """;
-    private static final Duration MIN_INTERVAL = StacktraceService.MIN_INTERVAL;
-    private static final Duration MAX_INTERVAL = StacktraceService.MAX_INTERVAL;
     private static final Duration MAX_DURATION = Duration.ofDays(1);
 
     private Main() {}
@@ -79,8 +77,8 @@ public final class Main {
         switch (command) {
             case "start" -> {
                 AttachClient.command(pid, "start", o.profileArgs());
-                System.out.println("profiling every thread of " + pid + " (" + o.mode + ", every "
-                        + Durations.format(o.interval) + ")");
+                System.out.println("profiling every thread of " + pid + " (" + o.mode() + ", every "
+                        + Durations.format(o.interval()) + ")");
             }
             case "stop" -> System.out.println("stopped; " + AttachClient.command(pid, "stop", Map.of()).value("samples")
                     + " samples in all sessions");
@@ -120,7 +118,7 @@ public final class Main {
                     + " samples in the last " + Durations.format(o.duration) + "; it keeps running)");
         } else {
             System.out.println("wrote " + o.out.toAbsolutePath() + " (" + taken + " samples in "
-                    + Durations.format(o.duration) + ", " + o.mode + " every " + Durations.format(o.interval) + ")");
+                    + Durations.format(o.duration) + ", " + o.mode() + " every " + Durations.format(o.interval()) + ")");
         }
     }
 
@@ -165,40 +163,41 @@ public final class Main {
         System.exit(2);
     }
 
-    private record Options(String mode, Duration interval, Duration duration, Path out) {
+    private record Options(ProfileSettings profile, Duration duration, Path out) {
+        String mode() {
+            return profile.modeName();
+        }
+
+        Duration interval() {
+            return profile.interval();
+        }
+
         /** The session's settings as the agent's options take them. */
         Map<String, String> profileArgs() {
-            return Map.of("mode", mode, "interval", interval.toNanos() + "ns");
+            return Map.of("mode", mode(), "interval", interval().toNanos() + "ns");
         }
 
         static Options parse(String[] args) {
-            String mode = "cpu";
-            Duration interval = Duration.ofMillis(10);
+            Profiler.Mode mode = Profiler.Mode.CPU;
+            Duration interval = ProfileSettings.DEFAULT_INTERVAL;
             Duration duration = Duration.ofSeconds(10);
             Path out = Path.of("flamegraph.html");
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
-                    case "--mode" -> mode = required(args[i], value).toLowerCase(Locale.ROOT);
-                    case "--interval" -> interval = Durations.parse(required(args[i], value));
+                    case "--mode" -> mode = ProfileSettings.mode(required(args[i], value), "--mode");
+                    case "--interval" -> interval = ProfileSettings.interval(required(args[i], value), "--interval");
                     case "--duration" -> duration = Durations.parse(required(args[i], value));
                     case "--out" -> out = Path.of(required(args[i], value));
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see --help");
                 }
                 i++;
             }
-            if (!mode.equals("cpu") && !mode.equals("wall")) {
-                throw new IllegalArgumentException("--mode must be cpu (running threads, per CPU time) or wall (every "
-                        + "thread), not '" + mode + "'");
-            }
-            if (interval.compareTo(MIN_INTERVAL) < 0 || interval.compareTo(MAX_INTERVAL) > 0) {
-                throw new IllegalArgumentException("--interval must be from 100us to 60s, not " + Durations.format(interval));
-            }
             if (duration.isZero() || duration.compareTo(MAX_DURATION) > 0) {
                 throw new IllegalArgumentException("--duration must be more than 0 and at most a day (1440m), not "
                         + Durations.format(duration));
             }
-            return new Options(mode, interval, duration, out);
+            return new Options(new ProfileSettings(mode, interval), duration, out);
         }
 
         /** The flame graph's file must be writable before profiling starts, not found unwritable after. */

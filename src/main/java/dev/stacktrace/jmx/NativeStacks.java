@@ -3,12 +3,12 @@ package dev.stacktrace.jmx;
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
+import dev.stacktrace.service.ProfileSettings;
 import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.tools.Profiler;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import javax.management.InstanceAlreadyExistsException;
@@ -102,24 +102,17 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
 
     @Override
     public StackFrame[] getThreadStack(long threadId, int maxDepth, boolean showJvm) {
-        checkDepth(maxDepth);
-        return frames(() -> Stacktrace.getThreadStack(service.thread(threadId), maxDepth, showJvm));
+        return frames(() -> service.threadStack(threadId, maxDepth, showJvm));
     }
 
     @Override
     public String printThreadStack(long threadId) {
-        return translated(() -> Stacktrace.format(
-                Stacktrace.getThreadStack(service.thread(threadId), Stacktrace.DEFAULT_MAX_DEPTH, true)));
+        return translated(() -> service.formatThreadStack(threadId));
     }
 
     @Override
     public StackFrame[] getNativeThreadStack(int nativeTid, int maxDepth, boolean showJvm) {
-        if (nativeTid <= 0) {
-            throw new IllegalArgumentException("nativeTid must be an OS thread id of this process (1 or more, as "
-                    + "listThreads, jstack's nid or top -H show), not " + nativeTid);
-        }
-        checkDepth(maxDepth);
-        return frames(() -> Stacktrace.getNativeThreadStack(nativeTid, maxDepth, showJvm));
+        return frames(() -> service.nativeThreadStack(nativeTid, maxDepth, showJvm));
     }
 
     @Override
@@ -135,24 +128,18 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
 
     @Override
     public void startProfiling(long threadId, double intervalMillis) {
-        Duration interval = interval(intervalMillis);
+        ProfileSettings settings = new ProfileSettings(Profiler.Mode.WALL, interval(intervalMillis));
         translated(() -> {
-            service.startProfiling(service.thread(threadId), Profiler.Mode.WALL, interval);
+            service.startProfiling(service.thread(threadId), settings);
             return null;
         });
     }
 
     @Override
     public void startProfilingAll(String mode, double intervalMillis) {
-        Duration interval = interval(intervalMillis);
-        Profiler.Mode m = switch (mode == null ? "" : mode.trim().toLowerCase(Locale.ROOT)) {
-            case "cpu" -> Profiler.Mode.CPU;
-            case "wall" -> Profiler.Mode.WALL;
-            default -> throw new IllegalArgumentException("mode must be \"cpu\" (running threads, per CPU time) or "
-                    + "\"wall\" (every thread, per wall-clock time), not \"" + mode + "\"");
-        };
+        ProfileSettings settings = new ProfileSettings(ProfileSettings.mode(mode, "mode"), interval(intervalMillis));
         translated(() -> {
-            service.startProfiling(null, m, interval);
+            service.startProfiling(null, settings);
             return null;
         });
     }
@@ -173,12 +160,13 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
 
     @Override
     public String dumpCollapsed() {
-        return translated(() -> profile().collapsed());
+        return translated(() -> service.collapsed().orElseThrow(NativeStacks::nothingProfiled));
     }
 
     @Override
     public String dumpFlameGraph(String title) {
-        return translated(() -> profile().flameGraph(title == null || title.isBlank() ? "stacktrace profile" : title));
+        String page = title == null || title.isBlank() ? "stacktrace profile" : title;
+        return translated(() -> service.flameGraph(page).orElseThrow(NativeStacks::nothingProfiled));
     }
 
     // ---- the attributes ----
@@ -230,26 +218,13 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
 
     // ---- arguments and errors ----
 
-    private Profiler profile() {
-        Profiler p = service.profile();
-        if (p == null) throw new IllegalStateException("nothing profiled yet: call startProfiling or startProfilingAll first");
-        return p;
+    private static IllegalStateException nothingProfiled() {
+        return new IllegalStateException("nothing profiled yet: call startProfiling or startProfilingAll first");
     }
 
-    private static void checkDepth(int maxDepth) {
-        if (maxDepth < 0 || maxDepth > Stacktrace.MAX_DEPTH) {
-            throw new IllegalArgumentException("maxDepth must be from 0 to " + Stacktrace.MAX_DEPTH + ", not " + maxDepth);
-        }
-    }
-
-    /** Milliseconds as a JMX client passes them, checked: 0.1 ms to 60 s, a finite number. */
+    /** Milliseconds as a JMX client passes them, checked by the one rule for intervals. */
     static Duration interval(double millis) {
-        double max = StacktraceService.MAX_INTERVAL.toMillis();
-        if (!(millis >= 0.1 && millis <= max)) {  // also false for NaN
-            throw new IllegalArgumentException("intervalMillis must be a number of milliseconds from 0.1 to " + (long) max
-                    + " (e.g. 10 for 100 samples a second), not " + millis);
-        }
-        return Duration.ofNanos(Math.round(millis * 1_000_000));
+        return ProfileSettings.intervalMillis(millis, "intervalMillis");
     }
 
     private static StackFrame[] frames(Supplier<List<StackEntry>> stack) {

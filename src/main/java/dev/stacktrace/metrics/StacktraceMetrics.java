@@ -1,6 +1,7 @@
 package dev.stacktrace.metrics;
 
 import dev.stacktrace.service.StacktraceService;
+import dev.stacktrace.tools.SampleError;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -55,7 +56,6 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     static final String OTHER = "[other]";
     /** A symbol needs this many samples within the window to get a series of its own: none for one-off noise. */
     static final long MIN_SAMPLES = 5;
-    private static final List<String> REASONS = List.of("table_full", "busy", "thread_gone");
     private static final String SYMBOL_METRIC = "stacktrace.symbol.samples";
     private static final String SYMBOL_DESCRIPTION = "Samples with the symbol on top of the stack";
 
@@ -123,9 +123,9 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     public void bindTo(MeterRegistry registry) {
         FunctionCounter.builder("stacktrace.samples", service, StacktraceService::sampleCount)
                 .description("Stack samples taken").register(registry);
-        for (String reason : REASONS) {
-            FunctionCounter.builder("stacktrace.sample.errors", service, s -> s.errorCounts().getOrDefault(reason, 0L))
-                    .description("Samples not recorded, by reason").tag("reason", reason).register(registry);
+        for (SampleError reason : SampleError.values()) {
+            FunctionCounter.builder("stacktrace.sample.errors", service, s -> s.errorsByReason().getOrDefault(reason, 0L))
+                    .description("Samples not recorded, by reason").tag("reason", reason.key()).register(registry);
         }
         FunctionCounter.builder("stacktrace.sample.incomplete", service, StacktraceService::incompleteCount)
                 .description("Samples recorded with a marker frame: the stack walk stopped early").register(registry);

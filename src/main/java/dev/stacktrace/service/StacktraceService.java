@@ -1,16 +1,21 @@
 package dev.stacktrace.service;
 
+import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.tools.Profiler;
+import dev.stacktrace.tools.SampleError;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The monitoring service behind the adapters (MBean, metrics, agent HTTP): one profiling session at a
@@ -37,12 +42,16 @@ public final class StacktraceService {
     }
 
     /** The longest sampling interval accepted: longer ones are surely a mistake (and would make stop wait). */
-    public static final Duration MAX_INTERVAL = Profiler.MAX_INTERVAL;
+    public static final Duration MAX_INTERVAL = ProfileSettings.MAX_INTERVAL;
     /** The shortest sampling interval accepted. */
-    public static final Duration MIN_INTERVAL = Profiler.MIN_INTERVAL;
+    public static final Duration MIN_INTERVAL = ProfileSettings.MIN_INTERVAL;
+    /** The system property that sets up the thread dump on a signal at first use (a realtime signal number). */
+    public static final String DUMP_SIGNAL_PROPERTY = Stacktrace.DUMP_SIGNAL_PROPERTY;
+    /** The system property naming the file that dump appends to. */
+    public static final String DUMP_FILE_PROPERTY = Stacktrace.DUMP_FILE_PROPERTY;
 
-    /** Totals of the sessions that have ended: replaced whole, so readers need no lock. */
-    private record Ended(long samples, Map<String, Long> errors, long incomplete, long nanos, long maxNanos) {}
+    /** Totals of the sessions that have ended: replaced whole and never changed, so readers need no lock. */
+    private record Ended(long samples, Map<SampleError, Long> errors, long incomplete, long nanos, long maxNanos) {}
 
     private volatile Profiler current;
     private volatile Profiler last;
@@ -57,9 +66,9 @@ public final class StacktraceService {
     private long symbolsReadAt;
 
     private StacktraceService() {
-        Map<String, Long> none = new LinkedHashMap<>();
-        for (String reason : List.of("table_full", "busy", "thread_gone")) none.put(reason, 0L);
-        ended = new Ended(0, Map.copyOf(none), 0, 0, 0);
+        Map<SampleError, Long> none = new EnumMap<>(SampleError.class);
+        for (SampleError reason : SampleError.values()) none.put(reason, 0L);
+        ended = new Ended(0, none, 0, 0, 0);
     }
 
     public static StacktraceService get() {
@@ -67,18 +76,18 @@ public final class StacktraceService {
     }
 
     /** Profiles one thread, or every thread when {@code thread} is null. */
-    public synchronized void startProfiling(Thread thread, Profiler.Mode profileMode, Duration every) {
-        Objects.requireNonNull(profileMode, "mode");
-        Objects.requireNonNull(every, "interval");
-        if (every.compareTo(MIN_INTERVAL) < 0 || every.compareTo(MAX_INTERVAL) > 0) {
-            throw new IllegalArgumentException("the sampling interval must be from 0.1 ms to 60 s (e.g. 10 ms: 100 samples "
-                    + "a second), not " + describe(every));
-        }
+    public void startProfiling(Thread thread, Profiler.Mode profileMode, Duration every) {
+        startProfiling(thread, new ProfileSettings(profileMode, every));
+    }
+
+    /** Profiles one thread, or every thread when {@code thread} is null. */
+    public synchronized void startProfiling(Thread thread, ProfileSettings settings) {
+        Objects.requireNonNull(settings, "settings");
         if (current != null) {
             throw new IllegalStateException("profiling is already running (" + mode + " every " + describe(interval)
                     + "); stop it first");
         }
-        Profiler.Builder b = Profiler.builder().mode(profileMode).interval(every);
+        Profiler.Builder b = Profiler.builder().mode(settings.mode()).interval(settings.interval());
         if (thread == null) b.allThreads();
         else b.thread(thread);
         Profiler started = b.build().start();
@@ -86,8 +95,8 @@ public final class StacktraceService {
             liveSeen = new HashMap<>();
             liveSeenOf = started;
         }
-        mode = profileMode.name().toLowerCase();
-        interval = every;
+        mode = settings.modeName();
+        interval = settings.interval();
         current = started;
     }
 
@@ -97,9 +106,9 @@ public final class StacktraceService {
         p.join();
         foldSymbols(p);
         Ended e = ended;
-        Map<String, Long> errors = new LinkedHashMap<>(e.errors());
-        p.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
-        ended = new Ended(e.samples() + p.sampleCount(), Map.copyOf(errors), e.incomplete() + p.incompleteCount(),
+        Map<SampleError, Long> errors = new EnumMap<>(e.errors());
+        p.errorsByReason().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
+        ended = new Ended(e.samples() + p.sampleCount(), errors, e.incomplete() + p.incompleteCount(),
                 e.nanos() + p.sampleTime().toNanos(),
                 Math.max(e.maxNanos(), p.maxSampleTime().toNanos()));
         last = p;
@@ -134,11 +143,18 @@ public final class StacktraceService {
         return ended.incomplete() + (live != null ? live.incompleteCount() : 0);
     }
 
-    /** Samples not recorded, by reason (table_full, busy, thread_gone), over all sessions. */
+    /** Samples not recorded, by reason (table_full, busy, thread_gone: {@link SampleError#key()}), over all sessions. */
     public Map<String, Long> errorCounts() {
+        Map<String, Long> errors = new LinkedHashMap<>();
+        errorsByReason().forEach((reason, n) -> errors.put(reason.key(), n));
+        return errors;
+    }
+
+    /** Samples not recorded, by reason, over all sessions: every reason, in its declared order. */
+    public Map<SampleError, Long> errorsByReason() {
         Profiler live = current;
-        Map<String, Long> errors = new LinkedHashMap<>(ended.errors());
-        if (live != null) live.errorCounts().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
+        Map<SampleError, Long> errors = new EnumMap<>(ended.errors());
+        if (live != null) live.errorsByReason().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
         return errors;
     }
 
@@ -259,9 +275,41 @@ public final class StacktraceService {
         return out.toString();
     }
 
-    static String describe(Duration d) {
-        if (d.compareTo(Duration.ofDays(1)) > 0) return d.toDays() + " days";
-        long micros = d.toNanos() / 1000;
-        return micros % 1000 == 0 ? (micros / 1000) + " ms" : (micros / 1000.0) + " ms";
+    // ---- one thread's stack ----
+
+    /** The stack of the Java thread with this id (see {@link #thread(long)}). */
+    public List<StackEntry> threadStack(long threadId, int maxDepth, boolean showJvm) {
+        return Stacktrace.getThreadStack(thread(threadId), maxDepth, showJvm);
+    }
+
+    /** {@link #threadStack} as printed text, at the default depth with the JVM's frames. */
+    public String formatThreadStack(long threadId) {
+        return Stacktrace.format(threadStack(threadId, Stacktrace.DEFAULT_MAX_DEPTH, true));
+    }
+
+    /** The stack of any thread of this process by its OS id, Java or not. */
+    public List<StackEntry> nativeThreadStack(int nativeTid, int maxDepth, boolean showJvm) {
+        return Stacktrace.getNativeThreadStack(nativeTid, maxDepth, showJvm);
+    }
+
+    /** From now on, the realtime signal {@code signal} dumps every thread to {@code file} (null: stderr). */
+    public void dumpOnSignal(int signal, Path file) {
+        Stacktrace.dumpOnSignal(signal, file);
+    }
+
+    // ---- the current (or last) profile's forms ----
+
+    /** The profile as collapsed stacks (flamegraph.pl, speedscope); empty before any profile. */
+    public Optional<String> collapsed() {
+        return Optional.ofNullable(profile()).map(Profiler::collapsed);
+    }
+
+    /** The profile as a self-contained HTML flame graph; empty before any profile. */
+    public Optional<String> flameGraph(String title) {
+        return Optional.ofNullable(profile()).map(p -> p.flameGraph(title));
+    }
+
+    private static String describe(Duration d) {
+        return DurationText.format(d);
     }
 }

@@ -2,15 +2,15 @@ package dev.stacktrace.tools;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
-import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.capture.NativeSampler;
-import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.internal.stacks.ProfileStacks;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -78,6 +78,7 @@ public final class Profiler implements AutoCloseable {
     private volatile boolean stopped;
     private long[] finalTable;
     private NativeSampler.Counters finalCounters;
+    private final ProfileStacks named;
 
     private Profiler(Builder b) {
         this.mode = b.mode;
@@ -88,6 +89,7 @@ public final class Profiler implements AutoCloseable {
         this.threads = List.copyOf(b.threads);
         this.nativeTids = b.nativeTids.stream().mapToInt(Integer::intValue).toArray();
         this.allThreads = b.allThreads;
+        this.named = new ProfileStacks(maxDepth, showJvm);
     }
 
     /** One thread, wall-clock sampling at the default interval. */
@@ -114,8 +116,7 @@ public final class Profiler implements AutoCloseable {
             tids = Arrays.copyOf(fromThreads, fromThreads.length + nativeTids.length);
             System.arraycopy(nativeTids, 0, tids, fromThreads.length, nativeTids.length);
         }
-        NativeSampler.start(mode == Mode.CPU, interval, tids, Math.min(LibStacktrace.PROFILE_MAX_FRAMES,
-                maxDepth + (showJvm ? 0 : 64)), tableEntries);
+        NativeSampler.start(mode == Mode.CPU, interval, tids, ProfileStacks.recordedDepth(maxDepth, showJvm), tableEntries);
         running = true;
         return this;
     }
@@ -153,17 +154,24 @@ public final class Profiler implements AutoCloseable {
     }
 
     /**
-     * Samples not recorded, by reason: table_full (no room for another distinct stack), busy (no
-     * scratch buffer free, or a signal could not be queued), thread_gone. A sample whose stack walk
-     * stopped early is not an error: it is recorded as far as it went, ending in a marker frame
-     * ({@link #incompleteCount()}).
+     * Samples not recorded, by reason ({@link SampleError#key()}): table_full (no room for another
+     * distinct stack), busy (no scratch buffer free, or a signal could not be queued), thread_gone. A
+     * sample whose stack walk stopped early is not an error: it is recorded as far as it went, ending
+     * in a marker frame ({@link #incompleteCount()}).
      */
     public Map<String, Long> errorCounts() {
-        NativeSampler.Counters c = counters();
         Map<String, Long> errors = new LinkedHashMap<>();
-        errors.put("table_full", c.tableFull());
-        errors.put("busy", c.busy());
-        errors.put("thread_gone", c.threadGone());
+        errorsByReason().forEach((reason, n) -> errors.put(reason.key(), n));
+        return errors;
+    }
+
+    /** {@link #errorCounts()} keyed by the enum: every reason, in its declared order. */
+    public Map<SampleError, Long> errorsByReason() {
+        NativeSampler.Counters c = counters();
+        Map<SampleError, Long> errors = new EnumMap<>(SampleError.class);
+        errors.put(SampleError.TABLE_FULL, c.tableFull());
+        errors.put(SampleError.BUSY, c.busy());
+        errors.put(SampleError.THREAD_GONE, c.threadGone());
         return errors;
     }
 
@@ -254,67 +262,8 @@ public final class Profiler implements AutoCloseable {
         FlameGraph.writeHtml(getStacks(), title, out);
     }
 
-    private interface StackVisitor {
-        void visit(List<StackEntry> frames, long[] keys, long count);
-    }
-
-    /** A stack as the native table has it (kind, id, bci per frame), as a hash key. */
-    private record RawStack(long[] words) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof RawStack r && Arrays.equals(words, r.words);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(words);
-        }
-    }
-
-    private record Resolved(List<StackEntry> frames, long[] keys) {}
-
-    /** Names for each distinct stack, worked out once: the table is read again on every scrape. */
-    private final Map<RawStack, Resolved> resolved = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private void forEachStack(StackVisitor visitor) {
-        long[] t = table();
-        int at = 0;
-        while (at + 2 <= t.length) {
-            long count = t[at];
-            int frames = (int) t[at + 1];
-            at += 2;
-            RawStack raw = new RawStack(Arrays.copyOfRange(t, at, at + 3 * frames));
-            at += 3 * frames;
-            Resolved r = resolved.computeIfAbsent(raw, this::resolve);
-            if (!r.frames().isEmpty()) visitor.visit(r.frames(), r.keys(), count);
-        }
-    }
-
-    private Resolved resolve(RawStack raw) {
-        long[] w = raw.words();
-        int frames = w.length / 3;
-        StackEntry[] all = new StackEntry[frames];
-        StackEntry previous = null;
-        for (int i = 0; i < frames; i++) {
-            all[i] = StackResolver.frame((int) w[3 * i], w[3 * i + 1], (int) w[3 * i + 2], i > 0, previous);
-            previous = all[i];
-        }
-        int[] kept = StackResolver.keptFrames(all);
-        StackEntry[] entries = new StackEntry[kept.length];
-        long[] keys = new long[kept.length];
-        int n = 0;
-        for (int k : kept) {
-            StackEntry e = k == StackResolver.MISREAD
-                    ? StackEntry.marker(StackResolver.markerName(LibStacktrace.MARK_TRUNCATED)) : all[k];
-            if (!showJvm && e.isJvm()) continue;
-            if (n >= maxDepth) continue;
-            long id = k == StackResolver.MISREAD ? LibStacktrace.MARK_TRUNCATED : w[3 * k + 1];
-            keys[n] = e.isJava() ? id
-                    : e.isMarker() ? Long.MIN_VALUE + id  // one key per reason, apart from addresses and ids
-                    : e.hasName() ? e.address() - e.offset() : e.address();
-            entries[n++] = e;
-        }
-        return new Resolved(List.of(Arrays.copyOf(entries, n)), Arrays.copyOf(keys, n));
+    private void forEachStack(ProfileStacks.Visitor visitor) {
+        named.forEach(table(), visitor);
     }
 
     /** Settings for a {@link Profiler}; every one has a default. */
@@ -364,8 +313,8 @@ public final class Profiler implements AutoCloseable {
         }
 
         public Builder maxDepth(int maxDepth) {
-            if (maxDepth < 1 || maxDepth > LibStacktrace.PROFILE_MAX_FRAMES) {
-                throw new IllegalArgumentException("maxDepth must be between 1 and " + LibStacktrace.PROFILE_MAX_FRAMES
+            if (maxDepth < 1 || maxDepth > NativeSampler.MAX_FRAMES) {
+                throw new IllegalArgumentException("maxDepth must be between 1 and " + NativeSampler.MAX_FRAMES
                         + ", not " + maxDepth);
             }
             this.maxDepth = maxDepth;

@@ -3,7 +3,7 @@ package dev.stacktrace.bench;
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
-import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.internal.stacks.StackResolver;
 import dev.stacktrace.testlib.JitChurn;
 import java.time.Duration;
 import java.util.Arrays;

@@ -4,7 +4,7 @@ import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
-import dev.stacktrace.internal.symbols.StackResolver;
+import dev.stacktrace.internal.stacks.StackResolver;
 import dev.stacktrace.testlib.TestNative;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /**
- * Speed of the native core (issue 2): one run, one target thread per scenario, every approach
+ * Speed of the native core: one run, one target thread per scenario, every approach
  * timed per call with System.nanoTime (warm-up first, then N timed calls, sorted percentiles).
  *
  * <p>Targets: a Java thread blocked in native code (JNA → stt_recurse_then_read(30, pipe), about

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The sampling-overhead benchmark of issue 4: runs {@link OverheadWorkload} in a fresh JVM per
+ * The sampling-overhead benchmark: runs {@link OverheadWorkload} in a fresh JVM per
  * configuration (same java, same flags, same classpath), the configurations interleaved in rounds
  * (each round in a rotated order, so no configuration always runs first or last), and prints per
  * configuration the median throughput, its spread, and the loss against no profiler: both from the

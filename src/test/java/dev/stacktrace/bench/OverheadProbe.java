@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.TreeMap;
 
 /**
- * Where a sample's time goes on the overhead benchmark's workload (issue 4, investigation): runs
+ * Where a sample's time goes on the overhead benchmark's workload: runs
  * {@link OverheadWorkload}'s workers and takes N mixed stacks of one of them through the capture
  * path ({@code NativeCapture.captureMixed}), which runs the same walk in the target's signal
  * handler as the profiler's timer signal does, and reports the walk's own timings: the whole walk,

@@ -13,7 +13,7 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
 /**
- * One run of the sampling-overhead benchmark (issue 4): a CPU-bound workload on every core, under
+ * One run of the sampling-overhead benchmark: a CPU-bound workload on every core, under
  * one profiler configuration, in this JVM. {@link OverheadBenchmark} starts one fresh JVM of this
  * per configuration and round; it can also be run by hand.
  *

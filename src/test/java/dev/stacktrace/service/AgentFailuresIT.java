@@ -23,10 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class AgentFailuresIT {
-    private static Cli.Result cli(String... args) throws Exception {
-        return Cli.run(args);
-    }
-
     @Test
     void attachReportsWhatTheAgentCouldNotDo(@TempDir Path dir) throws Exception {
         Path openAuth = dir.resolve("auth");
@@ -37,27 +33,27 @@ class AgentFailuresIT {
             target.awaitReady(Duration.ofSeconds(60));
             String pid = Long.toString(target.pid());
 
-            Cli.Result busy = cli(pid, "agent", "port=" + taken.getLocalPort());
+            Cli.Result busy = Cli.run(pid, "agent", "port=" + taken.getLocalPort());
             assertEquals(1, busy.exit(), busy.output());
             assertTrue(busy.output().contains("127.0.0.1:" + taken.getLocalPort() + " is already in use")
                     && busy.output().contains("port=<n>"), busy.output());
 
-            Cli.Result unresolved = cli(pid, "agent", "port=" + DemoProcess.freePort() + ",host=999.1.1.1");
+            Cli.Result unresolved = Cli.run(pid, "agent", "port=" + DemoProcess.freePort() + ",host=999.1.1.1");
             assertEquals(1, unresolved.exit(), unresolved.output());
             assertTrue(unresolved.output().contains("host=999.1.1.1 is neither an IP address nor a name"), unresolved.output());
 
-            Cli.Result readable = cli(pid, "agent", "port=" + DemoProcess.freePort() + ",authFile=" + openAuth);
+            Cli.Result readable = Cli.run(pid, "agent", "port=" + DemoProcess.freePort() + ",authFile=" + openAuth);
             assertEquals(1, readable.exit(), readable.output());
             assertTrue(readable.output().contains("may be read by every user") && readable.output().contains("chmod 600"),
                     readable.output());
 
-            Cli.Result signal = cli(pid, "agent", "dumpSignal=58");
+            Cli.Result signal = Cli.run(pid, "agent", "dumpSignal=58");
             assertEquals(1, signal.exit(), signal.output());
             assertTrue(signal.output().contains("agent option dumpSignal=58") && !signal.output().contains("-Ddev.stacktrace"),
                     signal.output());
 
             int port = DemoProcess.freePort();
-            Cli.Result served = cli(pid, "agent", "port=" + port);
+            Cli.Result served = Cli.run(pid, "agent", "port=" + port);
             assertEquals(0, served.exit(), served.output());
             assertTrue(served.output().contains("serving http://127.0.0.1:" + port), served.output());
 
@@ -67,17 +63,17 @@ class AgentFailuresIT {
                     .timeout(Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(threads.contains("\"zlib-deflater\"") && !threads.contains("\"RMI TCP Accept"), threads);
 
-            Cli.Result again = cli(pid, "agent", "port=" + port);
+            Cli.Result again = Cli.run(pid, "agent", "port=" + port);
             assertEquals(0, again.exit(), again.output());
 
             int other = DemoProcess.freePort();
-            Cli.Result moved = cli(pid, "agent", "port=" + other);
+            Cli.Result moved = Cli.run(pid, "agent", "port=" + other);
             assertEquals(1, moved.exit(), moved.output());
             assertTrue(moved.output().contains("already serves http://127.0.0.1:" + port)
                     && moved.output().contains("port=" + other), moved.output());
 
-            assertEquals(0, cli(pid, "start", "--mode", "cpu", "--interval", "10ms").exit());
-            Cli.Result otherMode = cli(pid, "agent", "profile=wall");
+            assertEquals(0, Cli.run(pid, "start", "--mode", "cpu", "--interval", "10ms").exit());
+            Cli.Result otherMode = Cli.run(pid, "agent", "profile=wall");
             assertEquals(1, otherMode.exit(), otherMode.output());
             assertTrue(otherMode.output().contains("already profiling (cpu"), otherMode.output());
 
@@ -85,7 +81,7 @@ class AgentFailuresIT {
                 assertTrue(r.output().strip().lines().filter(l -> l.startsWith("stacktrace: ")).count() == 1
                         && !r.output().contains("Exception"), "one clear line, no stack trace:\n" + r.output());
             }
-            Cli.Result status = cli(pid, "status");
+            Cli.Result status = Cli.run(pid, "status");
             assertEquals(0, status.exit(), status.output());
             assertTrue(status.output().contains("profiling true"), status.output());
         }

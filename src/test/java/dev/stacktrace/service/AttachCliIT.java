@@ -19,10 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** java -jar stacktrace.jar <pid> <command>: the agent loaded into a running JVM through the Attach API. */
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class AttachCliIT {
-    private static Cli.Result cli(String... args) throws Exception {
-        return Cli.run(args);
-    }
-
     @Test
     void startStatusDumpFlamegraphStopOnARunningJvm(@TempDir Path dir) throws Exception {
         // a JVM started without the agent: stacktrace comes in through the Attach API
@@ -30,44 +26,44 @@ class AttachCliIT {
             target.awaitReady(Duration.ofSeconds(60));
             String pid = Long.toString(target.pid());
 
-            Cli.Result start = cli(pid, "start", "--mode", "cpu", "--interval", "5ms");
+            Cli.Result start = Cli.run(pid, "start", "--mode", "cpu", "--interval", "5ms");
             assertEquals(0, start.exit(), start.output());
             assertTrue(start.output().contains("profiling every thread") && start.output().contains("every 5ms"), start.output());
             Thread.sleep(1000);
 
-            Cli.Result status = cli(pid, "status");
+            Cli.Result status = Cli.run(pid, "status");
             assertEquals(0, status.exit(), status.output());
             assertTrue(status.output().contains("profiling true, mode cpu"), status.output());
             assertTrue(status.output().contains("self") && status.output().contains("("), status.output());
 
-            Cli.Result dump = cli(pid, "dump");
+            Cli.Result dump = Cli.run(pid, "dump");
             assertEquals(0, dump.exit(), dump.output());
             assertTrue(dump.output().contains("\"zlib-deflater\"") && dump.output().contains("at java.util.zip.Deflater"),
                     dump.output());
             assertTrue(dump.output().matches("(?s).*\"VM Thread\" nid=\\d+ .*"), "threads without a java.lang.Thread: "
                     + dump.output());
 
-            Cli.Result stop = cli(pid, "stop");
+            Cli.Result stop = Cli.run(pid, "stop");
             assertEquals(0, stop.exit(), stop.output());
 
             // an unwritable --out is found before profiling starts: no session, no samples
-            long before = samples(cli(pid, "status"));
-            Cli.Result nowhere = cli(pid, "flamegraph", "--duration", "2s", "--out", "/nonexistent/dir/f.html");
+            long before = samples(Cli.run(pid, "status"));
+            Cli.Result nowhere = Cli.run(pid, "flamegraph", "--duration", "2s", "--out", "/nonexistent/dir/f.html");
             assertOneLineError(nowhere, "/nonexistent/dir does not exist");
-            Cli.Result unchanged = cli(pid, "status");
+            Cli.Result unchanged = Cli.run(pid, "status");
             assertTrue(unchanged.output().contains("profiling false"), unchanged.output());
             assertEquals(before, samples(unchanged), "no profile was taken");
 
             // the flame graph reports the samples of its own session, not those of earlier ones
             Path html = dir.resolve("f.html");
-            Cli.Result flame = cli(pid, "flamegraph", "--duration", "2s", "--out", html.toString());
+            Cli.Result flame = Cli.run(pid, "flamegraph", "--duration", "2s", "--out", html.toString());
             assertEquals(0, flame.exit(), flame.output());
             String page = Files.readString(html);
             assertTrue(page.contains("<html") && page.contains("Deflater"), "flame graph written");
             Matcher own = Pattern.compile("\\((\\d+) samples in 2s, cpu every 10ms\\)").matcher(flame.output());
             assertTrue(own.find(), flame.output());
 
-            Cli.Result stopped = cli(pid, "status");
+            Cli.Result stopped = Cli.run(pid, "status");
             assertTrue(stopped.output().contains("profiling false"), stopped.output());
             assertTrue(stopped.output().contains("interval 10ms"), "durations as people write them: " + stopped.output());
             assertEquals(samples(stopped) - before, Long.parseLong(own.group(1)), flame.output() + "\n" + stopped.output());
@@ -75,10 +71,10 @@ class AttachCliIT {
             assertTrue(errors.find(), stopped.output());
             assertTrue(errors.group(1).equals("0") || errors.group(2) != null, "the reasons of the errors: " + stopped.output());
 
-            assertOneLineError(cli(pid, "start", "--mode", "sometimes"), "--mode must be cpu");
-            assertOneLineError(cli(pid, "start", "--interval", "61s"), "--interval must be from 100us to 60s");
-            assertOneLineError(cli(pid, "flamegraph", "--duration", "2x"), "is not a duration");
-            assertOneLineError(cli(pid, "flamegraph", "--duration", "0s"), "--duration must be more than 0");
+            assertOneLineError(Cli.run(pid, "start", "--mode", "sometimes"), "--mode must be cpu");
+            assertOneLineError(Cli.run(pid, "start", "--interval", "61s"), "--interval must be from 100us to 60s");
+            assertOneLineError(Cli.run(pid, "flamegraph", "--duration", "2x"), "is not a duration");
+            assertOneLineError(Cli.run(pid, "flamegraph", "--duration", "0s"), "--duration must be more than 0");
 
             // the commands left no JMX connector and no RMI threads in the target
             String threads = jcmd(target.pid(), "Thread.print");
@@ -104,10 +100,10 @@ class AttachCliIT {
             assertEquals(warns ? 1 : 0, javaAgent, "Java agent warnings:\n" + target.output());
             assertEquals(warns ? 1 : 0, nativeAgent, "JVM TI agent warnings:\n" + target.output());
         }
-        assertOneLineError(cli("999999", "status"), "no process with pid 999999");
+        assertOneLineError(Cli.run("999999", "status"), "no process with pid 999999");
         Process sleeper = new ProcessBuilder("sleep", "60").start();
         try {
-            Cli.Result notJava = cli(Long.toString(sleeper.pid()), "status");
+            Cli.Result notJava = Cli.run(Long.toString(sleeper.pid()), "status");
             String seen = "sleep " + sleeper.pid() + " alive " + sleeper.isAlive() + ", "
                     + Files.readString(Path.of("/proc", Long.toString(sleeper.pid()), "stat")) + "; ";
             assertTrue(notJava.output().contains("is not a Java virtual machine"), seen + notJava.output());

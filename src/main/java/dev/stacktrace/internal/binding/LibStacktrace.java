@@ -4,17 +4,20 @@ import com.sun.jna.JNIEnv;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * The one binding to native-lib/ (libstacktrace.so), by JNA direct mapping: each call is a plain
  * JNI-speed call with primitive arguments and caller-owned arrays. See native-lib/src/stacktrace.h
- * for the contract of every function; this class adds nothing to it.
+ * for the contract of every function; this class adds nothing to it. Entry points that only tests
+ * call from Java are bound in the tests (testlib.TestBinding).
  */
 public final class LibStacktrace {
-    /** Must match ST_ABI_VERSION in stacktrace.h. */
-    public static final int ABI_VERSION = 3;
-    /** Must match ST_MAX_FRAMES. */
+    /** ST_ABI_VERSION in stacktrace.h; every constant below is checked against the library's table when it loads. */
+    public static final int ABI_VERSION = 4;
+    /** ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
     public static final int E_NOT_INIT = 1000;
@@ -43,6 +46,9 @@ public final class LibStacktrace {
     /** Where the library was loaded from. */
     public static final java.nio.file.Path PATH = NativeLibraryLoader.extract();
 
+    /** The library's ABI constants by name (ST_* of stacktrace.h, VM_* of vm.h). */
+    private static final Map<String, Long> ABI_CONSTANTS;
+
     static {
         // Objects allowed: st_thread_eetop takes the Thread as a plain jobject.
         Native.register(LibStacktrace.class,
@@ -51,11 +57,49 @@ public final class LibStacktrace {
         if (abi != ABI_VERSION) {
             throw new UnsatisfiedLinkError("libstacktrace.so has ABI " + abi + ", this jar expects " + ABI_VERSION);
         }
+        ABI_CONSTANTS = LibraryAbi.read();
+        List<String> wrong = LibraryAbi.mismatches(ABI_CONSTANTS, expectedConstants());
+        if (!wrong.isEmpty()) {
+            throw new UnsatisfiedLinkError(PATH + " and this jar come from different builds: " + String.join("; ", wrong));
+        }
+    }
+
+    /** One of the library's ABI constants (e.g. "VM_KEYS"), if it has one by that name. */
+    public static OptionalLong abiConstant(String name) {
+        Long value = ABI_CONSTANTS.get(name);
+        return value == null ? OptionalLong.empty() : OptionalLong.of(value);
+    }
+
+    /** This class's constants under the library's names for them. */
+    private static Map<String, Long> expectedConstants() {
+        return Map.ofEntries(
+                Map.entry("ST_ABI_VERSION", (long) ABI_VERSION), Map.entry("ST_MAX_FRAMES", (long) MAX_FRAMES),
+                Map.entry("ST_ENOTINIT", (long) E_NOT_INIT), Map.entry("ST_EBUSY", (long) E_BUSY),
+                Map.entry("ST_ESIGNAL", (long) E_SIGNAL), Map.entry("ST_EOTHERSIG", (long) E_OTHER_SIGNAL),
+                Map.entry("ST_ENOVM", (long) E_NO_VM), Map.entry("ST_EJVMTI", (long) E_JVMTI),
+                Map.entry("ST_ELATE", (long) E_LATE),
+                Map.entry("ST_FRAME_NATIVE", (long) FRAME_NATIVE), Map.entry("ST_FRAME_INTERPRETED", (long) FRAME_INTERPRETED),
+                Map.entry("ST_FRAME_COMPILED", (long) FRAME_COMPILED), Map.entry("ST_FRAME_INLINED", (long) FRAME_INLINED),
+                Map.entry("ST_FRAME_NATIVE_METHOD", (long) FRAME_NATIVE_METHOD), Map.entry("ST_FRAME_STUB", (long) FRAME_STUB),
+                Map.entry("ST_FRAME_MARKER", (long) FRAME_MARKER),
+                Map.entry("ST_MARK_TRUNCATED", (long) MARK_TRUNCATED), Map.entry("ST_MARK_UNKNOWN_JAVA", (long) MARK_UNKNOWN_JAVA),
+                Map.entry("ST_MIXED_WORDS", (long) MIXED_WORDS),
+                Map.entry("ST_PROFILE_CPU", (long) PROFILE_CPU), Map.entry("ST_PROFILE_WALL", (long) PROFILE_WALL),
+                Map.entry("ST_PROFILE_MAX_FRAMES", (long) PROFILE_MAX_FRAMES),
+                Map.entry("ST_PROFILE_MAX_INTERVAL_NS", PROFILE_MAX_INTERVAL_NANOS),
+                Map.entry("ST_PROFILE_WORDS_PER_FRAME", (long) PROFILE_WORDS_PER_FRAME),
+                Map.entry("ST_PROFILE_SAMPLES", (long) COUNTER_SAMPLES), Map.entry("ST_PROFILE_INCOMPLETE", (long) COUNTER_INCOMPLETE),
+                Map.entry("ST_PROFILE_TABLE_FULL", (long) COUNTER_TABLE_FULL), Map.entry("ST_PROFILE_BUSY", (long) COUNTER_BUSY),
+                Map.entry("ST_PROFILE_THREAD_GONE", (long) COUNTER_THREAD_GONE), Map.entry("ST_PROFILE_NANOS", (long) COUNTER_NANOS),
+                Map.entry("ST_PROFILE_MAX_NANOS", (long) COUNTER_MAX_NANOS), Map.entry("ST_PROFILE_COUNTERS", (long) COUNTERS));
     }
 
     private LibStacktrace() {}
 
     public static native int st_abi_version();
+
+    /** Entry index of the library's table of ABI constants: its name into name, its value into value[0]; -1 past the end. */
+    public static native int st_abi_constant(int index, byte[] name, int nameLength, long[] value);
 
     public static native int st_init(int signo);
 
@@ -77,15 +121,11 @@ public final class LibStacktrace {
 
     public static native int st_ping_thread(int tid, int timeoutMillis);
 
-    public static native int st_slots_in_use();
-
     public static native int st_peek(long address, long[] out, int words);
 
     public static native long st_thread_eetop(JNIEnv env, Object thread);
 
     public static native int st_demangle(String mangled, byte[] out, int outLength);
-
-    public static native int st_vm_keys();
 
     public static native int st_vm_init(JNIEnv env, long[] layout, int count);
 
@@ -106,17 +146,7 @@ public final class LibStacktrace {
 
     public static native Object st_method_class(JNIEnv env, long methodId);
 
-    /** sizeof(st_frame_info) and its field offsets (stacktrace.h). */
-    public static final int TEXT_SIZE = 256;
-    public static final int FRAME_INFO_SIZE = 8 + 8 + 4 * 4 + 2 * TEXT_SIZE;
-
-    public static native int st_collect_frames(int tid, com.sun.jna.Pointer frames, int max, int timeoutMillis, int nativeNames);
-
-    public static native int st_print_frames(int fd, com.sun.jna.Pointer frames, int n, int header);
-
     public static native int st_dump_on_signal(int signo, String path);
-
-    public static native int st_dump_all(int fd);
 
     /** Profiling (enum st_profile_mode and st_profile_counter). */
     public static final int PROFILE_CPU = 1;
@@ -132,6 +162,8 @@ public final class LibStacktrace {
     public static final int COUNTER_NANOS = 5;
     public static final int COUNTER_MAX_NANOS = 6;
     public static final int COUNTERS = 7;
+    /** Words per frame of a st_profile_read stack: kind, id, bci. */
+    public static final int PROFILE_WORDS_PER_FRAME = 3;
 
     public static native int st_profile_start(int mode, long intervalNanos, int[] tids, int ntids, int frames, int tableEntries);
 

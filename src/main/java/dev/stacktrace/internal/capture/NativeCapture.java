@@ -184,17 +184,12 @@ public final class NativeCapture {
         if (vmInitialised) return;
         try {
             long[] layout = HotSpotLayout.build();
-            if (LibStacktrace.st_vm_keys() != layout.length) {
-                vmUnavailable = "the native library expects " + LibStacktrace.st_vm_keys() + " layout entries, not "
-                        + layout.length + " (mismatched build)";
-            } else {
-                int rc = LibStacktrace.st_vm_init(JNIEnv.CURRENT, layout, layout.length);
-                if (rc == -LibStacktrace.E_JVMTI) {
-                    vmUnavailable = null;  // frames still found, without AsyncGetCallTrace's inlining
-                    jvmtiMissing = true;
-                } else if (rc != 0) {
-                    vmUnavailable = "the native walker refused this JVM's layout (error " + -rc + ")";
-                }
+            int rc = LibStacktrace.st_vm_init(JNIEnv.CURRENT, layout, layout.length);
+            if (rc == -LibStacktrace.E_JVMTI) {
+                vmUnavailable = null;  // frames still found, without AsyncGetCallTrace's inlining
+                jvmtiMissing = true;
+            } else if (rc != 0) {
+                vmUnavailable = "the native walker refused this JVM's layout (error " + -rc + ")";
             }
         } catch (HotSpotLayout.MissingException | RuntimeException | LinkageError e) {
             vmUnavailable = "this JVM's internals are not the HotSpot layout we know: " + e.getMessage();

@@ -11,6 +11,8 @@ import java.time.Duration;
  * exceptions. There is one sampler per process.
  */
 public final class NativeSampler {
+    /** The deepest stack a sample records. */
+    public static final int MAX_FRAMES = LibStacktrace.PROFILE_MAX_FRAMES;
     /** Distinct stacks the table holds by default. */
     public static final int DEFAULT_TABLE_ENTRIES = 8192;
     /** Sampling intervals run from 0.1 ms ... */

@@ -2,6 +2,7 @@ package dev.stacktrace.internal.jvm;
 
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.symbols.Symbolizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +10,12 @@ import java.util.OptionalLong;
 
 /**
  * The numbers the native walker needs to find Java frames: offsets and addresses of the running
- * HotSpot, from {@link VMStructs} and libjvm's symbols, in the order of {@code enum st_vm_key} in
- * native-lib/src/vm.h. The knowledge of which field is called what on which JDK lives here.
+ * HotSpot, from {@link VMStructs} and libjvm's symbols, in the order the library gives its keys
+ * (VM_&lt;KEY&gt; in its table of ABI constants, from native-lib/src/vm.h). The knowledge of which
+ * field is called what on which JDK lives here.
  */
 public final class HotSpotLayout {
-    /** Same names, same order as enum st_vm_key in vm.h. */
+    /** The library's layout keys without their VM_ prefix; the library says where each goes. */
     enum Key {
         SAFEFETCH_N, AGCT, CODE_LOW_ADDR, CODE_HIGH_ADDR, CODE_HEAPS_ADDR, CALL_STUB_RETURN_ADDR,
         INTERP_LOW, INTERP_HIGH, JT_ANCHOR, JT_STATE, JT_STACK_BASE, ANCHOR_SP, ANCHOR_PC, ANCHOR_FP,
@@ -42,15 +44,30 @@ public final class HotSpotLayout {
         this.vm = vm;
     }
 
-    public static int size() {
-        return Key.values().length;
-    }
-
     /** The layout of this JVM, or why there is none. */
     public static long[] build() throws MissingException {
         VMStructs vm = VMStructs.get();
         if (!vm.available()) throw new MissingException(vm.unavailableReason());
-        return new HotSpotLayout(vm).fill();
+        return inLibraryOrder(new HotSpotLayout(vm).fill());
+    }
+
+    /** The values at the indices of the library's keys; every key of the library must be one we fill. */
+    private static long[] inLibraryOrder(long[] byKey) throws MissingException {
+        long count = LibStacktrace.abiConstant("VM_KEYS").orElse(-1);
+        if (count != Key.values().length) {
+            throw new MissingException("the native library has " + count + " layout keys, this jar knows "
+                    + Key.values().length + " (a jar and library of different builds)");
+        }
+        long[] ordered = new long[(int) count];
+        for (Key key : Key.values()) {
+            long index = LibStacktrace.abiConstant("VM_" + key.name()).orElse(-1);
+            if (index < 0 || index >= count) {
+                throw new MissingException("the native library has no layout key VM_" + key.name()
+                        + " (a jar and library of different builds)");
+            }
+            ordered[(int) index] = byKey[key.ordinal()];
+        }
+        return ordered;
     }
 
     private long[] fill() throws MissingException {

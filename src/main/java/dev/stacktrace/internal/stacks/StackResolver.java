@@ -1,13 +1,15 @@
-package dev.stacktrace.internal.symbols;
+package dev.stacktrace.internal.stacks;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.jvm.CodeStubs;
 import dev.stacktrace.internal.jvm.JavaMethods;
+import dev.stacktrace.internal.symbols.ResolvedAddress;
+import dev.stacktrace.internal.symbols.Symbolizer;
 import java.util.Arrays;
 import java.util.List;
 
-/** Raw addresses → {@link StackEntry} list: names, the showJvm filter, the depth limit. */
+/** Raw stacks ({@link RawStack}) → {@link StackEntry} lists: names, the showJvm filter, the depth limit. */
 public final class StackResolver {
     private static final Symbolizer SYMBOLS = Symbolizer.shared();
     private static final String OUR_LIBRARY = LibStacktrace.PATH.toString();  // loads JNA and us first
@@ -31,7 +33,7 @@ public final class StackResolver {
 
     /** A stack taken by the signal handler: frame 0 is the exact interrupted pc. */
     public static List<StackEntry> interruptedStack(long[] raw, int maxDepth, boolean showJvm) {
-        return resolve(raw, 0, true, maxDepth, showJvm);
+        return resolve(RawStack.addresses(raw), 0, true, maxDepth, showJvm);
     }
 
     /**
@@ -39,24 +41,19 @@ public final class StackResolver {
      * into us (JNA's dispatch and this library) are cut from the top.
      */
     public static List<StackEntry> ownStack(long[] raw, int maxDepth, boolean showJvm) {
+        RawStack stack = RawStack.addresses(raw);
         int skip = 0;
-        while (skip < raw.length && isOurMachinery(SYMBOLS.resolve(raw[skip], true))) skip++;
-        return resolve(raw, skip, false, maxDepth, showJvm);
+        while (skip < stack.size() && isOurMachinery(SYMBOLS.resolve(stack.pc(skip), true))) skip++;
+        return resolve(stack, skip, false, maxDepth, showJvm);
     }
 
-    private static List<StackEntry> resolve(long[] raw, int from, boolean firstIsExact, int maxDepth, boolean showJvm) {
-        StackEntry[] stack = new StackEntry[Math.max(0, Math.min(maxDepth, raw.length - from))];
+    /** Names frames from {@code from} on, only as many as the depth keeps (names cost). */
+    private static List<StackEntry> resolve(RawStack raw, int from, boolean firstIsExact, int maxDepth, boolean showJvm) {
+        StackEntry[] stack = new StackEntry[Math.max(0, Math.min(maxDepth, raw.size() - from))];
         int n = 0;
         StackEntry previous = null;
-        for (int i = from; i < raw.length && n < stack.length; i++) {
-            boolean returnAddress = !(firstIsExact && i == from);
-            StackEntry entry;
-            if (previous != null && returnAddress && previous.address() == raw[i]) {
-                entry = previous;  // recursion: the same return address again
-            } else {
-                ResolvedAddress r = SYMBOLS.resolve(raw[i], returnAddress);
-                entry = r.toEntry();
-            }
+        for (int i = from; i < raw.size() && n < stack.length; i++) {
+            StackEntry entry = entry(raw, i, !(firstIsExact && i == from), previous, OTHERS_HIDE_HIDDEN);
             previous = entry;
             if (!showJvm && entry.isJvm()) continue;
             stack[n++] = entry;
@@ -65,25 +62,15 @@ public final class StackResolver {
     }
 
     /**
-     * A mixed stack from the native walker ({@link LibStacktrace#MIXED_WORDS} words a frame). Frame 0
-     * is the exact interrupted pc; hidden frames (lambda forms, lambda proxies) count as the JVM's
-     * where Thread.getStackTrace leaves them out.
+     * A mixed stack from the native walker ({@link RawStack#mixed}). Frame 0 is the exact interrupted
+     * pc; hidden frames (lambda forms, lambda proxies) count as the JVM's where Thread.getStackTrace
+     * leaves them out.
      *
      * @param own the calling thread's own stack: the frames of the call into us are cut from the top
      */
     public static List<StackEntry> mixedStack(long[] words, int maxDepth, boolean showJvm, boolean own) {
-        int frames = words.length / LibStacktrace.MIXED_WORDS;
-        StackEntry[] all = new StackEntry[frames];
-        StackEntry previous = null;
-        for (int i = 0; i < frames; i++) {
-            int w = i * LibStacktrace.MIXED_WORDS;
-            StackEntry entry = mixedEntry((int) words[w], words[w + 1], (int) words[w + 2], words[w + 3], i > 0, previous,
-                    own || OTHERS_HIDE_HIDDEN);
-            all[i] = entry;
-            previous = entry;
-        }
-        all = withoutMisreadFrames(all);
-        frames = all.length;
+        StackEntry[] all = withoutMisreadFrames(entries(RawStack.mixed(words), own || OTHERS_HIDE_HIDDEN));
+        int frames = all.length;
         int from = own ? afterOurMachinery(all) : 0;
         StackEntry[] kept = new StackEntry[Math.max(0, Math.min(maxDepth, frames - from))];
         int n = 0;
@@ -94,17 +81,31 @@ public final class StackResolver {
         return List.of(n == kept.length ? kept : Arrays.copyOf(kept, n));
     }
 
+    /** Every frame of a stack taken by the signal handler (frame 0 the exact pc), named, misread frames left in. */
+    static StackEntry[] entries(RawStack raw) {
+        return entries(raw, OTHERS_HIDE_HIDDEN);
+    }
+
+    private static StackEntry[] entries(RawStack raw, boolean hideHidden) {
+        StackEntry[] all = new StackEntry[raw.size()];
+        StackEntry previous = null;
+        for (int i = 0; i < all.length; i++) {
+            all[i] = entry(raw, i, i > 0, previous, hideHidden);
+            previous = all[i];
+        }
+        return all;
+    }
+
     /**
-     * One frame as the native walker reports it: kind, id (an address, or a jmethodID), bci.
-     * {@code returnAddress}: every frame but the innermost. {@code previous}: the frame above, reused
-     * when a recursion repeats an address.
+     * Frame {@code i} named. {@code returnAddress}: every frame but the innermost. {@code previous}:
+     * the frame above, reused when a recursion repeats an address.
      */
-    public static StackEntry frame(int kind, long id, int bci, boolean returnAddress, StackEntry previous) {
-        return mixedEntry(kind, id, bci, id, returnAddress, previous, OTHERS_HIDE_HIDDEN);
+    private static StackEntry entry(RawStack raw, int i, boolean returnAddress, StackEntry previous, boolean hideHidden) {
+        return entry(raw.kind(i), raw.id(i), raw.bci(i), raw.pc(i), returnAddress, previous, hideHidden);
     }
 
     /** @param hideHidden hidden Java frames count as the JVM's (left out without showJvm) */
-    private static StackEntry mixedEntry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous,
+    private static StackEntry entry(int kind, long id, int bci, long pc, boolean returnAddress, StackEntry previous,
                                          boolean hideHidden) {
         switch (kind) {
             case LibStacktrace.FRAME_MARKER -> {
@@ -147,7 +148,7 @@ public final class StackResolver {
      *
      * @return the indices of the frames to keep, in order; {@link #MISREAD} where the marker goes
      */
-    public static int[] keptFrames(StackEntry[] stack) {
+    static int[] keptFrames(StackEntry[] stack) {
         int[] kept = new int[stack.length];
         int n = 0;
         boolean cutting = false;
@@ -169,7 +170,7 @@ public final class StackResolver {
     }
 
     /** In {@link #keptFrames}: a {@code [truncated]} marker in place of misread frames. */
-    public static final int MISREAD = -1;
+    static final int MISREAD = -1;
 
     /** The stack without misread frames (see {@link #keptFrames}). */
     private static StackEntry[] withoutMisreadFrames(StackEntry[] stack) {
@@ -182,7 +183,7 @@ public final class StackResolver {
     }
 
     /** The name of a marker frame: why the walk stopped there. */
-    public static String markerName(long reason) {
+    static String markerName(long reason) {
         return reason == LibStacktrace.MARK_UNKNOWN_JAVA ? "[unknown Java]" : "[truncated]";
     }
 

@@ -1,0 +1,89 @@
+package dev.stacktrace.internal.stacks;
+
+import dev.stacktrace.internal.binding.LibStacktrace;
+import java.util.Arrays;
+
+/**
+ * One stack as native-lib records it, read frame by frame: the one place that knows the layouts of
+ * raw frame records (stacktrace.h). A frame is a kind ({@code LibStacktrace.FRAME_*}), an id (an
+ * address, a jmethodID, or a marker's reason), a bci and the pc it was found at.
+ *
+ * <ul>
+ *   <li>{@link #addresses}: st_capture_self, st_capture_thread; one word a frame, its address;
+ *   <li>{@link #mixed}: st_capture_mixed; {@value LibStacktrace#MIXED_WORDS} words a frame: kind, id, bci, pc, sp;
+ *   <li>{@link #forEachProfileStack}: st_profile_read; per stack its count and frame count, then three
+ *       words a frame: kind, id, bci (a native frame's id is its pc).
+ * </ul>
+ *
+ * Equal stacks (same layout, same words) are equal objects, so a stack can key a cache.
+ */
+public final class RawStack {
+    /** Words a frame of the profile table: kind, id, bci. */
+    private static final int PROFILE_WORDS = 3;
+
+    private final long[] words;
+    private final int stride;
+
+    private RawStack(long[] words, int stride) {
+        this.words = words;
+        this.stride = stride;
+    }
+
+    /** Addresses only: every frame native, the address its id and pc. */
+    public static RawStack addresses(long[] raw) {
+        return new RawStack(raw, 1);
+    }
+
+    /** A mixed stack of st_capture_mixed. */
+    public static RawStack mixed(long[] words) {
+        return new RawStack(words, LibStacktrace.MIXED_WORDS);
+    }
+
+    /** Receives each stack of a profile table with its sample count. */
+    public interface ProfileVisitor {
+        void visit(RawStack stack, long count);
+    }
+
+    /** Every stack of a table read by st_profile_read, in the table's order. */
+    public static void forEachProfileStack(long[] table, ProfileVisitor visitor) {
+        int at = 0;
+        while (at + 2 <= table.length) {
+            long count = table[at];
+            int frames = (int) table[at + 1];
+            at += 2;
+            visitor.visit(new RawStack(Arrays.copyOfRange(table, at, at + PROFILE_WORDS * frames), PROFILE_WORDS), count);
+            at += PROFILE_WORDS * frames;
+        }
+    }
+
+    public int size() {
+        return words.length / stride;
+    }
+
+    public int kind(int i) {
+        return stride == 1 ? LibStacktrace.FRAME_NATIVE : (int) words[i * stride];
+    }
+
+    public long id(int i) {
+        return stride == 1 ? words[i] : words[i * stride + 1];
+    }
+
+    public int bci(int i) {
+        return stride == 1 ? 0 : (int) words[i * stride + 2];
+    }
+
+    /** Where the frame was found; the id where the layout has no pc of its own. */
+    public long pc(int i) {
+        return stride == LibStacktrace.MIXED_WORDS ? words[i * stride + 3] : id(i);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RawStack r && stride == r.stride && Arrays.equals(words, r.words);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * stride + Arrays.hashCode(words);
+    }
+}
