@@ -49,7 +49,7 @@ class AgentOptionsTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("port=1,out=/r"))
                 .getMessage().contains("command=, which is missing"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("command=start,mode=gpu,out=/r"))
-                .getMessage().contains("cpu or wall"));
+                .getMessage().contains("mode must be cpu"));
     }
 
     @Test
