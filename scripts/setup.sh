@@ -10,6 +10,7 @@ packages=(
   elfutils        # eu-stack: the independent unwinder the tests compare against
   libc6-dbg       # libc's separate debug symbols: names for libc's internal functions
   prometheus      # the real Prometheus server and promtool, for the dashboard's tests
+  golang-go       # go tool pprof: the real client the pprof tests read our profiles with
 )
 
 missing=()

@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "profiler.h"
+#include "labels.h"
 #include "mixed.h"
 #include "signals.h"
 #include "table.h"
@@ -87,7 +88,7 @@ void profiler_sample(ucontext_t *uc) {
         mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
     }
     if (marked) table_count(ST_PROFILE_INCOMPLETE, 1);
-    if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME);
+    if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME, labels_current());
     atomic_store(&mine->busy, 0);
     table_count(ST_PROFILE_SAMPLES, 1);
     int64_t spent = now_ns() - start;

@@ -15,7 +15,7 @@
 
 #include "depth_limits.h"
 
-#define ST_ABI_VERSION 4
+#define ST_ABI_VERSION 5
 
 /* ST_MAX_FRAMES (capacity of one capture) and ST_PROFILE_MAX_FRAMES are in depth_limits.h. */
 
@@ -170,9 +170,12 @@ int st_profile_running(void);
 int st_profile_counters(int64_t *out, int n);
 /* Threads currently sampled. */
 int st_profile_threads(void);
-/* The table: per distinct stack [count, frames, (kind, id, bci) x frames]. Returns the words written,
+/* The table: per distinct stack and label set [count, frames | label << 32, (kind, id, bci) x frames]. Returns the words written,
    or minus the words needed if capacity_words is too small. Safe while sampling. */
 int64_t st_profile_read(int64_t *out, int64_t capacity_words);
+/* The address of the calling thread's label word (a uint32_t, the id of its current label set, 0 for
+   none), valid while the thread lives; the profiler stores it with each sample. Java writes it. */
+int64_t st_label_word(void);
 
 /* Requests currently in flight (slots not free). For tests and diagnostics. */
 int st_slots_in_use(void);

@@ -16,6 +16,7 @@ struct entry {
     _Atomic uint64_t hash;     /* 0: empty */
     _Atomic uint32_t state;    /* 0: being filled, 1: ready, 2: no room for its frames */
     uint32_t frames;
+    uint32_t label;            /* the label set's id: equal stacks with other labels are other entries */
     uint64_t offset;           /* into the arena, in words */
     _Atomic uint64_t count;
 };
@@ -33,8 +34,8 @@ static struct table table;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t counters[ST_PROFILE_COUNTERS];
 
-static uint64_t hash_words(const uint64_t *w, int n) {
-    uint64_t h = 0xcbf29ce484222325ull;
+static uint64_t hash_words(const uint64_t *w, int n, uint32_t label) {
+    uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t) label * 0x9e3779b97f4a7c15ull);
     for (int i = 0; i < n; i++) {
         h ^= w[i];
         h *= 0x100000001b3ull;
@@ -48,8 +49,8 @@ void table_count(int counter, uint64_t n) {
 }
 
 /* Adds one sample of this stack. Lock-free; an entry's frames are written once, before it is ready. */
-void table_record(const uint64_t *frames, int words) {
-    uint64_t h = hash_words(frames, words);
+void table_record(const uint64_t *frames, int words, uint32_t label) {
+    uint64_t h = hash_words(frames, words, label);
     uint32_t mask = table.capacity - 1;
     for (uint32_t probe = 0; probe < table.capacity; probe++) {
         struct entry *e = &table.entries[(h + probe) & mask];
@@ -67,6 +68,7 @@ void table_record(const uint64_t *frames, int words) {
                 }
                 memcpy(&table.arena[at], frames, sizeof(uint64_t) * (size_t) words);
                 e->offset = at;
+                e->label = label;
                 e->frames = (uint32_t) (words / WORDS_PER_FRAME);
                 atomic_store_explicit(&e->count, 1, memory_order_relaxed);
                 atomic_store_explicit(&e->state, 1, memory_order_release);
@@ -79,7 +81,7 @@ void table_record(const uint64_t *frames, int words) {
             if (spins > 10000) { table_count(ST_PROFILE_BUSY, 1); return; }  /* its writer is stuck: give up */
         }
         if (state == 2) { table_count(ST_PROFILE_TABLE_FULL, 1); return; }
-        if (e->frames * WORDS_PER_FRAME == (uint32_t) words
+        if (e->frames * WORDS_PER_FRAME == (uint32_t) words && e->label == label
             && memcmp(&table.arena[e->offset], frames, sizeof(uint64_t) * (size_t) words) == 0) {
             atomic_fetch_add_explicit(&e->count, 1, memory_order_relaxed);
             return;
@@ -136,7 +138,7 @@ int st_profile_counters(int64_t *out, int n) {
 }
 
 int64_t st_profile_read(int64_t *out, int64_t capacity_words) {
-    /* [count, frames, (kind, id, bci) x frames] per stack; returns the words written, or the
+    /* [count, frames | label << 32, (kind, id, bci) x frames] per stack and label set; returns the words written, or the
        negated words needed when out is too small. Safe while sampling: only ready entries are read;
        table_lock keeps start from unmapping or clearing the table meanwhile. */
     pthread_mutex_lock(&table_lock);
@@ -149,7 +151,7 @@ int64_t st_profile_read(int64_t *out, int64_t capacity_words) {
         int64_t need = 2 + (int64_t) e->frames * WORDS_PER_FRAME;
         if (out != NULL && used + need <= capacity_words) {
             out[used] = (int64_t) atomic_load_explicit(&e->count, memory_order_relaxed);
-            out[used + 1] = e->frames;
+            out[used + 1] = (int64_t) e->frames | ((int64_t) e->label << 32);
             memcpy(&out[used + 2], &table.arena[e->offset], sizeof(uint64_t) * e->frames * WORDS_PER_FRAME);
         }
         used += need;

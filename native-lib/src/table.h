@@ -6,8 +6,9 @@
 
 #define WORDS_PER_FRAME 3   /* a recorded frame: kind, id, bci */
 
-/* In a handler: adds one sample of this stack (words = frames * WORDS_PER_FRAME). Lock-free. */
-void table_record(const uint64_t *frames, int words);
+/* In a handler: adds one sample of this stack (words = frames * WORDS_PER_FRAME) under this label
+   set's id. Lock-free. */
+void table_record(const uint64_t *frames, int words, uint32_t label);
 /* Adds n to an ST_PROFILE_* counter; raises one to value if it is less. Lock-free. */
 void table_count(int counter, uint64_t n);
 void table_count_max(int counter, uint64_t value);

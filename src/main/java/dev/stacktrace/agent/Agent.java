@@ -29,6 +29,8 @@ public final class Agent {
     private static AgentHttpServer http;
     private static AgentOptions httpOptions;
     private static String dump = "";
+    /** The start-up thread of {@code -javaagent}, if premain handed its work to one. */
+    private static volatile Thread startup;
 
     private Agent() {}
 
@@ -36,11 +38,50 @@ public final class Agent {
         try {
             AgentOptions options = AgentOptions.parse(args);
             if (options.command() != null) throw new IllegalArgumentException("command= is for the attach CLI only");
-            start(options);
+            if (!needsStartBeforeMain(options)) {
+                // Loading the native library, the MBean server and the HTTP server takes hundreds of
+                // ms of CPU: the application's main need not wait for that.
+                Thread starter = new Thread(() -> startQuietly(args), "stacktrace-agent-start");
+                starter.setDaemon(true);
+                startup = starter;
+                starter.start();
+                return;
+            }
+        } catch (Exception | LinkageError e) {
+            log("not started: " + message(e));
+            return;
+        }
+        startQuietly(args);
+    }
+
+    /**
+     * The dump on a signal is installed before main runs: a realtime signal sent before its handler
+     * is in place would end the JVM (the default action).
+     */
+    private static boolean needsStartBeforeMain(AgentOptions options) {
+        String property = System.getProperty(StacktraceService.DUMP_SIGNAL_PROPERTY);
+        return options.dumpSignal() != 0 || (property != null && !property.isBlank());
+    }
+
+    private static void startQuietly(String args) {
+        try {
+            start(AgentOptions.parse(args));
         } catch (Exception | LinkageError e) {
             // never take the application down: say what went wrong and carry on without us
             log("not started: " + message(e));
         }
+    }
+
+    /**
+     * Waits until the agent given with {@code -javaagent} has started in the background (or failed to,
+     * which it says on stderr). Returns false if it is still starting after {@code timeout}; true at
+     * once when there is no such start.
+     */
+    public static boolean awaitStart(java.time.Duration timeout) throws InterruptedException {
+        Thread starter = startup;
+        if (starter == null) return true;
+        starter.join(Math.max(1, timeout.toMillis()));
+        return !starter.isAlive();
     }
 
     public static void agentmain(String args, Instrumentation instrumentation) {

@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
@@ -48,11 +49,12 @@ final class AgentHttpServer {
         StacktraceMetrics metrics = new StacktraceMetrics(service, options.top(), StacktraceMetrics.DEFAULT_REFRESH);
         metrics.bindTo(registry);
         Semaphore heavy = new Semaphore(1);
+        Semaphore pprof = new Semaphore(1);
         HTTPServer server;
         String where = hostAndPort(options.host(), options.port());
         try {
             server = builder.registry(registry.getPrometheusRegistry())
-                    .defaultHandler(exchange -> route(exchange, service, heavy))
+                    .defaultHandler(exchange -> route(exchange, service, heavy, pprof))
                     .buildAndStart();
         } catch (BindException e) {
             metrics.close();
@@ -114,22 +116,36 @@ final class AgentHttpServer {
         return url;
     }
 
-    private static void route(HttpExchange exchange, StacktraceService service, Semaphore heavy) throws IOException {
+    private static void route(HttpExchange exchange, StacktraceService service, Semaphore heavy, Semaphore pprof)
+            throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             switch (path) {
-                case "/flamegraph" -> oneAtATime(exchange, heavy, "text/html", () -> service.flameGraph(
-                        "stacktrace: " + service.mode() + " profile, pid " + ProcessHandle.current().pid()).orElse(null));
+                case "/flamegraph" -> {
+                    Map<String, String> filter = LabelFilter.parse(exchange.getRequestURI().getRawQuery());
+                    if (filter == null) {
+                        send(exchange, 400, "text/plain", "Bad label filter: use /flamegraph?label=key=value"
+                                + " (repeat label= for more; URL-encoded)\n");
+                        return;
+                    }
+                    String title = "stacktrace: " + service.mode() + " profile, pid " + ProcessHandle.current().pid()
+                            + (filter.isEmpty() ? "" : ", labels " + filter);
+                    oneAtATime(exchange, heavy, "text/html", () -> service.flameGraph(title, filter).orElse(null));
+                }
                 case "/stacks" -> oneAtATime(exchange, heavy, "text/plain", () -> service.dumpAllThreads(100));
+                case PprofEndpoint.PATH -> PprofEndpoint.serve(exchange, service, pprof);
                 case "/" -> send(exchange, 200, "text/html", """
                         <!doctype html><html><head><meta charset="utf-8"><title>stacktrace</title></head><body>
                         <h1>stacktrace</h1><ul>
                         <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
-                        <li><a href="/flamegraph">/flamegraph</a>: flame graph of the current profile</li>
+                        <li><a href="/flamegraph">/flamegraph</a>: flame graph of the current profile
+                        (<code>/flamegraph?label=endpoint=/checkout</code>: only the samples taken under these labels)</li>
                         <li><a href="/stacks">/stacks</a>: every thread's stack with native frames</li>
+                        <li><a href="/debug/pprof/profile?seconds=30">/debug/pprof/profile?seconds=30</a>: 30 s of
+                        cpu samples as a pprof profile (go tool pprof, Pyroscope, Parca); &amp;mode=wall for wall clock</li>
                         </ul></body></html>
                         """);
-                default -> send(exchange, 404, "text/plain", "Not found: " + path + " (try /metrics, /flamegraph, /stacks)\n");
+                default -> send(exchange, 404, "text/plain", "Not found: " + path + " (try /metrics, /flamegraph, /stacks, /debug/pprof/profile)\n");
             }
         }
     }
@@ -157,7 +173,7 @@ final class AgentHttpServer {
         }
     }
 
-    private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {
+    static void send(HttpExchange exchange, int status, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
         exchange.sendResponseHeaders(status, bytes.length);

@@ -34,7 +34,7 @@ import java.util.Map;
 public record AgentOptions(int port, String host, String profile, Duration interval, int top, int dumpSignal,
                            Path dumpFile, Path authFile, Path tls, Path tlsPasswordFile, List<String> allowedHosts,
                            Command command) {
-    private static final List<String> COMMAND_KEYS = List.of("command", "out", "mode", "stop", "interval");
+    private static final List<String> COMMAND_KEYS = List.of("command", "out", "mode", "stop", "format", "interval");
 
     public AgentOptions {
         allowedHosts = List.copyOf(allowedHosts);
@@ -59,8 +59,9 @@ public record AgentOptions(int port, String host, String profile, Duration inter
      * @param out   the file for the answer (see {@link AttachReply})
      * @param mode  cpu or wall, for the commands that start profiling
      * @param stop  for flamegraph-write: stop the session first (the CLI started it)
+     * @param format for flamegraph-write: html, collapsed or pprof (sent in base64)
      */
-    public record Command(String name, Path out, String mode, boolean stop) {
+    public record Command(String name, Path out, String mode, boolean stop, String format) {
         public static final List<String> NAMES = List.of("start", "stop", "status", "dump", "flamegraph-start",
                 "flamegraph-write");
     }
@@ -79,7 +80,7 @@ public record AgentOptions(int port, String host, String profile, Duration inter
             for (String key : values.keySet()) {
                 if (!COMMAND_KEYS.contains(key)) {
                     throw new IllegalArgumentException("command= runs one command of the attach CLI and takes only "
-                            + "interval=, mode=, stop= and out=, not " + key + "=");
+                            + "interval=, mode=, stop=, format= and out=, not " + key + "=");
                 }
             }
         }
@@ -128,9 +129,10 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         String out = values.remove("out");
         String mode = values.remove("mode");
         String stop = values.remove("stop");
+        String format = values.remove("format");
         if (name == null) {
-            if (out != null || mode != null || stop != null) {
-                throw new IllegalArgumentException("out=, mode= and stop= belong to command=, which is missing");
+            if (out != null || mode != null || stop != null || format != null) {
+                throw new IllegalArgumentException("out=, mode=, stop= and format= belong to command=, which is missing");
             }
             return null;
         }
@@ -143,7 +145,11 @@ public record AgentOptions(int port, String host, String profile, Duration inter
         if (stop != null && !stop.equals("true") && !stop.equals("false")) {
             throw new IllegalArgumentException("stop must be true or false, not '" + stop + "'");
         }
-        return new Command(name, file, m, Boolean.parseBoolean(stop));
+        String f = format == null ? "html" : format.toLowerCase(Locale.ROOT);
+        if (!List.of("html", "collapsed", "pprof").contains(f)) {
+            throw new IllegalArgumentException("format must be html, collapsed or pprof, not '" + format + "'");
+        }
+        return new Command(name, file, m, Boolean.parseBoolean(stop), f);
     }
 
     static final String USAGE = "options: port=<n>, host=<address>, profile=off|cpu|wall, interval=<10ms>, top=<n>, "

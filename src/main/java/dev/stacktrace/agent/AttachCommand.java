@@ -6,7 +6,9 @@ import dev.stacktrace.service.ProfileSettings;
 import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.tools.Profiler;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -83,9 +85,13 @@ public final class AttachCommand {
             case "flamegraph-write" -> {
                 if (command.stop()) service.stopProfiling();
                 long samples = service.sampleCount();
-                String html = service.flameGraph("stacktrace: process " + ProcessHandle.current().pid())
-                        .orElseThrow(() -> new IllegalStateException("nothing profiled: the session has gone"));
-                return AttachReply.ok(Map.of("samples", Long.toString(samples)), html);
+                Optional<String> profile = switch (command.format()) {
+                    case "collapsed" -> service.collapsed();
+                    case "pprof" -> service.pprof().map(bytes -> Base64.getEncoder().encodeToString(bytes));
+                    default -> service.flameGraph("stacktrace: process " + ProcessHandle.current().pid());
+                };
+                String body = profile.orElseThrow(() -> new IllegalStateException("nothing profiled: the session has gone"));
+                return AttachReply.ok(Map.of("samples", Long.toString(samples)), body);
             }
             default -> throw new IllegalArgumentException("unknown command " + command.name());
         }

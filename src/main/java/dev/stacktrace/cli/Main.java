@@ -11,7 +11,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,7 +26,7 @@ public final class Main {
                    java -jar stacktrace.jar <pid> stop
                    java -jar stacktrace.jar <pid> status
                    java -jar stacktrace.jar <pid> dump
-                   java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
+                   java -jar stacktrace.jar <pid> flamegraph [--duration 10s] [--format html|collapsed|pprof] [--out flamegraph.html] [--mode cpu|wall] [--interval 10ms]
                    java -jar stacktrace.jar <pid> agent port=9464[,host=...,authFile=...,tls=...,dumpSignal=...]
             """;
     private static final Duration MAX_DURATION = Duration.ofDays(1);
@@ -110,9 +112,11 @@ public final class Main {
         if (!wasRunning) Runtime.getRuntime().addShutdownHook(stopOnExit);
         Thread.sleep(o.duration.toMillis());
         if (!wasRunning) Runtime.getRuntime().removeShutdownHook(stopOnExit);
-        AttachReply written = AttachClient.command(pid, "flamegraph-write", Map.of("stop", Boolean.toString(!wasRunning)));
+        AttachReply written = AttachClient.command(pid, "flamegraph-write",
+                Map.of("stop", Boolean.toString(!wasRunning), "format", o.format));
         long taken = Long.parseLong(written.value("samples")) - before;
-        Files.writeString(o.out, written.body());
+        if (o.format.equals("pprof")) Files.write(o.out, Base64.getDecoder().decode(written.body().strip()));
+        else Files.writeString(o.out, written.body());
         if (wasRunning) {
             System.out.println("wrote " + o.out.toAbsolutePath() + ": the session that was already running (" + taken
                     + " samples in the last " + Durations.format(o.duration) + "; it keeps running)");
@@ -163,7 +167,11 @@ public final class Main {
         System.exit(2);
     }
 
-    private record Options(ProfileSettings profile, Duration duration, Path out) {
+    /** flamegraph --format: the file written, and its default name. */
+    private static final Map<String, String> FORMATS = Map.of("html", "flamegraph.html", "collapsed", "flamegraph.txt",
+            "pprof", "profile.pb.gz");
+
+    private record Options(ProfileSettings profile, Duration duration, Path out, String format) {
         String mode() {
             return profile.modeName();
         }
@@ -181,7 +189,8 @@ public final class Main {
             Profiler.Mode mode = Profiler.Mode.CPU;
             Duration interval = ProfileSettings.DEFAULT_INTERVAL;
             Duration duration = Duration.ofSeconds(10);
-            Path out = Path.of("flamegraph.html");
+            Path out = null;
+            String format = "html";
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
@@ -189,6 +198,7 @@ public final class Main {
                     case "--interval" -> interval = ProfileSettings.interval(required(args[i], value), "--interval");
                     case "--duration" -> duration = Durations.parse(required(args[i], value));
                     case "--out" -> out = Path.of(required(args[i], value));
+                    case "--format" -> format = required(args[i], value).toLowerCase(Locale.ROOT);
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see --help");
                 }
                 i++;
@@ -197,7 +207,12 @@ public final class Main {
                 throw new IllegalArgumentException("--duration must be more than 0 and at most a day (1440m), not "
                         + Durations.format(duration));
             }
-            return new Options(new ProfileSettings(mode, interval), duration, out);
+            if (!FORMATS.containsKey(format)) {
+                throw new IllegalArgumentException("--format must be html (a flame graph page), collapsed (flamegraph.pl, "
+                        + "speedscope) or pprof (go tool pprof, Pyroscope), not '" + format + "'");
+            }
+            return new Options(new ProfileSettings(mode, interval), duration,
+                    out != null ? out : Path.of(FORMATS.get(format)), format);
         }
 
         /** The flame graph's file must be writable before profiling starts, not found unwritable after. */

@@ -66,7 +66,13 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
                     List.of(new Param("n", "How many symbols (1 to " + MAX_TOP + ")")))),
             Map.entry("dumpCollapsed", new Operation("The profile as collapsed stacks (flamegraph.pl, speedscope)", List.of())),
             Map.entry("dumpFlameGraph", new Operation("The profile as a self-contained HTML flame graph",
-                    List.of(new Param("title", "Title of the page"))))
+                    List.of(new Param("title", "Title of the page")))),
+            Map.entry("dumpPprof", new Operation("The running or last profile as a gzip-compressed pprof profile "
+                    + "(go tool pprof, Pyroscope, Parca)", List.of())),
+            Map.entry("profilePprof", new Operation("Profiles every thread for the given seconds (the running session's "
+                    + "samples in that time when one runs in that mode) and returns a gzip-compressed pprof profile",
+                    List.of(new Param("seconds", "How long to profile, 1 to 300"),
+                            new Param("mode", "cpu (running threads, per CPU time) or wall (every thread)"))))
     );
 
     private static final Map<String, String> ATTRIBUTES = Map.of(
@@ -167,6 +173,24 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
     public String dumpFlameGraph(String title) {
         String page = title == null || title.isBlank() ? "stacktrace profile" : title;
         return translated(() -> service.flameGraph(page).orElseThrow(NativeStacks::nothingProfiled));
+    }
+
+    @Override
+    public byte[] dumpPprof() {
+        return translated(() -> service.pprof().orElseThrow(NativeStacks::nothingProfiled));
+    }
+
+    @Override
+    public byte[] profilePprof(int seconds, String mode) {
+        Profiler.Mode m = ProfileSettings.mode(mode, "mode");
+        return translated(() -> {
+            try {
+                return service.profileWindow(m, Duration.ofSeconds(seconds)).pprof();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while profiling");
+            }
+        });
     }
 
     // ---- the attributes ----
@@ -273,6 +297,7 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
 
     @Override
     protected int getImpact(MBeanOperationInfo info) {
+        if (info.getName().equals("profilePprof")) return MBeanOperationInfo.ACTION_INFO;  // may run a session of its own
         return info.getName().startsWith("start") || info.getName().startsWith("stop")
                 ? MBeanOperationInfo.ACTION : MBeanOperationInfo.INFO;
     }

@@ -33,6 +33,12 @@ public interface NativeStacksMXBean {
 
     String dumpFlameGraph(String title);
 
+    /** The running or last profile as a gzip-compressed pprof profile. */
+    byte[] dumpPprof();
+
+    /** Every thread's samples over the next {@code seconds} (1 to 300) as a gzip-compressed pprof profile. */
+    byte[] profilePprof(int seconds, String mode);
+
     boolean isProfiling();
 
     long getSampleCount();

@@ -5,15 +5,10 @@ import dev.stacktrace.tools.SampleError;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,12 +32,24 @@ import java.util.function.Supplier;
  *       symbol was on top of the stack, for the {@code topSymbols} symbols with the most such samples
  *       over the last {@code window} (at least {@value #MIN_SAMPLES} there); every other sample counts
  *       under {@code symbol="[other]"}.
+ *   <li>{@code stacktrace.library.samples} (counter, tag library): samples by the library of the top
+ *       frame ({@code libzstd-jni.so}, {@code libz.so.1}, {@code libjvm.so}; stable names without the
+ *       random part of extracted files), {@code library="[java]"} when Java code is on top;
+ *       the {@code topSymbols} libraries with the most samples over the window, the rest under
+ *       {@code library="[other]"}.
+ *   <li>{@code stacktrace.jni.samples} (counter, tags library and caller): samples with native code on
+ *       top, by that code's library and the Java method that called into it (the first Java frame below
+ *       the native frames, e.g. {@code com.github.luben.zstd.Zstd.compressByteArray}); samples without
+ *       a Java frame (GC, JIT compiler threads) or with Java on top are not counted here. Bounded the
+ *       same way; the rest under {@code library="[other]",caller="[other]"}.
  * </ul>
  *
  * Every counter only grows, across profiling sessions too, so rate() over it is meaningful. A symbol
- * that enters the top gets a series that counts its samples from then on; one that leaves it loses
- * its series, and its later samples count in [other] (should it come back, its series goes on from
- * where it stopped). So there are at most {@code topSymbols} + 1 symbol series.
+ * (library, JNI site) that enters the top gets a series that counts its samples from then on; one
+ * that leaves it loses its series, and its later samples count in [other] (should it come back, its
+ * series goes on from where it stopped). So each family has at most {@code topSymbols} + 1 series.
+ * "How much of our CPU is zstd, and which Java call site drives it":
+ * {@code sum by (caller) (rate(stacktrace_jni_samples_total{library="libzstd-jni.so"}[5m]))}.
  *
  * <p>A daemon thread re-reads the profile every {@code refresh} and publishes the counts as one
  * immutable snapshot; a scrape only reads that snapshot, so it never waits for a profile being read,
@@ -56,31 +63,19 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     static final String OTHER = "[other]";
     /** A symbol needs this many samples within the window to get a series of its own: none for one-off noise. */
     static final long MIN_SAMPLES = 5;
-    private static final String SYMBOL_METRIC = "stacktrace.symbol.samples";
-    private static final String SYMBOL_DESCRIPTION = "Samples with the symbol on top of the stack";
-
-    /** What a scrape reads: replaced whole by each refresh. */
-    private record Counts(Map<StacktraceService.Symbol, Long> own, long other) {}
+    private static final List<String> LIBRARY_TAG = List.of("library");
+    private static final List<String> JNI_TAGS = List.of("library", "caller");
 
     private final StacktraceService service;
-    private final Supplier<Map<StacktraceService.Symbol, Long>> totalsSource;
-    private final int topSymbols;
+    private final Supplier<StacktraceService.SampleTotals> totalsSource;
     private final Duration refresh;
-    private final int windowSteps;
-    private volatile Counts published = new Counts(Map.of(), 0);
+    private final RankedSeries<StacktraceService.Symbol> symbols;
+    private final RankedSeries<String> libraries;
+    private final RankedSeries<StacktraceService.JniSite> jniSites;
 
     // Refresh state: guarded by refreshLock, which a scrape never takes.
     private final Object refreshLock = new Object();
-    private Map<StacktraceService.Symbol, Long> lastTotals = Map.of();
-    /** Per refresh, the samples each symbol gained; the newest last, {@code windowSteps} at most. */
-    private final ArrayDeque<Map<StacktraceService.Symbol, Long>> recent = new ArrayDeque<>();
-    private final Map<StacktraceService.Symbol, Long> inWindow = new HashMap<>();
-    /** Every symbol that ever had a series, with its count (kept, so a returning symbol never goes down). */
-    private final Map<StacktraceService.Symbol, Long> own = new HashMap<>();
-    private long other;
-    /** Per registry bound to, the symbol series registered there: those of the current top. */
-    private final Map<MeterRegistry, Map<StacktraceService.Symbol, Meter>> series = new HashMap<>();
-    private Set<StacktraceService.Symbol> top = Set.of();
+    private final Set<MeterRegistry> bound = new HashSet<>();
     private ScheduledExecutorService refresher;
 
     public StacktraceMetrics() {
@@ -97,10 +92,17 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
 
     /** {@code window}: how far back the top symbols are ranked (at least {@code refresh}). */
     public StacktraceMetrics(StacktraceService service, int topSymbols, Duration refresh, Duration window) {
-        this(service, () -> service.symbolTotals(Duration.ZERO), topSymbols, refresh, window);
+        this(service, () -> service.sampleTotals(Duration.ZERO), topSymbols, refresh, window);
     }
 
-    StacktraceMetrics(StacktraceService service, Supplier<Map<StacktraceService.Symbol, Long>> totalsSource,
+    /** With symbol totals only (tests): the library and JNI families stay empty. */
+    static StacktraceMetrics ofSymbols(StacktraceService service, Supplier<Map<StacktraceService.Symbol, Long>> symbolTotals,
+                                       int topSymbols, Duration refresh, Duration window) {
+        return new StacktraceMetrics(service, () -> new StacktraceService.SampleTotals(symbolTotals.get(), Map.of(), Map.of()),
+                topSymbols, refresh, window);
+    }
+
+    StacktraceMetrics(StacktraceService service, Supplier<StacktraceService.SampleTotals> totalsSource,
                       int topSymbols, Duration refresh, Duration window) {
         Objects.requireNonNull(service, "service");
         Objects.requireNonNull(refresh, "refresh");
@@ -114,9 +116,16 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
         }
         this.service = service;
         this.totalsSource = totalsSource;
-        this.topSymbols = topSymbols;
         this.refresh = refresh;
-        this.windowSteps = (int) Math.max(1, (window.toMillis() + refresh.toMillis() - 1) / refresh.toMillis());
+        int windowSteps = (int) Math.max(1, (window.toMillis() + refresh.toMillis() - 1) / refresh.toMillis());
+        this.symbols = new RankedSeries<>("stacktrace.symbol.samples", "Samples with the symbol on top of the stack",
+                List.of("symbol", "library"), s -> List.of(s.name(), s.library()), topSymbols, windowSteps);
+        this.libraries = new RankedSeries<>("stacktrace.library.samples",
+                "Samples by the library of the top frame ([java]: Java code on top)", LIBRARY_TAG, List::of,
+                topSymbols, windowSteps);
+        this.jniSites = new RankedSeries<>("stacktrace.jni.samples",
+                "Samples in native code by its library and the Java method that called into it", JNI_TAGS,
+                j -> List.of(j.library(), j.caller()), topSymbols, windowSteps);
     }
 
     @Override
@@ -137,12 +146,11 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
                 .description("The longest sample").register(registry);
         Gauge.builder("stacktrace.profiling.active", service, s -> s.isProfiling() ? 1 : 0)
                 .description("1 while profiling runs").register(registry);
-        FunctionCounter.builder(SYMBOL_METRIC, this, m -> m.published.other())
-                .description(SYMBOL_DESCRIPTION).tags("symbol", OTHER, "library", OTHER).register(registry);
         synchronized (refreshLock) {
-            if (series.containsKey(registry)) return;
-            series.put(registry, new HashMap<>());
-            updateSeries();
+            symbols.bindTo(registry);
+            libraries.bindTo(registry);
+            jniSites.bindTo(registry);
+            if (!bound.add(registry)) return;
             if (refresher != null) return;
         }
         refreshQuietly();
@@ -167,62 +175,16 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     }
 
     /**
-     * Reads the totals (the slow part: the live profile is read and symbolized), ranks the symbols over
-     * the window, books the new samples to their symbol's series or to [other], and publishes.
+     * Reads the totals (the slow part: the live profile is read and symbolized), ranks each family's
+     * keys over the window, books the new samples to their series or to [other], and publishes.
      */
     void refresh() {
-        Map<StacktraceService.Symbol, Long> totals = totalsSource.get();
+        StacktraceService.SampleTotals totals = totalsSource.get();
         synchronized (refreshLock) {
-            Map<StacktraceService.Symbol, Long> gained = new HashMap<>();
-            totals.forEach((symbol, n) -> {
-                long delta = n - lastTotals.getOrDefault(symbol, 0L);
-                if (delta > 0) gained.put(symbol, delta);
-            });
-            lastTotals = totals;
-            recent.addLast(gained);
-            gained.forEach((symbol, n) -> inWindow.merge(symbol, n, Long::sum));
-            while (recent.size() > windowSteps) {
-                recent.removeFirst().forEach((symbol, n) -> inWindow.computeIfPresent(symbol, (s, m) -> m - n > 0 ? m - n : null));
-            }
-            top = top();
-            gained.forEach((symbol, n) -> {
-                if (top.contains(symbol)) own.merge(symbol, n, Long::sum);
-                else other += n;
-            });
-            published = new Counts(Map.copyOf(own), other);
-            updateSeries();
+            symbols.refresh(totals.symbols());
+            libraries.refresh(totals.libraries());
+            jniSites.refresh(totals.jniSites());
         }
-    }
-
-    /** The symbols with the most samples in the window; on a tie, one that has a series keeps it. */
-    private Set<StacktraceService.Symbol> top() {
-        List<Map.Entry<StacktraceService.Symbol, Long>> ranked = new ArrayList<>();
-        for (Map.Entry<StacktraceService.Symbol, Long> e : inWindow.entrySet()) {
-            if (e.getValue() >= MIN_SAMPLES) ranked.add(e);
-        }
-        ranked.sort(Comparator.comparingLong((Map.Entry<StacktraceService.Symbol, Long> e) -> e.getValue()).reversed()
-                .thenComparing(e -> !top.contains(e.getKey()))
-                .thenComparing(e -> e.getKey().name()).thenComparing(e -> e.getKey().library()));
-        Set<StacktraceService.Symbol> best = new HashSet<>();
-        for (int i = 0; i < Math.min(topSymbols, ranked.size()); i++) best.add(ranked.get(i).getKey());
-        return best;
-    }
-
-    /** In every registry: a series for each symbol of the top, none for the others. */
-    private void updateSeries() {
-        series.forEach((registry, symbols) -> {
-            symbols.entrySet().removeIf(e -> {
-                if (top.contains(e.getKey())) return false;
-                registry.remove(e.getValue());
-                return true;
-            });
-            for (StacktraceService.Symbol symbol : top) {
-                symbols.computeIfAbsent(symbol, s -> FunctionCounter.builder(SYMBOL_METRIC, this,
-                                m -> m.published.own().getOrDefault(s, 0L))
-                        .description(SYMBOL_DESCRIPTION).tags("symbol", s.name(), "library", s.library())
-                        .register(registry));
-            }
-        });
     }
 
     @Override

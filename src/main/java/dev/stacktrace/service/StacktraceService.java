@@ -3,6 +3,7 @@ package dev.stacktrace.service;
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
+import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
 import dev.stacktrace.tools.SampleError;
 import java.nio.file.Path;
@@ -29,6 +30,18 @@ public final class StacktraceService {
     public record Symbol(String name, String library) {}
 
     /**
+     * Where Java calls into native code: the library of a sample's top frame and the Java method
+     * that called into it (the first Java frame below the native frames on top, e.g. the
+     * {@code native} method {@code java.util.zip.Deflater.deflateBytesBytes}).
+     */
+    public record JniSite(String library, String caller) {}
+
+    /** What {@link #sampleTotals(Duration)} returns: self-sample totals by symbol, library and JNI site. */
+    public record SampleTotals(Map<Symbol, Long> symbols, Map<String, Long> libraries, Map<JniSite, Long> jniSites) {
+        public static final SampleTotals NONE = new SampleTotals(Map.of(), Map.of(), Map.of());
+    }
+
+    /**
      * A thread as JMX clients list it. Threads without a java.lang.Thread (GC, JIT compilers, a native
      * library's own threads) have threadId {@link #NO_JAVA_THREAD}, the kernel's name (15 characters at
      * most) and the kernel's state ("S (sleeping)"); Java threads have their Thread.State.
@@ -50,6 +63,13 @@ public final class StacktraceService {
     /** The system property naming the file that dump appends to. */
     public static final String DUMP_FILE_PROPERTY = Stacktrace.DUMP_FILE_PROPERTY;
 
+    /** The shortest window {@link #profileWindow} profiles. */
+    public static final Duration MIN_WINDOW = Duration.ofSeconds(1);
+    /** The longest window {@link #profileWindow} profiles: 5 minutes. */
+    public static final Duration MAX_WINDOW = Duration.ofMinutes(5);
+    /** The interval of a session {@link #profileWindow} starts: 100 samples a second, as Go's profiler takes. */
+    public static final Duration WINDOW_INTERVAL = Duration.ofMillis(10);
+
     /** Totals of the sessions that have ended: replaced whole and never changed, so readers need no lock. */
     private record Ended(long samples, Map<SampleError, Long> errors, long incomplete, long nanos, long maxNanos) {}
 
@@ -58,10 +78,11 @@ public final class StacktraceService {
     private volatile String mode = "off";
     private volatile Duration interval = Duration.ZERO;
     private volatile Ended ended;
-    // symbol self-sample totals: ended sessions, plus the live session's as last seen (guarded by symbolLock)
+    // self-sample totals: ended sessions, plus the live session's as last seen (guarded by symbolLock)
     private final Object symbolLock = new Object();
-    private final Map<Symbol, Long> symbolTotals = new HashMap<>();
-    private Map<Symbol, Long> liveSeen = new HashMap<>();
+    private final GrowingTotals<Symbol> symbolTotals = new GrowingTotals<>();
+    private final GrowingTotals<String> libraryTotals = new GrowingTotals<>();
+    private final GrowingTotals<JniSite> jniTotals = new GrowingTotals<>();
     private Profiler liveSeenOf;
     private long symbolsReadAt;
 
@@ -92,7 +113,9 @@ public final class StacktraceService {
         else b.thread(thread);
         Profiler started = b.build().start();
         synchronized (symbolLock) {
-            liveSeen = new HashMap<>();
+            symbolTotals.newSession();
+            libraryTotals.newSession();
+            jniTotals.newSession();
             liveSeenOf = started;
         }
         mode = settings.modeName();
@@ -114,6 +137,48 @@ public final class StacktraceService {
         last = p;
         current = null;
         mode = "off";
+    }
+
+    /**
+     * The samples of every thread over the next {@code length} (1 s to 5 min), in {@code mode}: for
+     * pprof clients that ask for "N seconds of profile". When a session runs in that mode, the
+     * samples it takes in the window, and it keeps running; when none runs, a session of its own
+     * ({@link #WINDOW_INTERVAL}), stopped at the end, which is then the last profile. Blocks for
+     * {@code length}.
+     *
+     * @throws IllegalArgumentException for a length outside 1 s to 5 min
+     * @throws IllegalStateException    when a session of the other mode runs
+     * @throws InterruptedException     when interrupted while waiting (a session of its own is stopped)
+     */
+    public ProfileSnapshot profileWindow(Profiler.Mode profileMode, Duration length) throws InterruptedException {
+        Objects.requireNonNull(profileMode, "mode");
+        if (length.compareTo(MIN_WINDOW) < 0 || length.compareTo(MAX_WINDOW) > 0) {
+            throw new IllegalArgumentException("the profile's duration must be from 1 to 300 seconds, not "
+                    + (length.toMillis() % 1000 == 0 ? length.toSeconds() + " s" : length.toMillis() + " ms"));
+        }
+        Profiler running = current;
+        if (running != null) {
+            if (running.mode() != profileMode) {
+                throw new IllegalStateException("a " + running.mode().name().toLowerCase() + " profiling session is "
+                        + "running: ask for mode=" + running.mode().name().toLowerCase() + ", or stop that session first");
+            }
+            ProfileSnapshot before = running.snapshot();
+            Thread.sleep(length.toMillis());
+            return running.snapshot().since(before);
+        }
+        Profiler mine;
+        synchronized (this) {
+            startProfiling(null, new ProfileSettings(profileMode, WINDOW_INTERVAL));
+            mine = current;
+        }
+        try {
+            Thread.sleep(length.toMillis());
+        } finally {
+            synchronized (this) {
+                if (current == mine) stopProfiling();  // unless someone stopped it (and started another) meanwhile
+            }
+        }
+        return mine.snapshot();
     }
 
     // The readers below take no lock: a scrape never waits for a profile being read or stopped.
@@ -203,6 +268,20 @@ public final class StacktraceService {
      * the live profile at most once per {@code maxAge}.
      */
     public Map<Symbol, Long> symbolTotals(Duration maxAge) {
+        return sampleTotals(maxAge).symbols();
+    }
+
+    /**
+     * Self-sample totals over all sessions, by symbol, by library and by JNI site (see
+     * {@link SampleTotals#libraries()}, {@link JniSite}); they only grow, as counters must. Re-read
+     * from the live profile at most once per {@code maxAge}.
+     *
+     * <p>By library: the library of each sample's top frame, "[java]" when Java code is on top (a
+     * marker on top counts under the frame below it). By JNI site: samples whose top frame is native
+     * (a library's or the JVM's) and that have a Java frame below the native ones; samples of threads
+     * without Java frames (GC, JIT compilers) and samples with Java on top are left out.
+     */
+    public SampleTotals sampleTotals(Duration maxAge) {
         Profiler live = current;
         boolean due;
         synchronized (symbolLock) {
@@ -211,26 +290,36 @@ public final class StacktraceService {
         }
         if (due) foldSymbols(live);
         synchronized (symbolLock) {
-            return Map.copyOf(symbolTotals);
+            return new SampleTotals(symbolTotals.snapshot(), libraryTotals.snapshot(), jniTotals.snapshot());
         }
     }
 
     /** Adds what the profile has counted since last seen to the totals; reads the profile unlocked. */
     private void foldSymbols(Profiler p) {
-        Map<Symbol, Long> now = new HashMap<>();
-        for (Profiler.SymbolCount c : p.getResult().values()) {
-            if (c.self() > 0) now.merge(new Symbol(c.name(), c.library()), c.self(), Long::sum);
-        }
+        Map<Symbol, Long> symbols = new HashMap<>();
+        Map<String, Long> libraries = new HashMap<>();
+        Map<JniSite, Long> jni = new HashMap<>();
+        p.getStacks().forEach((frames, count) -> {
+            if (count <= 0 || frames.isEmpty()) return;
+            StackEntry top = frames.get(0);
+            symbols.merge(new Symbol(top.name(), top.library()), count, Long::sum);
+            int i = 0;
+            while (i < frames.size() - 1 && frames.get(i).isMarker()) i++;
+            StackEntry counted = frames.get(i);
+            libraries.merge(counted.isJava() ? JAVA_LIBRARY : counted.library(), count, Long::sum);
+            if (counted.isJava() || counted.isMarker()) return;
+            for (int j = i + 1; j < frames.size(); j++) {
+                if (frames.get(j).isJava()) {
+                    jni.merge(new JniSite(counted.library(), frames.get(j).name()), count, Long::sum);
+                    return;
+                }
+            }
+        });
         synchronized (symbolLock) {
             if (liveSeenOf != p) return;  // a newer session started meanwhile
-            Map<Symbol, Long> seen = liveSeen;
-            now.forEach((symbol, count) -> {
-                long delta = count - seen.getOrDefault(symbol, 0L);
-                if (delta > 0) symbolTotals.merge(symbol, delta, Long::sum);
-            });
-            // counts only grow: keep the larger of what was seen and what is seen now
-            seen.forEach((symbol, count) -> now.merge(symbol, count, Math::max));
-            liveSeen = now;
+            symbolTotals.fold(symbols);
+            libraryTotals.fold(libraries);
+            jniTotals.fold(jni);
         }
     }
 
@@ -275,6 +364,9 @@ public final class StacktraceService {
         return out.toString();
     }
 
+    /** The library a sample with a Java frame on top counts under. */
+    public static final String JAVA_LIBRARY = "[java]";
+
     // ---- one thread's stack ----
 
     /** The stack of the Java thread with this id (see {@link #thread(long)}). */
@@ -307,6 +399,19 @@ public final class StacktraceService {
     /** The profile as a self-contained HTML flame graph; empty before any profile. */
     public Optional<String> flameGraph(String title) {
         return Optional.ofNullable(profile()).map(p -> p.flameGraph(title));
+    }
+
+    /**
+     * The flame graph of the samples taken under labels that include all of {@code filter} (see
+     * {@link dev.stacktrace.Labels}); empty before any profile.
+     */
+    public Optional<String> flameGraph(String title, Map<String, String> filter) {
+        return Optional.ofNullable(profile()).map(p -> p.flameGraph(title, filter));
+    }
+
+    /** The profile as a gzip-compressed pprof profile; empty before any profile. */
+    public Optional<byte[]> pprof() {
+        return Optional.ofNullable(profile()).map(p -> p.snapshot().pprof());
     }
 
     private static String describe(Duration d) {

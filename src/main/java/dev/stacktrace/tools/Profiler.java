@@ -3,9 +3,12 @@ package dev.stacktrace.tools;
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.internal.labels.LabelSets;
 import dev.stacktrace.internal.stacks.ProfileStacks;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -79,6 +82,9 @@ public final class Profiler implements AutoCloseable {
     private long[] finalTable;
     private NativeSampler.Counters finalCounters;
     private final ProfileStacks named;
+    private volatile Instant startedAt;
+    private volatile long startedNanos;
+    private volatile long stoppedNanos;
 
     private Profiler(Builder b) {
         this.mode = b.mode;
@@ -117,6 +123,8 @@ public final class Profiler implements AutoCloseable {
             System.arraycopy(nativeTids, 0, tids, fromThreads.length, nativeTids.length);
         }
         NativeSampler.start(mode == Mode.CPU, interval, tids, ProfileStacks.recordedDepth(maxDepth, showJvm), tableEntries);
+        startedAt = Instant.now();
+        startedNanos = System.nanoTime();
         running = true;
         return this;
     }
@@ -125,6 +133,7 @@ public final class Profiler implements AutoCloseable {
     public synchronized void join() {
         if (!running) return;
         NativeSampler.stop();
+        stoppedNanos = System.nanoTime();
         finalTable = NativeSampler.read();
         finalCounters = NativeSampler.counters();
         running = false;
@@ -209,7 +218,32 @@ public final class Profiler implements AutoCloseable {
     /** Each distinct stack (innermost frame first) with its sample count. */
     public Map<List<StackEntry>, Long> getStacks() {
         Map<List<StackEntry>, Long> stacks = new HashMap<>();
-        forEachStack((frames, keys, count) -> stacks.merge(frames, count, Long::sum));
+        forEachStack((frames, keys, count, label) -> stacks.merge(frames, count, Long::sum));
+        return stacks;
+    }
+
+    /**
+     * Each distinct stack with its sample count, by the {@link dev.stacktrace.Labels} of the sampled
+     * thread when the sample was taken; samples taken without labels are under the empty map. Each
+     * label map is sorted by key.
+     */
+    public Map<Map<String, String>, Map<List<StackEntry>, Long>> getStacksByLabels() {
+        Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels = new HashMap<>();
+        forEachStack((frames, keys, count, label) -> byLabels.computeIfAbsent(LabelSets.labels(label), l -> new HashMap<>())
+                .merge(frames, count, Long::sum));
+        return byLabels;
+    }
+
+    /**
+     * The stacks sampled while the thread's labels included all of {@code filter} (every stack when
+     * it is empty).
+     */
+    public Map<List<StackEntry>, Long> getStacks(Map<String, String> filter) {
+        Objects.requireNonNull(filter, "filter");
+        Map<List<StackEntry>, Long> stacks = new HashMap<>();
+        forEachStack((frames, keys, count, label) -> {
+            if (LabelSets.labels(label).entrySet().containsAll(filter.entrySet())) stacks.merge(frames, count, Long::sum);
+        });
         return stacks;
     }
 
@@ -217,7 +251,7 @@ public final class Profiler implements AutoCloseable {
     public Map<Long, SymbolCount> getResult() {
         Map<Long, long[]> counts = new HashMap<>();
         Map<Long, StackEntry> names = new HashMap<>();
-        forEachStack((frames, keys, count) -> {
+        forEachStack((frames, keys, count, label) -> {
             Set<Long> seen = new HashSet<>();
             for (int i = 0; i < frames.size(); i++) {
                 long key = keys[i];
@@ -253,6 +287,34 @@ public final class Profiler implements AutoCloseable {
         FlameGraph.writeCollapsed(getStacks(), out);
     }
 
+    /**
+     * The profile as collapsed stacks; with {@code withLabels}, each stack sampled under
+     * {@link dev.stacktrace.Labels} starts with one frame per label, {@code [label endpoint=/checkout]},
+     * keys in order (so a flame graph splits by label at its root). Without, as {@link #collapsed()}.
+     */
+    public String collapsed(boolean withLabels) {
+        return withLabels ? FlameGraph.collapsed(labeledStacks()) : collapsed();
+    }
+
+    public void writeCollapsed(Appendable out, boolean withLabels) throws IOException {
+        FlameGraph.writeCollapsed(withLabels ? labeledStacks() : getStacks(), out);
+    }
+
+    /** The stacks with their labels as extra outermost frames (see {@link #collapsed(boolean)}). */
+    private Map<List<StackEntry>, Long> labeledStacks() {
+        Map<List<StackEntry>, Long> stacks = new HashMap<>();
+        getStacksByLabels().forEach((labels, byStack) -> {
+            List<StackEntry> roots = new ArrayList<>();
+            labels.forEach((key, value) -> roots.add(0, StackEntry.marker("[label " + key + "=" + value + "]")));
+            byStack.forEach((frames, count) -> {
+                List<StackEntry> all = new ArrayList<>(frames);
+                all.addAll(roots);
+                stacks.merge(List.copyOf(all), count, Long::sum);
+            });
+        });
+        return stacks;
+    }
+
     /** The profile as a self-contained HTML flame graph. */
     public String flameGraph(String title) {
         return FlameGraph.html(getStacks(), title);
@@ -262,8 +324,41 @@ public final class Profiler implements AutoCloseable {
         FlameGraph.writeHtml(getStacks(), title, out);
     }
 
-    private void forEachStack(ProfileStacks.Visitor visitor) {
-        named.forEach(table(), visitor);
+    /**
+     * The flame graph of the samples taken while the thread's {@link dev.stacktrace.Labels} included
+     * all of {@code filter} (e.g. {@code Map.of("endpoint", "/checkout")}); every sample when it is empty.
+     */
+    public String flameGraph(String title, Map<String, String> filter) {
+        return FlameGraph.html(getStacks(filter), title);
+    }
+
+    /**
+     * The profile so far (or, once stopped, the whole profile) with the time it covers: what the
+     * profile formats are written from. Two snapshots of one profiler give the samples between them
+     * ({@link ProfileSnapshot#since}).
+     */
+    public ProfileSnapshot snapshot() {
+        Map<Map.Entry<List<StackEntry>, Integer>, Long> stacks = new LinkedHashMap<>();
+        Instant start;
+        long end;
+        synchronized (this) {
+            forEachStack((frames, keys, count, label) -> stacks.merge(Map.entry(frames, label), count, Long::sum));
+            start = startedAt;
+            end = stopped ? stoppedNanos : System.nanoTime();
+        }
+        if (start == null) return new ProfileSnapshot(this, mode, interval, Instant.now(), Duration.ZERO, List.of());
+        List<ProfileSnapshot.Sample> samples = new ArrayList<>(stacks.size());
+        stacks.forEach((stack, count) -> samples.add(new ProfileSnapshot.Sample(stack.getKey(), LabelSets.labels(stack.getValue()), count)));
+        return new ProfileSnapshot(this, mode, interval, start, Duration.ofNanos(end - startedNanos), samples);
+    }
+
+    /** The profile as a gzip-compressed pprof profile ({@link Pprof}: {@code go tool pprof}, Pyroscope, Parca); {@code out} stays open. */
+    public void writePprof(OutputStream out) throws IOException {
+        snapshot().writePprof(out);
+    }
+
+    private void forEachStack(ProfileStacks.LabeledVisitor visitor) {
+        named.forEachLabeled(table(), visitor);
     }
 
     /** Settings for a {@link Profiler}; every one has a default. */

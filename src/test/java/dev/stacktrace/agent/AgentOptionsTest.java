@@ -34,7 +34,7 @@ class AgentOptionsTest {
     @Test
     void theAttachCliCommands() {
         AgentOptions o = AgentOptions.parse("command=flamegraph-start,mode=wall,interval=2500000ns,out=/tmp/d/reply");
-        assertEquals(new AgentOptions.Command("flamegraph-start", Path.of("/tmp/d/reply"), "wall", false), o.command());
+        assertEquals(new AgentOptions.Command("flamegraph-start", Path.of("/tmp/d/reply"), "wall", false, "html"), o.command());
         assertEquals(Duration.ofNanos(2_500_000), o.interval());
         assertEquals(0, o.port());
         assertTrue(AgentOptions.parse("command=flamegraph-write,stop=true,out=/r").command().stop());

@@ -184,7 +184,7 @@ public final class OverheadWorkload {
         return dev.stacktrace.testlib.AccuracyWorkload.text(INPUT_BYTES, slot);
     }
 
-    private static long totalOps() {
+    static long totalOps() {
         long sum = 0;
         for (int i = 0; i < threads; i++) sum += done.get(i * STRIDE);
         return sum;

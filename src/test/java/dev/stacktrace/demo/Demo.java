@@ -75,6 +75,8 @@ public final class Demo {
 
     /** With the agent loaded: say where to look, and keep the workload running for it. */
     private static void serve(long pid, Duration duration) throws InterruptedException {
+        // -javaagent starts in the background: wait for it before saying where it serves
+        if (!Agent.awaitStart(Duration.ofSeconds(60))) System.out.println("the agent is still starting after 60 s");
         int port = Agent.httpPort();
         if (port == 0) {
             System.out.println("Run it with the agent to see the service: bash scripts/demo.sh "

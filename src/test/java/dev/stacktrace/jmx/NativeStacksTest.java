@@ -65,7 +65,7 @@ class NativeStacksTest {
         assertTrue(info.getDescription().length() > 10);
         Set<String> operations = Set.of("getThreadStack", "printThreadStack", "getNativeThreadStack", "dumpAllThreads",
                 "listThreads", "startProfiling", "startProfilingAll", "stopProfiling", "getTopSymbols", "dumpCollapsed",
-                "dumpFlameGraph");
+                "dumpFlameGraph", "dumpPprof", "profilePprof");
         assertEquals(operations, Set.copyOf(List.of(info.getOperations()).stream().map(MBeanOperationInfo::getName).toList()));
         for (MBeanOperationInfo o : info.getOperations()) {
             assertFalse(o.getDescription().equals(o.getName()) || o.getDescription().isBlank(), o.getName());

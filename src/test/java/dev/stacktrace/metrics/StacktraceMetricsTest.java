@@ -14,9 +14,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.zip.Deflater;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.ThrowingSupplier;
@@ -101,7 +103,7 @@ class StacktraceMetricsTest {
         CountDownLatch release = new CountDownLatch(1);
         int[] calls = {0};
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try (StacktraceMetrics metrics = new StacktraceMetrics(StacktraceService.get(), () -> {
+        try (StacktraceMetrics metrics = StacktraceMetrics.ofSymbols(StacktraceService.get(), () -> {
             if (calls[0]++ > 0) {
                 inSecondRefresh.countDown();
                 try {
@@ -129,7 +131,7 @@ class StacktraceMetricsTest {
         StacktraceService.Symbol symbol = new StacktraceService.Symbol("counted_twice", "libtwice.so");
         PrometheusMeterRegistry first = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         PrometheusMeterRegistry second = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try (StacktraceMetrics metrics = new StacktraceMetrics(StacktraceService.get(), () -> Map.of(symbol, 10L), 5,
+        try (StacktraceMetrics metrics = StacktraceMetrics.ofSymbols(StacktraceService.get(), () -> Map.of(symbol, 10L), 5,
                 Duration.ofMillis(100), Duration.ofSeconds(1))) {
             metrics.bindTo(first);
             metrics.bindTo(second);
@@ -139,6 +141,88 @@ class StacktraceMetricsTest {
                         "stacktrace_symbol_samples_total{library=\"libtwice.so\",symbol=\"counted_twice\"} 10.0"), scrape);
                 assertTrue(scrape.contains("stacktrace_samples_total"), scrape);
             }
+        }
+    }
+
+    /** A known Java method that calls into zlib (through the JDK's native Deflater methods). */
+    static long compressLoop(byte[] input, byte[] output) {
+        long n = 0;
+        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+        try {
+            while (phase != 0) {
+                deflater.reset();
+                deflater.setInput(input);
+                deflater.finish();
+                while (!deflater.finished()) n += deflater.deflate(output);
+            }
+        } finally {
+            deflater.end();
+        }
+        return n;
+    }
+
+    @Test
+    void librariesAndJniCallersOfARealZlibWorkload() throws Exception {
+        byte[] input = new byte[1 << 20];
+        new Random(7).nextBytes(input);
+        for (int i = 0; i < input.length; i += 3) input[i] = 'a';
+        byte[] output = new byte[input.length + 1024];
+        phase = 1;
+        Thread worker = new Thread(() -> sink = compressLoop(input, output), "zlib-workload");
+        worker.setDaemon(true);
+        worker.start();
+        StacktraceService service = StacktraceService.get();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        service.startProfiling(worker, Profiler.Mode.CPU, Duration.ofMillis(5));
+        try (StacktraceMetrics metrics = new StacktraceMetrics(service, 5, Duration.ofMillis(200), Duration.ofSeconds(5))) {
+            metrics.bindTo(registry);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            FunctionCounter zlibSite = null;
+            while (zlibSite == null) {
+                assertTrue(System.nanoTime() < deadline, "no jni series with a Deflater caller within 40 s:\n" + registry.scrape());
+                Thread.sleep(100);
+                for (FunctionCounter c : registry.find("stacktrace.jni.samples").functionCounters()) {
+                    String caller = c.getId().getTag("caller");
+                    if (caller.startsWith("java.util.zip.Deflater.") && c.count() >= 20) zlibSite = c;
+                }
+            }
+            String library = zlibSite.getId().getTag("library");
+            assertTrue(library.startsWith("libz") || library.startsWith("libzip"), "zlib's library: " + library);
+            // the same library has a series of its own in library.samples, counting at least as many samples
+            FunctionCounter byLibrary = registry.find("stacktrace.library.samples").tag("library", library).functionCounter();
+            assertTrue(byLibrary != null && byLibrary.count() >= zlibSite.count() * 0.5,
+                    "library " + library + ": " + (byLibrary == null ? "no series" : byLibrary.count()));
+            String scrape = registry.scrape();
+            assertTrue(scrape.contains("stacktrace_library_samples_total{library=\"[other]\"}"), scrape);
+            assertTrue(scrape.contains("stacktrace_jni_samples_total{caller=\"[other]\",library=\"[other]\"}"), scrape);
+        } finally {
+            phase = 0;
+            service.stopProfiling();
+            worker.join(10_000);
+        }
+    }
+
+    @Test
+    void libraryAndJniSeriesAreBoundedToTheTopAndOther() {
+        Map<String, Long> libraries = Map.of("liba.so", 100L, "libb.so", 50L, "libc.so", 10L, "[java]", 5L);
+        Map<StacktraceService.JniSite, Long> sites = Map.of(
+                new StacktraceService.JniSite("liba.so", "p.A.call"), 100L,
+                new StacktraceService.JniSite("liba.so", "p.B.call"), 60L,
+                new StacktraceService.JniSite("libb.so", "p.C.call"), 7L);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (StacktraceMetrics metrics = new StacktraceMetrics(StacktraceService.get(),
+                () -> new StacktraceService.SampleTotals(Map.of(), libraries, sites), 2, Duration.ofMillis(100),
+                Duration.ofSeconds(1))) {
+            metrics.bindTo(registry);
+            String scrape = registry.scrape();
+            assertTrue(scrape.contains("stacktrace_library_samples_total{library=\"liba.so\"} 100.0"), scrape);
+            assertTrue(scrape.contains("stacktrace_library_samples_total{library=\"libb.so\"} 50.0"), scrape);
+            assertTrue(scrape.contains("stacktrace_library_samples_total{library=\"[other]\"} 15.0"), scrape);
+            assertEquals(3, registry.find("stacktrace.library.samples").functionCounters().size(), scrape);
+            assertTrue(scrape.contains("stacktrace_jni_samples_total{caller=\"p.A.call\",library=\"liba.so\"} 100.0"), scrape);
+            assertTrue(scrape.contains("stacktrace_jni_samples_total{caller=\"p.B.call\",library=\"liba.so\"} 60.0"), scrape);
+            assertTrue(scrape.contains("stacktrace_jni_samples_total{caller=\"[other]\",library=\"[other]\"} 7.0"), scrape);
+            assertEquals(3, registry.find("stacktrace.jni.samples").functionCounters().size(), scrape);
         }
     }
 

@@ -143,7 +143,8 @@ class AgentServiceIT {
         assertTrue(info.getDescription().length() > 10);
         assertEquals("true", info.getDescriptor().getFieldValue("mxbean"));
         Set<String> operations = Set.of("getThreadStack", "printThreadStack", "getNativeThreadStack", "dumpAllThreads",
-                "listThreads", "startProfiling", "startProfilingAll", "stopProfiling", "getTopSymbols", "dumpCollapsed");
+                "listThreads", "startProfiling", "startProfilingAll", "stopProfiling", "getTopSymbols", "dumpCollapsed",
+                "dumpPprof", "profilePprof");
         for (String op : operations) {
             MBeanOperationInfo o = List.of(info.getOperations()).stream().filter(x -> x.getName().equals(op))
                     .findFirst().orElseThrow(() -> new AssertionError("no operation " + op));

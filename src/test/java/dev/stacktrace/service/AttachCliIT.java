@@ -71,6 +71,14 @@ class AttachCliIT {
             assertTrue(errors.find(), stopped.output());
             assertTrue(errors.group(1).equals("0") || errors.group(2) != null, "the reasons of the errors: " + stopped.output());
 
+            // the same as pprof, read by go tool pprof
+            Path pprof = dir.resolve("f.pb.gz");
+            Cli.Result asPprof = Cli.run(pid, "flamegraph", "--duration", "2s", "--format", "pprof", "--out", pprof.toString());
+            assertEquals(0, asPprof.exit(), asPprof.output());
+            String raw = dev.stacktrace.testlib.GoPprof.run(60, "-raw", pprof.toString());
+            assertTrue(raw.contains("PeriodType: cpu nanoseconds") && raw.contains("java.util.zip.Deflater.deflate"), raw);
+            assertOneLineError(Cli.run(pid, "flamegraph", "--format", "svg"), "--format must be html");
+
             assertOneLineError(Cli.run(pid, "start", "--mode", "sometimes"), "--mode must be cpu");
             assertOneLineError(Cli.run(pid, "start", "--interval", "61s"), "--interval must be from 100us to 60s");
             assertOneLineError(Cli.run(pid, "flamegraph", "--duration", "2x"), "is not a duration");
@@ -146,7 +154,6 @@ class AttachCliIT {
     }
 
     private static DemoProcess startWithoutAgent() throws Exception {
-        // outlives the test on a loaded machine; closing it ends it
-        return DemoProcess.startPlain(Duration.ofSeconds(600));
+        return DemoProcess.startPlain(Duration.ofSeconds(240));  // outlives every step on a loaded machine; closed at the end
     }
 }

@@ -120,7 +120,7 @@ class PrometheusDashboardTest {
         for (String metric : List.of("stacktrace_symbol_samples_total", "stacktrace_samples_total",
                 "stacktrace_sample_errors_total", "stacktrace_sample_duration_seconds_sum",
                 "stacktrace_sample_duration_seconds_count", "stacktrace_sample_duration_max_seconds",
-                "stacktrace_profiling_active")) {
+                "stacktrace_profiling_active", "stacktrace_library_samples_total", "stacktrace_jni_samples_total")) {
             assertTrue(all.contains(metric), "no panel queries " + metric);
         }
         assertTrue(all.contains("sum by (reason)"), "no panel splits the errors by reason");
@@ -223,6 +223,22 @@ class PrometheusDashboardTest {
             List<Sample> symbols = query(prom, "topk(10, rate(stacktrace_symbol_samples_total{symbol!=\"[other]\"}[1m]))");
             assertTrue(symbols.stream().allMatch(s -> s.labels().containsKey("library")), "symbols " + symbols);
             assertTrue(query(prom, "stacktrace_symbol_samples_total").size() <= 21, "more than top=20 symbols plus [other]");
+
+            // The JNI boundary: the demo's zlib-deflater thread calls zlib through java.util.zip.Deflater's
+            // native methods, so zlib's samples are booked to a Deflater caller, and zlib's library has its share.
+            List<Sample> jni = query(prom, "sum by (library, caller) (stacktrace_jni_samples_total)");
+            Sample zlib = jni.stream().filter(s -> s.labels().get("caller").startsWith("java.util.zip.Deflater.")
+                    && s.value() > 0).findFirst().orElse(null);
+            assertNotNull(zlib, "no JNI series with a java.util.zip.Deflater caller: " + jni);
+            String zlibLibrary = zlib.labels().get("library");
+            assertTrue(zlibLibrary.startsWith("libz") || zlibLibrary.startsWith("libzip"), "zlib's library: " + zlib);
+            List<Sample> libraries = query(prom, "stacktrace_library_samples_total");
+            // zlib has its own library series unless 20 busier libraries fill the top (then it counts in [other])
+            assertTrue(libraries.stream().anyMatch(s -> s.labels().get("library").equals(zlibLibrary) && s.value() > 0)
+                            || libraries.size() == 21,
+                    "no library series for " + zlibLibrary + ": " + libraries + "; jni: " + jni);
+            assertTrue(jni.size() <= 21, "more than top=20 JNI sites plus [other]: " + jni.size());
+            assertTrue(libraries.size() <= 21, "more than top=20 libraries plus [other]: " + libraries.size());
         } finally {
             stop(prometheus, 10);
             stop(demo, 5);

@@ -102,7 +102,10 @@ class ProfilerTest {
         try (BlockedNativeThread t = new BlockedNativeThread("recursing", 30)) {
             Profiler p = Profiler.builder().thread(t.thread()).mode(Profiler.Mode.WALL)
                     .interval(Duration.ofMillis(2)).build().start();
+            // 600 ms give ~300 ticks on a quiet machine; a loaded one gets more time, never unbounded
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             Thread.sleep(600);
+            while (p.sampleCount() <= 50 && System.nanoTime() < deadline) Thread.sleep(50);
             p.join();
             long samples = p.sampleCount();
             assertTrue(samples > 50, "samples: " + samples);

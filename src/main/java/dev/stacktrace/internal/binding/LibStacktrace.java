@@ -16,7 +16,7 @@ import java.util.OptionalLong;
  */
 public final class LibStacktrace {
     /** ST_ABI_VERSION in stacktrace.h; every constant below is checked against the library's table when it loads. */
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
     /** ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
@@ -174,6 +174,8 @@ public final class LibStacktrace {
     public static native int st_profile_counters(long[] out, int n);
 
     public static native int st_profile_threads();
+    /** The address of the calling thread's label word (a uint32 label-set id), valid while it lives. */
+    public static native long st_label_word();
 
     public static native long st_profile_read(long[] out, long capacityWords);
 }

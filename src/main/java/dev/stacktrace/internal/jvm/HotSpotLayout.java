@@ -3,9 +3,11 @@ package dev.stacktrace.internal.jvm;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.symbols.SymbolValues;
 import dev.stacktrace.internal.symbols.Symbolizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -147,11 +149,48 @@ public final class HotSpotLayout {
      * through StubRoutines, on older ones. 0 when neither is found (the walker then uses a system call).
      */
     private static long safeFetch() {
+        OptionalLong quick = safeFetchFromFile();
+        if (quick.isPresent()) return quick.getAsLong();
         Symbolizer symbols = Symbolizer.shared();
         OptionalLong impl = symbols.addressOf("libjvm.so", "SafeFetchN_impl");
         if (impl.isPresent()) return impl.getAsLong();
         OptionalLong entry = symbols.addressOf("libjvm.so", "_ZN12StubRoutines18_safefetchN_entryE");
         return entry.isPresent() ? new Pointer(entry.getAsLong()).getLong(0) : 0;
+    }
+
+    /**
+     * SafeFetchN from libjvm's file without loading its whole symbol table: its link-time distance
+     * from AsyncGetCallTrace (exported, so its runtime address is known) added to that address. Only
+     * when the file on disk is the mapped one (same inode, not deleted); empty otherwise.
+     */
+    private static OptionalLong safeFetchFromFile() {
+        try {
+            Path path = VMStructs.libjvmPath().orElse(null);
+            if (path == null || !isMappedFile(path)) return OptionalLong.empty();
+            String agct = "AsyncGetCallTrace", impl = "SafeFetchN_impl", entry = "_ZN12StubRoutines18_safefetchN_entryE";
+            Map<String, Long> values = SymbolValues.find(path, agct, impl, entry);
+            if (!values.containsKey(agct)) return OptionalLong.empty();
+            long runtimeAgct = Pointer.nativeValue(VMStructs.libjvm().getFunction(agct));
+            if (values.containsKey(impl)) return OptionalLong.of(runtimeAgct + values.get(impl) - values.get(agct));
+            if (values.containsKey(entry)) {
+                return OptionalLong.of(new Pointer(runtimeAgct + values.get(entry) - values.get(agct)).getLong(0));
+            }
+            return OptionalLong.empty();
+        } catch (java.io.IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Whether /proc/self/maps maps {@code path} with the inode the file has now. */
+    private static boolean isMappedFile(Path path) throws java.io.IOException {
+        if (!(Files.getAttribute(path, "unix:ino") instanceof Long ino)) return false;
+        String suffix = " " + path;
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            if (!line.endsWith(suffix)) continue;
+            String[] f = line.trim().split("\\s+");
+            return f.length >= 6 && Long.parseLong(f[4]) == ino;
+        }
+        return false;
     }
 
     private static long[] libjvmRange() throws MissingException {

@@ -29,6 +29,11 @@ public final class ProfileStacks {
         void visit(List<StackEntry> frames, long[] keys, long count);
     }
 
+    /** Receives each named stack with its sample count and label-set id (0: no labels). */
+    public interface LabeledVisitor {
+        void visit(List<StackEntry> frames, long[] keys, long count, int label);
+    }
+
     public ProfileStacks(int maxDepth, boolean showJvm) {
         this.maxDepth = maxDepth;
         this.showJvm = showJvm;
@@ -41,9 +46,14 @@ public final class ProfileStacks {
 
     /** Every stack of the table that keeps a frame, named. */
     public void forEach(long[] table, Visitor visitor) {
-        RawStack.forEachProfileStack(table, (raw, count) -> {
+        forEachLabeled(table, (frames, keys, count, label) -> visitor.visit(frames, keys, count));
+    }
+
+    /** Every stack of the table that keeps a frame, named, with the id of the label set it was sampled under. */
+    public void forEachLabeled(long[] table, LabeledVisitor visitor) {
+        RawStack.forEachLabeledProfileStack(table, (raw, count, label) -> {
             Named n = named.computeIfAbsent(raw, this::name);
-            if (!n.frames().isEmpty()) visitor.visit(n.frames(), n.keys(), count);
+            if (!n.frames().isEmpty()) visitor.visit(n.frames(), n.keys(), count, label);
         });
     }
 

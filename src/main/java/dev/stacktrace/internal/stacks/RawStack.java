@@ -11,7 +11,8 @@ import java.util.Arrays;
  * <ul>
  *   <li>{@link #addresses}: st_capture_self, st_capture_thread; one word a frame, its address;
  *   <li>{@link #mixed}: st_capture_mixed; {@value LibStacktrace#MIXED_WORDS} words a frame: kind, id, bci, pc, sp;
- *   <li>{@link #forEachProfileStack}: st_profile_read; per stack its count and frame count, then three
+ *   <li>{@link #forEachProfileStack}: st_profile_read; per stack its count and frame count (the label
+ *       set's id in the high 32 bits), then three
  *       words a frame: kind, id, bci (a native frame's id is its pc).
  * </ul>
  *
@@ -19,7 +20,7 @@ import java.util.Arrays;
  */
 public final class RawStack {
     /** Words a frame of the profile table: kind, id, bci. */
-    private static final int PROFILE_WORDS = 3;
+    private static final int PROFILE_WORDS = LibStacktrace.PROFILE_WORDS_PER_FRAME;
 
     private final long[] words;
     private final int stride;
@@ -44,14 +45,29 @@ public final class RawStack {
         void visit(RawStack stack, long count);
     }
 
+    /** Receives each stack of a profile table with its sample count and label-set id (0: no labels). */
+    public interface LabeledProfileVisitor {
+        void visit(RawStack stack, long count, int label);
+    }
+
     /** Every stack of a table read by st_profile_read, in the table's order. */
     public static void forEachProfileStack(long[] table, ProfileVisitor visitor) {
+        forEachLabeledProfileStack(table, (stack, count, label) -> visitor.visit(stack, count));
+    }
+
+    /**
+     * Every stack of a table read by st_profile_read with its label-set id, in the table's order
+     * (equal stacks under different labels are apart).
+     */
+    public static void forEachLabeledProfileStack(long[] table, LabeledProfileVisitor visitor) {
         int at = 0;
         while (at + 2 <= table.length) {
             long count = table[at];
-            int frames = (int) table[at + 1];
+            int frames = (int) (table[at + 1] & 0xffff_ffffL);  // the label's id is in the high half
+            int label = (int) (table[at + 1] >>> 32);
             at += 2;
-            visitor.visit(new RawStack(Arrays.copyOfRange(table, at, at + PROFILE_WORDS * frames), PROFILE_WORDS), count);
+            visitor.visit(new RawStack(Arrays.copyOfRange(table, at, at + PROFILE_WORDS * frames), PROFILE_WORDS), count,
+                    label);
             at += PROFILE_WORDS * frames;
         }
     }

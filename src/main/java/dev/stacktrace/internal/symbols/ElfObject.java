@@ -9,15 +9,17 @@ import java.util.List;
  *
  * @param debugFile the separate debug file whose symbols were merged in, or null
  * @param failure   why the object has no symbols, or null when it loaded
+ * @param buildId   the GNU build-id note as lower-case hex, or null when the object has none
  */
-record ElfObject(String path, List<ElfFile.Segment> segments, SymbolTable symbols, String debugFile, String failure) {
+record ElfObject(String path, List<ElfFile.Segment> segments, SymbolTable symbols, String debugFile, String failure,
+                 String buildId) {
 
     /** {@link #biasFor} when no segment explains a mapping. */
     static final long NO_BIAS = Long.MIN_VALUE;
     private static final long PAGE_MASK = ~0xfffL;
 
     static ElfObject failed(String path, String failure) {
-        return new ElfObject(path, List.of(), SymbolTable.EMPTY, null, failure);
+        return new ElfObject(path, List.of(), SymbolTable.EMPTY, null, failure, null);
     }
 
     /**

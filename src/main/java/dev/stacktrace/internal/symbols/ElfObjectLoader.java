@@ -134,7 +134,14 @@ final class ElfObjectLoader {
             symbols.add(debug.elf(), debug.elf().sectionOfType(ElfFile.SHT_SYMTAB), false);
             debugPath = debug.path().toString();
         }
-        return new ElfObject(name, elf.loadSegments(), symbols.build(), debugPath, null);
+        return new ElfObject(name, elf.loadSegments(), symbols.build(), debugPath, null, hex(elf.buildId()));
+    }
+
+    private static String hex(byte[] bytes) {
+        if (bytes == null || bytes.length == 0) return null;
+        StringBuilder sb = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+        return sb.toString();
     }
 
     private static String describe(Exception e) {

@@ -108,6 +108,22 @@ public final class Symbolizer {
         }
     }
 
+    /**
+     * The file mapping that covers {@code address} (a library's text), or null for memory that maps no
+     * file (the code cache, the vdso, unmapped addresses). Never throws.
+     */
+    public MappedFile mappingOf(long address) {
+        try {
+            AddressSpace.Located at = space.locate(address);
+            if (at == null || at.path() == null) return null;
+            Mapping m = at.mapping();
+            return new MappedFile(m.start(), m.end(), m.fileOffset(), at.path(),
+                    at.object() == null ? null : at.object().buildId());
+        } catch (RuntimeException | InternalError e) {
+            return null;
+        }
+    }
+
     private static ResolvedAddress nowhere(long address) {
         return new ResolvedAddress(address, StackEntry.placeName(UNKNOWN_LIBRARY, address, -1), 0, UNKNOWN_LIBRARY,
                 null, false);
