@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "stacktrace.h"
 #include "profiler.h"
+#include "cpu_clock.h"
 #include "signals.h"
 #include "slots.h"
 #include "unwind.h"
@@ -48,8 +49,11 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
     (void) signo;
     int saved_errno = errno;
     int entry = handler_enter();
-    /* Profiling ticks: from our timers (SI_TIMER) or our wall-clock thread (SI_QUEUE). */
-    if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
+    /* Profiling ticks: from our timers (SI_TIMER), our wall-clock thread (SI_QUEUE), or one of our
+       task-clock events (a POLL_ code, si_fd an event of this thread's). */
+    if (info != NULL && info->si_code > 0 && cpu_clock_taken(info)) {
+        profiler_sample(context);
+    } else if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
         && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
         profiler_tick_taken((uintptr_t) info->si_value.sival_ptr);
         profiler_sample(context);

@@ -4,8 +4,9 @@
  * stack's frames. This file is the sampler: the sampled-thread set, the timers, the control thread.
  * No Java runs per sample and nothing is allocated; Java reads the table when asked.
  *
- *  - cpu mode: one POSIX timer per thread on that thread's CPU-time clock, delivered to that
- *    thread (SIGEV_THREAD_ID): a thread is sampled only while it runs, per interval of its CPU time.
+ *  - cpu mode: one clock per thread on that thread's CPU time, delivered to that thread
+ *    (cpu_clock.c: a perf_events task-clock, else a POSIX CPU-time timer, which the scheduler tick
+ *    limits): a thread is sampled only while it runs, per interval of its CPU time.
  *  - wall mode: a native thread of ours signals every sampled thread each interval, running or not.
  *
  * A control thread keeps the set of sampled threads current (threads come and go). Every sample
@@ -16,13 +17,15 @@
  *  - wall mode queues at most one tick per thread: a thread whose previous tick has not been
  *    handled yet (descheduled, or blocking the signal) is skipped, so the per-user queue of
  *    pending signals never grows with time; a thread seen blocking the signal is not ticked.
- *    (cpu mode cannot queue more: a POSIX timer has at most one signal pending, overruns are counted.)
+ *    (cpu mode cannot queue more: a POSIX timer has at most one signal pending, overruns are counted;
+ *    a task-clock event is armed for one overflow at a time.)
  *  - the table is unmapped only under table_lock (readers hold it) and only when no handler is
  *    inside it; every wait for handlers has a deadline, after which the table stays mapped.
  *  - the interval is at most ST_PROFILE_MAX_INTERVAL_NS, so clock arithmetic cannot overflow.
  */
 #define _GNU_SOURCE
 #include "profiler.h"
+#include "cpu_clock.h"
 #include "labels.h"
 #include "mixed.h"
 #include "signals.h"
@@ -102,8 +105,7 @@ out:
 
 struct sampled_thread {
     int tid;
-    int has_timer;
-    timer_t timer;
+    struct cpu_clock clock;  /* cpu mode */
     int slot;       /* its index in tick_pending (wall mode) */
     int blocks;     /* wall mode: it blocked the signal when last looked at: not ticked */
 };
@@ -174,29 +176,6 @@ static int task_alive(int tid) {
     return syscall(SYS_tgkill, getpid(), tid, 0) == 0;  /* signal 0: existence check only */
 }
 
-static int start_timer(struct sampled_thread *t) {
-    struct sigevent ev;
-    memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_THREAD_ID;
-    ev.sigev_signo = st_signal();
-    ev.sigev_value.sival_ptr = (void *) PROFILE_TICK;
-    ev._sigev_un._tid = t->tid;
-    /* the thread's own CPU-time clock: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) */
-    clockid_t clock = (clockid_t) ((~(unsigned) t->tid << 3) | 6);
-    if (timer_create(clock, &ev, &t->timer) != 0) return -errno;
-    struct itimerspec spec;
-    spec.it_interval.tv_sec = interval_ns / 1000000000;
-    spec.it_interval.tv_nsec = interval_ns % 1000000000;
-    spec.it_value = spec.it_interval;
-    if (timer_settime(t->timer, 0, &spec, NULL) != 0) {
-        int err = errno;
-        timer_delete(t->timer);
-        return -err;
-    }
-    t->has_timer = 1;
-    return 0;
-}
-
 /* Brings the sampled set up to date: new threads in, dead ones out (with their timers). */
 static void refresh_threads(void) {
     static int tasks[MAX_THREADS];
@@ -215,9 +194,10 @@ static void refresh_threads(void) {
             if (mode == ST_PROFILE_WALL && (t->blocks || atomic_load(&tick_pending[t->slot]) != 0)) {
                 t->blocks = blocks_signal(t->tid);
             }
+            if (mode == ST_PROFILE_CPU) cpu_clock_check(&t->clock, t->tid, interval_ns);
             threads[kept++] = *t;
         } else {
-            if (t->has_timer) timer_delete(t->timer);
+            cpu_clock_stop(&t->clock);
             atomic_store(&tick_pending[t->slot], 0);
             slot_used[t->slot] = 0;
         }
@@ -228,9 +208,9 @@ static void refresh_threads(void) {
         int known = 0;
         for (int k = 0; k < nthreads && !known; k++) known = threads[k].tid == tasks[i];
         if (known || !task_alive(tasks[i])) continue;
-        struct sampled_thread t = {tasks[i], 0, 0, take_slot(), 0};
+        struct sampled_thread t = {tasks[i], {-1, 0, 0, 0, 0, 0}, take_slot(), 0};
         if (t.slot < 0) break;
-        if (mode == ST_PROFILE_CPU && start_timer(&t) != 0) {
+        if (mode == ST_PROFILE_CPU && cpu_clock_start(&t.clock, t.tid, interval_ns) != 0) {
             slot_used[t.slot] = 0;
             table_count(ST_PROFILE_THREAD_GONE, 1);
             continue;
@@ -287,7 +267,7 @@ static void *control_loop(void *arg) {
         }
     }
     for (int i = 0; i < nthreads; i++) {
-        if (threads[i].has_timer) timer_delete(threads[i].timer);
+        cpu_clock_stop(&threads[i].clock);
         /* a tick still queued belongs to this session: its thread may end before taking it, and the
            slot must not look busy to the thread that gets it next */
         atomic_store(&tick_pending[threads[i].slot], 0);
@@ -351,6 +331,8 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     nthreads = 0;
     for (int i = 0; i < MAX_THREADS; i++) atomic_store(&tick_pending[i], 0);  /* no session's leftovers */
     stop_requested = 0;
+    /* whether the threads will get task-clocks, known before the control thread gives them any */
+    if (mode == ST_PROFILE_CPU) cpu_clock_probe(interval_ns);
     atomic_store(&sampling, 1);
     rc = pthread_create(&control_thread, NULL, control_loop, NULL);
     if (rc != 0) {
@@ -389,4 +371,26 @@ int st_profile_threads(void) {
     int n = nthreads;
     pthread_mutex_unlock(&control_lock);
     return n;
+}
+
+int st_profile_clock(int64_t *out, int n) {
+    if (out == NULL || n < 0) return -EINVAL;
+    int64_t v[4] = {0, 0, cpu_clock_tick_ns(), 0};
+    pthread_mutex_lock(&control_lock);
+    for (int i = 0; i < nthreads; i++) {
+        if (threads[i].clock.perf_fd >= 0) v[0]++;
+        else if (threads[i].clock.has_timer) v[1]++;
+    }
+    /* a POSIX CPU timer fires on the tick at the earliest; before the control thread has clocked
+       any thread, the probe at start says which kind they will get */
+    int timers = v[1] > 0 || (v[0] == 0 && !cpu_clock_perf_allowed_now());
+    v[3] = !control_running ? 0 : mode == ST_PROFILE_CPU && timers && v[2] > interval_ns ? v[2] : interval_ns;
+    pthread_mutex_unlock(&control_lock);
+    int k = n < 4 ? n : 4;
+    for (int i = 0; i < k; i++) out[i] = v[i];
+    return k;
+}
+
+int st_profile_use_perf(int allowed) {
+    return cpu_clock_perf_allowed(allowed);
 }

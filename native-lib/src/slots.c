@@ -46,16 +46,32 @@ enum slot_state {
 #define WAITER 8u
 #define SEQ_MASK ((1u << (32 - STATE_BITS)) - 1)
 #define WORD(seq, state) (((uint32_t) (seq) << STATE_BITS) | (uint32_t) (state))
-/* How long a requester spins before it sleeps: most answers from a running thread come sooner. */
-#define SPIN_NANOS 20000
+/*
+ * How long a requester spins before it sleeps on the futex. A round trip to a running thread costs
+ * from 5 us (an idle machine) to 150 us (a busy one, or a virtual machine that delivers signals
+ * slowly); sleeping adds a futex wake-up and a reschedule to it. So the spin follows the round
+ * trips seen lately: twice their running median (delivery, the same for every request, plus the
+ * handler's work, per kind of request: a ping does nothing, a native walk may take milliseconds),
+ * up to SPIN_MAX nanoseconds of the requester's
+ * CPU. When they are longer than that, spinning would rarely succeed and would take a CPU the
+ * target may be waiting for (most of a long round trip is the target waiting to be scheduled), so
+ * the requester spins only SPIN_MIN and sleeps. The median keeps learning either way.
+ */
+#define SPIN_MIN 5000
+#define SPIN_MAX 150000
 
 enum request_mode { MODE_PING = 0, MODE_UNWIND = 1, MODE_MIXED = 2 };
+
+/* Running medians, ns: from sending to the handler's start, and the handler's work per mode. */
+static _Atomic int64_t typical_delivery = 10000;
+static _Atomic int64_t typical_work[3];
 
 struct slot {
     _Atomic uint32_t word;  /* seq << STATE_BITS | state; also the futex word */
     int mode;
     int max;
     int count;
+    int64_t handler_start, handler_end;  /* CLOCK_MONOTONIC ns, written by the handler */
     union {
         uintptr_t frames[ST_MAX_FRAMES];
         struct mixed_sample mixed;
@@ -107,8 +123,10 @@ void slots_answer(uintptr_t value, ucontext_t *uc) {
     if (index >= ST_SLOTS) return;
     struct slot *s = &slots[index];
     if (claim(s, seq)) {
+        s->handler_start = now_ns();
         if (s->mode == MODE_UNWIND) s->count = unwind_context(uc, 1, s->frames, s->max);
         else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, uc);
+        s->handler_end = now_ns();
         publish(s, seq);
     }
 }
@@ -135,13 +153,18 @@ static struct slot *claim_slot(int tid, uint32_t *seq_out, int64_t deadline) {
 /* Requester side: spin briefly, then sleep on the futex until DONE(seq) or the deadline. At the
    deadline, PENDING -> FREE (the handler never ran: -ETIMEDOUT) or CAPTURING -> ABANDONED (it frees
    the slot: -ST_ELATE, the thread took the signal, so it does not block it). */
-static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
-    int64_t spin_until = now_ns() + SPIN_NANOS;
+static int await_done(struct slot *s, uint32_t seq, int64_t sent, int64_t deadline, int *slept) {
+    int64_t spin = 2 * (atomic_load_explicit(&typical_delivery, memory_order_relaxed)
+                        + atomic_load_explicit(&typical_work[s->mode], memory_order_relaxed));
+    spin = spin < SPIN_MIN || spin > SPIN_MAX ? SPIN_MIN : spin;
+    int64_t spin_until = sent + spin;
+    *slept = 0;
     for (int i = 0;; i++) {
         if (atomic_load_explicit(&s->word, memory_order_acquire) == WORD(seq, SLOT_DONE)) return 0;
         __builtin_ia32_pause();
-        if ((i & 63) == 63 && now_ns() >= spin_until) break;
+        if ((i & 15) == 15 && now_ns() >= spin_until) break;
     }
+    *slept = 1;
     for (;;) {
         uint32_t w = atomic_load_explicit(&s->word, memory_order_acquire);
         if (w == WORD(seq, SLOT_DONE)) return 0;
@@ -161,9 +184,28 @@ static int await_done(struct slot *s, uint32_t seq, int64_t deadline) {
     }
 }
 
+/* A request's time in parts, CLOCK_MONOTONIC ns: before the signal is sent, after, when the handler
+   started and ended, when the requester saw the answer; and whether it slept on the futex. */
+struct timing {
+    int64_t before_send, after_send, handler_start, handler_end, seen;
+    int slept;
+};
+
+/* Moves a running median estimate towards a sample by a small step (1/32 of itself, at least
+   100 ns): the median, not the mean, because a few descheduled targets (milliseconds) would make
+   the mean useless for setting a spin of microseconds. */
+static void learn(_Atomic int64_t *median, int64_t sample) {
+    if (sample < 0) return;
+    int64_t old = atomic_load_explicit(median, memory_order_relaxed);
+    int64_t step = old / 32 > 100 ? old / 32 : 100;
+    int64_t next = sample > old ? old + step : sample < old ? old - step : old;
+    atomic_store_explicit(median, next < 0 ? 0 : next, memory_order_relaxed);
+}
+
 /* Sends a request and waits for its answer. On success the slot is returned still owned (DONE):
    the caller copies the answer out and calls release_slot. */
-static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
+static int request_timed(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out,
+                         struct timing *t) {
     int signo = st_signal();
     if (signo == 0) return -ST_ENOTINIT;
     if (tid <= 0 || max < 0 || max > ST_MAX_FRAMES || timeout_ms < 0) return -EINVAL;
@@ -175,18 +217,31 @@ static int request(int tid, int mode, int max, int timeout_ms, struct slot **slo
     s->mode = mode;
     s->max = max;
     s->count = 0;
+    s->handler_start = s->handler_end = 0;
     atomic_store_explicit(&s->word, WORD(seq, SLOT_PENDING), memory_order_release);
 
+    t->before_send = now_ns();
     int err = signals_send(tid, signo, ((uintptr_t) seq << 8) | (uintptr_t) (s - slots));
     if (err != 0) {
         atomic_store(&s->word, WORD(seq, SLOT_FREE));
         return err;
     }
-    int rc = await_done(s, seq, deadline);
+    t->after_send = now_ns();
+    int rc = await_done(s, seq, t->before_send, deadline, &t->slept);
     if (rc != 0) return rc;
+    t->seen = now_ns();
+    t->handler_start = s->handler_start;
+    t->handler_end = s->handler_end;
+    learn(&typical_delivery, t->handler_start - t->before_send);
+    learn(&typical_work[mode], t->handler_end - t->handler_start);
     *slot_out = s;
     *seq_out = seq;
     return 0;
+}
+
+static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
+    struct timing t;
+    return request_timed(tid, mode, max, timeout_ms, slot_out, seq_out, &t);
 }
 
 static void release_slot(struct slot *s, uint32_t seq) {
@@ -211,6 +266,22 @@ int st_ping_thread(int tid, int timeout_ms) {
     int rc = request(tid, MODE_PING, 0, timeout_ms, &s, &seq);
     if (rc != 0) return rc;
     release_slot(s, seq);
+    return 0;
+}
+
+int st_ping_parts(int tid, int timeout_ms, int64_t *out) {
+    if (out == NULL) return -EINVAL;
+    struct slot *s;
+    uint32_t seq;
+    struct timing t;
+    int rc = request_timed(tid, MODE_PING, 0, timeout_ms, &s, &seq, &t);
+    if (rc != 0) return rc;
+    release_slot(s, seq);
+    out[0] = t.after_send - t.before_send;
+    out[1] = t.handler_start - t.after_send;
+    out[2] = t.handler_end - t.handler_start;
+    out[3] = t.seen - t.handler_end;
+    out[4] = t.slept;
     return 0;
 }
 

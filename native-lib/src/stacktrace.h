@@ -57,6 +57,10 @@ int st_capture_self(int64_t *out, int max);
 int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms);
 /* The same round trip with a handler that does nothing: the floor for st_capture_thread. */
 int st_ping_thread(int tid, int timeout_ms);
+/* A ping measured in parts, ns, into out[0..5): [sending the signal (the syscall), from sent to
+   the handler's start (delivery), the handler, from the handler's end to the requester seeing the
+   answer (wake-up), 1 if the requester slept on the futex else 0]. For benchmarks. */
+int st_ping_parts(int tid, int timeout_ms, int64_t *out);
 
 /* ---- Mixed mode: Java frames among the native ones ---- */
 
@@ -170,6 +174,13 @@ int st_profile_running(void);
 int st_profile_counters(int64_t *out, int n);
 /* Threads currently sampled. */
 int st_profile_threads(void);
+/* How cpu mode's threads are clocked, into out[0..n): [threads on a perf_events task-clock, threads
+   on a POSIX CPU timer, the scheduler tick ns, the effective interval ns (the interval, or the tick
+   when some thread has a timer and the tick is longer; 0 when not running)]. Returns the count. */
+int st_profile_clock(int64_t *out, int n);
+/* Whether cpu mode tries perf_events for the next start (1, the default) or only POSIX timers (0).
+   Returns the previous setting. */
+int st_profile_use_perf(int allowed);
 /* The table: per distinct stack and label set [count, frames | label << 32, (kind, id, bci) x frames]. Returns the words written,
    or minus the words needed if capacity_words is too small. Safe while sampling. */
 int64_t st_profile_read(int64_t *out, int64_t capacity_words);

@@ -81,6 +81,7 @@ public final class Profiler implements AutoCloseable {
     private volatile boolean stopped;
     private long[] finalTable;
     private NativeSampler.Counters finalCounters;
+    private volatile Duration finalEffectiveInterval;
     private final ProfileStacks named;
     private volatile Instant startedAt;
     private volatile long startedNanos;
@@ -126,12 +127,20 @@ public final class Profiler implements AutoCloseable {
         startedAt = Instant.now();
         startedNanos = System.nanoTime();
         running = true;
+        Duration effective = effectiveInterval();
+        if (effective.compareTo(interval) > 0) {
+            System.getLogger(Profiler.class.getName()).log(System.Logger.Level.WARNING,
+                    "cpu mode samples every " + effective.toNanos() / 1e6 + " ms, not every " + interval.toNanos() / 1e6
+                            + " ms as asked: POSIX CPU timers fire on the scheduler tick (perf_events task-clocks,"
+                            + " -Ddev.stacktrace.perfEvents=true, deliver the interval where the kernel allows them)");
+        }
         return this;
     }
 
     /** Stops sampling and waits until no sample can be added; the results stay. */
     public synchronized void join() {
         if (!running) return;
+        finalEffectiveInterval = effectiveInterval();
         NativeSampler.stop();
         stoppedNanos = System.nanoTime();
         finalTable = NativeSampler.read();
@@ -155,6 +164,21 @@ public final class Profiler implements AutoCloseable {
 
     public Duration interval() {
         return interval;
+    }
+
+    /**
+     * The interval actually delivered to each sampled thread. In cpu mode each thread is clocked by a
+     * POSIX CPU-time timer, which fires on the scheduler tick at the earliest (4 ms at CONFIG_HZ=250),
+     * and this says so (start also logs a warning); with {@code -Ddev.stacktrace.perfEvents=true} and a
+     * kernel that allows it, by a perf_events task-clock, which delivers {@link #interval()} down to
+     * about 1 ms. Wall mode delivers the interval. Before start, the interval asked.
+     */
+    public Duration effectiveInterval() {
+        Duration last = finalEffectiveInterval;
+        if (last != null) return last;
+        if (!running) return interval;
+        long nanos = NativeSampler.clock().effectiveIntervalNanos();
+        return nanos > interval.toNanos() ? Duration.ofNanos(nanos) : interval;
     }
 
     /** Samples taken so far (recorded or not). */

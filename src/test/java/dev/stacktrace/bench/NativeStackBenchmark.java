@@ -46,9 +46,13 @@ public final class NativeStackBenchmark {
     private static volatile long sink;
 
     public static void main(String[] args) throws Exception {
-        // Set up first: the target threads are started after set-up, as in a running service.
-        NativeCapture.get().javaFramesUnavailable();
         parse(args);
+        // A thread that exists before the library is loaded (as every thread of a JVM the CLI
+        // attaches to): started first, it waits for the library before it goes deep.
+        DeepJavaTarget early = wants("java-deep-old") ? new DeepJavaTarget("java-deep-old") : null;
+        if (early != null) early.spawn();
+        // Then set up: the other target threads are started after set-up, as in a running service.
+        NativeCapture.get().javaFramesUnavailable();
         Locale.setDefault(Locale.ROOT);
         System.out.printf("NativeStackBenchmark: java %s (%s), %d cpus, warm-up %d, calls %d, depth %d%n",
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
@@ -57,11 +61,11 @@ public final class NativeStackBenchmark {
         NativeCapture.get();  // installs the handler before anything is timed
         long start = System.nanoTime();
         List<Scenario> done = new ArrayList<>();
-        boolean twoNative = targets.equals("both") || targets.equals("all");
-        if (twoNative || targets.equals("blocked")) done.add(run(new BlockedTarget()));
-        if (twoNative || targets.equals("spinning")) done.add(run(new SpinningTarget()));
-        if (targets.equals("all") || targets.equals("java-spin")) done.add(run(new JavaSpinningTarget()));
-        if (targets.equals("all") || targets.equals("java-deep")) done.add(run(new DeepJavaTarget()));
+        if (wants("blocked")) done.add(run(new BlockedTarget()));
+        if (wants("spinning")) done.add(run(new SpinningTarget()));
+        if (wants("java-spin")) done.add(run(new JavaSpinningTarget()));
+        if (wants("java-deep")) done.add(run(new DeepJavaTarget("java-deep")));
+        if (early != null) done.add(run(early));
         System.out.println();
         System.out.println("== Goals (p50 ratios) ==");
         for (Scenario s : done) {
@@ -69,13 +73,37 @@ public final class NativeStackBenchmark {
             double names = s.p50("names");
             double jvm = s.p50("getStackTrace");
             double mixed = s.p50("mixed");
-            System.out.printf("%-9s native: names/floor = %.2f (goal <= 2.0: %s), names/getStackTrace = %.3f "
+            System.out.printf("%-13s floor (ping p50) %.1f us; mixed/floor = %.2f (goal <= 1.3: %s)%n", s.label,
+                    floor / 1e3, mixed / floor, mixed / floor <= 1.3 ? "met" : "MISSED");
+            System.out.printf("%-13s native: names/floor = %.2f (goal <= 2.0: %s), names/getStackTrace = %.3f "
                             + "(goal <= 0.2: %s); mixed: mixed/getStackTrace = %.3f (goal <= 0.25: %s)%n", s.label,
                     names / floor, names / floor <= 2.0 ? "met" : "MISSED", names / jvm, names / jvm <= 0.2 ? "met" : "MISSED",
                     mixed / jvm, mixed / jvm <= 0.25 ? "met" : "MISSED");
         }
+        Scenario fresh = find(done, "java-deep");
+        Scenario old = find(done, "java-deep-old");
+        if (fresh != null && old != null) {
+            double ratio = old.p50("mixed") / fresh.p50("mixed");
+            System.out.printf("java-deep, thread started before the library / after it: mixed p50 %.1f / %.1f us = %.2f "
+                            + "(goal <= 1.1: %s); floors %.1f / %.1f us%n", old.p50("mixed") / 1e3,
+                    fresh.p50("mixed") / 1e3, ratio, ratio <= 1.1 ? "met" : "MISSED", old.p50("ping") / 1e3,
+                    fresh.p50("ping") / 1e3);
+        }
         System.out.printf("total run time %.1f s, load average after: %s%n", (System.nanoTime() - start) / 1e9,
                 loadAverage());
+    }
+
+    private static boolean wants(String target) {
+        for (String t : targets.split(",")) {
+            if (t.equals(target) || t.equals("all")
+                    || (t.equals("both") && (target.equals("blocked") || target.equals("spinning")))) return true;
+        }
+        return false;
+    }
+
+    private static Scenario find(List<Scenario> done, String label) {
+        for (Scenario s : done) if (s.label.equals(label)) return s;
+        return null;
     }
 
     /** Other processes on the machine skew every figure here: the run records how busy it was. */
@@ -111,6 +139,16 @@ public final class NativeStackBenchmark {
                 capture.ping(tid);
                 return 1;
             }));
+            long[][] parts = new long[5][calls];
+            int[] nparts = {0};
+            long[] one = new long[5];
+            specs.add(measure("pingParts", "floor in parts: st_ping_parts(tid)", NO_CAP, () -> {
+                if (LibStacktrace.st_ping_parts(tid, 1000, one) == 0 && nparts[0] < calls) {
+                    for (int k = 0; k < 5; k++) parts[k][nparts[0]] = one[k];
+                    nparts[0]++;
+                }
+                return 1;
+            }));
             specs.add(measure("raw", "raw: NativeCapture.captureThread(tid, 100)", NO_CAP,
                     () -> capture.captureThread(tid, 100).length));
             specs.add(measure("names", "names: native frames only, with names", NO_CAP,
@@ -138,6 +176,7 @@ public final class NativeStackBenchmark {
             Scenario s = new Scenario(target.label);
             for (Row r : runInterleaved(specs)) s.add(r);
             s.print();
+            printParts(parts, nparts[0]);
 
             // The stack is still what it was: the target never left its native frames.
             List<StackEntry> after = Stacktrace.getNativeThreadStack(tid, 100, true);
@@ -148,6 +187,23 @@ public final class NativeStackBenchmark {
         } finally {
             target.stop();
         }
+    }
+
+    /** The floor's parts: medians of each, and how often the requester slept instead of spinning. */
+    private static void printParts(long[][] parts, int n) {
+        if (n == 0) return;
+        String[] names = {"send (tgsigqueueinfo)", "delivery (sent -> handler start)", "handler",
+                "wake-up (handler end -> requester sees it)"};
+        StringBuilder line = new StringBuilder("floor in parts, p50 us:");
+        for (int k = 0; k < 4; k++) {
+            long[] v = Arrays.copyOf(parts[k], n);
+            Arrays.sort(v);
+            line.append(String.format(" %s %.1f;", names[k], pct(v, 0.5) / 1e3));
+        }
+        long slept = 0;
+        for (int i = 0; i < n; i++) slept += parts[4][i];
+        line.append(String.format(" slept on the futex in %.1f%% of %d", 100.0 * slept / n, n));
+        System.out.println(line);
     }
 
     private static void describe(Target target, long[] raw, List<StackEntry> stack) {
@@ -312,20 +368,32 @@ public final class NativeStackBenchmark {
         Thread thread;
         volatile int tid;
         final CountDownLatch ready = new CountDownLatch(1);
+        final CountDownLatch released = new CountDownLatch(1);
 
         Target(String label, String recurser) {
             this.label = label;
             this.recurser = recurser;
         }
 
-        void start() throws Exception {
+        /** Starts the thread; it waits for {@link #start} before it touches the library. */
+        void spawn() {
             thread = new Thread(() -> {
+                try {
+                    if (!released.await(600, TimeUnit.SECONDS)) return;
+                } catch (InterruptedException e) {
+                    return;
+                }
                 tid = Stacktrace.currentNativeThreadId();
                 ready.countDown();
                 body();
             }, "bench-" + label);
             thread.setDaemon(true);
             thread.start();
+        }
+
+        void start() throws Exception {
+            if (thread == null) spawn();
+            released.countDown();
             if (!ready.await(10, TimeUnit.SECONDS)) throw new IllegalStateException("target did not start");
             // Wait until the target is inside its deepest native frame.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -438,10 +506,16 @@ public final class NativeStackBenchmark {
      */
     private static final class DeepJavaTarget extends Target {
         private volatile boolean running = true;
-        private final long startNanos = System.nanoTime();
+        private long startNanos;
 
-        DeepJavaTarget() {
-            super("java-deep", "descendJava");
+        @Override
+        void start() throws Exception {
+            startNanos = System.nanoTime();
+            super.start();
+        }
+
+        DeepJavaTarget(String label) {
+            super(label, "descendJava");
         }
 
         @Override
@@ -480,7 +554,8 @@ public final class NativeStackBenchmark {
                 case "--print-stack" -> printStack = true;
                 default -> {
                     System.err.println("usage: NativeStackBenchmark [--warmup N] [--calls N] [--depth N] "
-                            + "[--max-seconds S] [--target blocked|spinning|both|java-spin|java-deep|all] [--print-stack]");
+                            + "[--max-seconds S] [--target blocked|spinning|both|java-spin|java-deep|java-deep-old|all[,...]] "
+                            + "[--print-stack]");
                     System.exit(2);
                 }
             }

@@ -121,6 +121,9 @@ public final class LibStacktrace {
 
     public static native int st_ping_thread(int tid, int timeoutMillis);
 
+    /** A ping in parts, ns: [send, delivery, handler, wake-up, slept (0/1)]; see stacktrace.h. */
+    public static native int st_ping_parts(int tid, int timeoutMillis, long[] out);
+
     public static native int st_peek(long address, long[] out, int words);
 
     public static native long st_thread_eetop(JNIEnv env, Object thread);
@@ -178,4 +181,15 @@ public final class LibStacktrace {
     public static native long st_label_word();
 
     public static native long st_profile_read(long[] out, long capacityWords);
+
+    /** st_profile_clock's fields: threads on a perf_events task-clock, on a POSIX timer, the tick, the effective interval. */
+    public static final int CLOCK_PERF_THREADS = 0;
+    public static final int CLOCK_TIMER_THREADS = 1;
+    public static final int CLOCK_TICK_NANOS = 2;
+    public static final int CLOCK_EFFECTIVE_INTERVAL_NANOS = 3;
+    public static final int CLOCK_FIELDS = 4;
+
+    public static native int st_profile_clock(long[] out, int n);
+
+    public static native int st_profile_use_perf(int allowed);
 }

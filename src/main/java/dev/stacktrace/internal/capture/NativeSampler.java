@@ -29,6 +29,24 @@ public final class NativeSampler {
         }
     }
 
+    /**
+     * How cpu mode's threads are clocked: by a perf_events task-clock (the interval asked, down to
+     * 0.1 ms) or by a POSIX CPU-time timer, which fires on the scheduler tick at the earliest.
+     *
+     * @param effectiveIntervalNanos the interval delivered: the one asked, or the tick when some
+     *     thread has a timer and the tick is longer (0 when not running)
+     */
+    public record Clock(int perfThreads, int timerThreads, long tickNanos, long effectiveIntervalNanos) {}
+
+    /**
+     * System property: {@code true} makes cpu mode clock each thread with a perf_events task-clock
+     * where the kernel allows it (the interval asked, down to 1 ms); by default, and where the kernel
+     * refuses, POSIX CPU timers (at most one sample per scheduler tick). Off by default: a task-clock's
+     * signal is sent a little after the overflow, and a thread that enters a blocking call in that
+     * window gets EINTR from it, which cpu mode otherwise never causes (InterruptedCallsTest).
+     */
+    public static final String PERF_EVENTS_PROPERTY = "dev.stacktrace.perfEvents";
+
     private NativeSampler() {}
 
     /** The interval, if it is between {@link #MIN_INTERVAL} and {@link #MAX_INTERVAL}. */
@@ -49,6 +67,7 @@ public final class NativeSampler {
         NativeCapture capture = NativeCapture.get();
         String unavailable = capture.javaFramesUnavailable();
         if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "cannot profile: " + unavailable);
+        LibStacktrace.st_profile_use_perf(Boolean.parseBoolean(System.getProperty(PERF_EVENTS_PROPERTY, "false")) ? 1 : 0);
         int rc = LibStacktrace.st_profile_start(cpu ? LibStacktrace.PROFILE_CPU : LibStacktrace.PROFILE_WALL,
                 interval.toNanos(), tids, tids.length, maxFrames, tableEntries);
         if (rc == -16 /* EBUSY */) {
@@ -78,6 +97,13 @@ public final class NativeSampler {
 
     public static int sampledThreads() {
         return LibStacktrace.st_profile_threads();
+    }
+
+    public static Clock clock() {
+        long[] c = new long[LibStacktrace.CLOCK_FIELDS];
+        LibStacktrace.st_profile_clock(c, c.length);
+        return new Clock((int) c[LibStacktrace.CLOCK_PERF_THREADS], (int) c[LibStacktrace.CLOCK_TIMER_THREADS],
+                c[LibStacktrace.CLOCK_TICK_NANOS], c[LibStacktrace.CLOCK_EFFECTIVE_INTERVAL_NANOS]);
     }
 
     public static Counters counters() {

@@ -1,0 +1,200 @@
+/*
+ * Per-thread CPU-time sampling clocks for cpu mode.
+ *
+ * POSIX CPU-time timers are checked on the scheduler tick, so an interval shorter than the tick
+ * (4 ms at CONFIG_HZ=250) is delivered at the tick's rate. A perf_events task-clock event of the
+ * thread counts its CPU time with a high-resolution timer instead, and the kernel opens one for a
+ * thread of the caller's own process at perf_event_paranoid <= 2. Its overflow is delivered as
+ * our capture signal (F_SETSIG, a real-time signal, never SIGIO's default) to that thread alone
+ * (F_SETOWN_EX, F_OWNER_TID).
+ *
+ * Each event is armed for one overflow at a time (PERF_EVENT_IOC_REFRESH 1): it disables itself
+ * when it fires and the handler re-arms it, so a thread has at most one of these signals queued
+ * whatever it does (the per-user queue of pending signals is finite), and a thread that blocks the
+ * signal stops being sampled instead of piling signals up. The handler knows an event by si_fd and
+ * re-arms only an fd the owner table says is that thread's event.
+ *
+ * Where perf_event_open is refused (seccomp, paranoid 3, no kernel support), the first refusal
+ * turns it off for the process and every thread gets a POSIX timer; cpu_clock_tick_ns says what
+ * rate those deliver.
+ */
+#define _GNU_SOURCE
+#include "cpu_clock.h"
+#include "profiler.h"
+#include "stacktrace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* perf_owner[fd] = the tid whose task-clock event that fd is (0: not ours). fds beyond it use timers. */
+#define PERF_FDS 65536
+static _Atomic int perf_owner[PERF_FDS];
+
+static _Atomic int perf_allowed = 1;        /* cleared by the kernel's first refusal, or by st_profile_use_perf */
+static _Atomic int perf_user_only;          /* the kernel wants exclude_kernel (perf_event_paranoid >= 2) */
+
+static int perf_open(int tid, int64_t interval_ns, int user_only) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_TASK_CLOCK;
+    attr.sample_period = (uint64_t) interval_ns;
+    attr.wakeup_events = 1;
+    attr.disabled = 1;
+    attr.exclude_kernel = user_only ? 1 : 0;
+    attr.exclude_hv = 1;
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED;
+    return (int) syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* A refusal by policy or by a missing feature, not by this thread's circumstances. */
+static int refused(int err) {
+    return err == EACCES || err == EPERM || err == ENOSYS || err == ENOENT || err == EOPNOTSUPP || err == EINVAL;
+}
+
+/* A disabled event, user and kernel time if the kernel allows, else user time only; a refusal by
+   policy turns perf_events off for the process. Returns the fd, or -errno. */
+static int open_event(int tid, int64_t interval_ns) {
+    int user_only = atomic_load(&perf_user_only);
+    int fd = perf_open(tid, interval_ns, user_only);
+    if (fd < 0 && !user_only && (errno == EACCES || errno == EPERM)) {
+        fd = perf_open(tid, interval_ns, 1);
+        if (fd >= 0) atomic_store(&perf_user_only, 1);
+    }
+    if (fd < 0) {
+        int err = errno;
+        if (refused(err)) atomic_store(&perf_allowed, 0);
+        return -err;
+    }
+    return fd;
+}
+
+static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    int fd = open_event(tid, interval_ns);
+    if (fd < 0) return fd;
+    if (fd >= PERF_FDS) { close(fd); return -EMFILE; }
+    struct f_owner_ex owner = {F_OWNER_TID, tid};
+    /* owner and signal first: O_ASYNC with neither would mean SIGIO to the process */
+    if (fcntl(fd, F_SETOWN_EX, &owner) != 0 || fcntl(fd, F_SETSIG, st_signal()) != 0
+        || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) != 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    atomic_store(&perf_owner[fd], tid);
+    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) != 0) {
+        int err = errno;
+        atomic_store(&perf_owner[fd], 0);
+        close(fd);
+        return -err;
+    }
+    c->perf_fd = fd;
+    return 0;
+}
+
+static int timer_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = st_signal();
+    ev.sigev_value.sival_ptr = (void *) PROFILE_TICK;
+    ev._sigev_un._tid = tid;
+    /* the thread's own CPU-time clock: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) */
+    clockid_t clock = (clockid_t) ((~(unsigned) tid << 3) | 6);
+    if (timer_create(clock, &ev, &c->timer) != 0) return -errno;
+    struct itimerspec spec;
+    spec.it_interval.tv_sec = interval_ns / 1000000000;
+    spec.it_interval.tv_nsec = interval_ns % 1000000000;
+    spec.it_value = spec.it_interval;
+    if (timer_settime(c->timer, 0, &spec, NULL) != 0) {
+        int err = errno;
+        timer_delete(c->timer);
+        return -err;
+    }
+    c->has_timer = 1;
+    return 0;
+}
+
+int cpu_clock_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    c->perf_fd = -1;
+    c->has_timer = 0;
+    c->last_cpu = c->last_enabled = 0;
+    c->rearmed = 0;
+    if (atomic_load(&perf_allowed) && perf_start(c, tid, interval_ns) == 0) return 0;
+    return timer_start(c, tid, interval_ns);
+}
+
+void cpu_clock_stop(struct cpu_clock *c) {
+    if (c->perf_fd >= 0) {
+        atomic_store(&perf_owner[c->perf_fd], 0);
+        ioctl(c->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+        close(c->perf_fd);
+        c->perf_fd = -1;
+    }
+    if (c->has_timer) {
+        timer_delete(c->timer);
+        c->has_timer = 0;
+    }
+}
+
+int cpu_clock_perf_allowed(int allowed) {
+    int was = atomic_exchange(&perf_allowed, allowed ? 1 : 0);
+    return was;
+}
+
+void cpu_clock_probe(int64_t interval_ns) {
+    if (!atomic_load(&perf_allowed)) return;
+    int fd = open_event(st_gettid(), interval_ns);
+    if (fd >= 0) close(fd);  /* never enabled */
+}
+
+int cpu_clock_perf_allowed_now(void) {
+    return atomic_load(&perf_allowed);
+}
+
+int64_t cpu_clock_tick_ns(void) {
+    /* the coarse clocks advance once a tick: their resolution is the tick */
+    struct timespec res;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0) return 0;
+    return (int64_t) res.tv_sec * 1000000000 + res.tv_nsec;
+}
+
+int cpu_clock_taken(const siginfo_t *info) {
+    if (info->si_code != POLL_IN && info->si_code != POLL_HUP) return 0;
+    int fd = info->si_fd;
+    if (fd < 0 || fd >= PERF_FDS || atomic_load(&perf_owner[fd]) != st_gettid()) return 0;
+    /* one more overflow allowed per signal taken, whatever code the kernel gave it */
+    ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
+    return 1;
+}
+
+/* The thread's CPU time and the event's enabled time, ns (-1 when unreadable). */
+static void times_of(const struct cpu_clock *c, int tid, int64_t *cpu, int64_t *enabled) {
+    struct timespec ts;
+    clockid_t clock = (clockid_t) ((~(unsigned) tid << 3) | 6);
+    *cpu = clock_gettime(clock, &ts) == 0 ? (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec : -1;
+    uint64_t v[2];
+    *enabled = read(c->perf_fd, v, sizeof v) == (ssize_t) sizeof v ? (int64_t) v[1] : -1;
+}
+
+void cpu_clock_check(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    if (c->perf_fd < 0) return;
+    int64_t cpu, enabled;
+    times_of(c, tid, &cpu, &enabled);
+    if (cpu < 0 || enabled < 0) return;
+    /* ran for several intervals while its event stayed disabled: its last overflow's signal was
+       lost (or came with nothing to re-arm), so arm it again; at most one more signal comes of it */
+    if (c->last_cpu > 0 && enabled == c->last_enabled && cpu - c->last_cpu > 4 * interval_ns + 10000000) {
+        ioctl(c->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
+        c->rearmed++;
+    }
+    c->last_cpu = cpu;
+    c->last_enabled = enabled;
+}

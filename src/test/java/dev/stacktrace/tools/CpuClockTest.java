@@ -1,0 +1,210 @@
+package dev.stacktrace.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stacktrace.StackEntry;
+import dev.stacktrace.internal.capture.NativeSampler;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * cpu mode's clocks: with perf_events on, a task-clock per thread delivers the interval asked
+ * (POSIX CPU timers fire on the scheduler tick), threads started later get theirs, every file
+ * descriptor is closed at stop; with timers the effective interval says what they deliver.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class CpuClockTest {
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    static volatile boolean spin;
+
+    static void busyClock(AtomicLong sink) {
+        long x = 1;
+        while (spin) {
+            for (int i = 0; i < 100_000; i++) x = x * 31 + i;
+        }
+        sink.addAndGet(x);
+    }
+
+    private static long samplesOf(Profiler p, String marker) {
+        long n = 0;
+        for (Map.Entry<List<StackEntry>, Long> e : p.getStacks().entrySet()) {
+            if (e.getKey().stream().anyMatch(f -> f.name().contains(marker))) n += e.getValue();
+        }
+        return n;
+    }
+
+    /** Runs with the perfEvents property set so, then restores it. */
+    private static void withPerfEvents(String value, ThrowingRunnable body) throws Exception {
+        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+        System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, value);
+        try {
+            body.run();
+        } finally {
+            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
+        }
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** This process's open perf_events file descriptors. */
+    private static int perfFds() throws IOException {
+        int n = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().contains("perf_event")) n++;
+                } catch (IOException gone) {
+                    // closed meanwhile (the directory stream's own fd, or another thread's)
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Waits until the sampler has clocked at least this many threads (its control thread does it), 10 s at most. */
+    private static NativeSampler.Clock clocked(int threads) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        NativeSampler.Clock c = NativeSampler.clock();
+        while (c.perfThreads() + c.timerThreads() < threads && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            c = NativeSampler.clock();
+        }
+        return c;
+    }
+
+    /** Waits until the thread has used this much CPU since cpuStart, 30 s at most; returns what it used. */
+    private static long awaitCpu(Thread t, long cpuStart, long nanos) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long used;
+        do {
+            Thread.sleep(50);
+            used = THREADS.getThreadCpuTime(t.getId()) - cpuStart;
+        } while (used < nanos && System.nanoTime() < deadline);
+        return used;
+    }
+
+    @Test
+    void aBusyThreadAtOneMillisecondGetsTheRateAskedOrTheFallbackSaysWhatItGets() throws Exception {
+        withPerfEvents("true", CpuClockTest::oneMillisecond);
+    }
+
+    private static void oneMillisecond() throws Exception {
+        AtomicLong sink = new AtomicLong();
+        spin = true;
+        Thread busy = new Thread(() -> busyClock(sink), "busy-clock");
+        busy.start();
+        try {
+            Profiler p = Profiler.builder().thread(busy).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
+                    .start();
+            NativeSampler.Clock clock = clocked(1);
+            assertEquals(1, clock.perfThreads() + clock.timerThreads(), "one clock for the one thread: " + clock);
+            long cpuStart = THREADS.getThreadCpuTime(busy.getId());
+            long samplesStart = p.sampleCount();
+            long used = awaitCpu(busy, cpuStart, 1_000_000_000L);
+            long samples = p.sampleCount() - samplesStart;
+            p.join();
+            double perCpuSecond = samples * 1e9 / used;
+            if (clock.perfThreads() == 1) {
+                // a task-clock counts the thread's own CPU time, so load elsewhere does not lower this;
+                // the time between an overflow and the handler's re-arm is not counted (a few %).
+                // Timers would give at most 1e9 / tick (250 at CONFIG_HZ=250).
+                assertTrue(perCpuSecond > 600, perCpuSecond + " samples per CPU-second at 1 ms (" + samples + " in "
+                        + used / 1_000_000 + " ms of CPU)");
+                assertEquals(Duration.ofMillis(1), p.effectiveInterval());
+            } else {
+                // this kernel refuses perf_events: the profiler must say what it delivers instead
+                assertEquals(Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())), p.effectiveInterval(),
+                        clock.toString());
+            }
+        } finally {
+            spin = false;
+            busy.join();
+        }
+    }
+
+    @Test
+    void withTimersOnlyTheEffectiveIntervalIsTheTick() throws Exception {
+        AtomicLong sink = new AtomicLong();
+        spin = true;
+        Thread busy = new Thread(() -> busyClock(sink), "busy-timer");
+        busy.start();
+        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+        System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, "false");
+        try {
+            Profiler p = Profiler.builder().thread(busy).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
+                    .start();
+            assertEquals(Duration.ofNanos(Math.max(1_000_000, NativeSampler.clock().tickNanos())), p.effectiveInterval(),
+                    "known at start, before the thread has its timer");
+            NativeSampler.Clock clock = clocked(1);
+            assertEquals(0, clock.perfThreads(), clock.toString());
+            assertEquals(1, clock.timerThreads(), clock.toString());
+            assertTrue(clock.tickNanos() > 0, clock.toString());
+            assertEquals(Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())), p.effectiveInterval());
+            assertEquals(0, perfFds(), "no perf_events file descriptor with timers only");
+            long cpuStart = THREADS.getThreadCpuTime(busy.getId());
+            long used = awaitCpu(busy, cpuStart, 300_000_000L);
+            p.join();
+            assertTrue(samplesOf(p, "busyClock") > 0, "sampled by its timer in " + used / 1_000_000 + " ms of CPU");
+            assertEquals(p.effectiveInterval(), Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())),
+                    "kept after stop");
+        } finally {
+            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
+            spin = false;
+            busy.join();
+        }
+    }
+
+    @Test
+    void threadsStartedLaterGetTheirClockAndNoDescriptorOutlivesAStop() throws Exception {
+        withPerfEvents("true", CpuClockTest::restarts);
+    }
+
+    private static void restarts() throws Exception {
+        int perfBefore = perfFds();
+        AtomicLong sink = new AtomicLong();
+        for (int round = 0; round < 10; round++) {
+            Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
+                    .start();
+            NativeSampler.Clock clock = clocked(2);
+            // the control thread may clock a new thread between two looks: compare a steady pair
+            int fds = perfFds();
+            for (int look = 0; look < 20 && clock.perfThreads() != NativeSampler.clock().perfThreads(); look++) {
+                clock = NativeSampler.clock();
+                fds = perfFds();
+            }
+            assertEquals(perfBefore + clock.perfThreads(), fds, "one descriptor a perf-clocked thread: " + clock);
+            if (round == 0) {
+                spin = true;
+                Thread late = new Thread(() -> busyClock(sink), "late-busy");
+                late.start();
+                try {
+                    long used = awaitCpu(late, 0, 400_000_000L);
+                    assertTrue(samplesOf(p, "busyClock") > 0, "a thread started after start was sampled ("
+                            + used / 1_000_000 + " ms of CPU)");
+                } finally {
+                    spin = false;
+                    late.join();
+                }
+            } else {
+                Thread.sleep(30);
+            }
+            p.join();
+            assertEquals(perfBefore, perfFds(), "round " + round + ": every descriptor closed at stop");
+        }
+    }
+}
