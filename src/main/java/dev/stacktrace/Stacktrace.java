@@ -1,5 +1,6 @@
 package dev.stacktrace;
 
+import dev.stacktrace.internal.binding.LibraryStatus;
 import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.internal.jvm.NativeThreadIds;
 import dev.stacktrace.internal.stacks.StackResolver;
@@ -152,6 +153,14 @@ public final class Stacktrace {
      */
     public static void dumpOnSignal(int signal, java.nio.file.Path file) {
         NativeCapture.get().dumpOnSignal(signal, file == null ? null : file.toAbsolutePath().toString());
+    }
+
+    /**
+     * The file the native library was loaded from (libstacktrace.so in a private temporary directory),
+     * loading it first if it is not loaded yet.
+     */
+    public static java.nio.file.Path nativeLibrary() {
+        return LibraryStatus.path();
     }
 
     // ---- formatting ----

@@ -20,6 +20,9 @@ import java.nio.file.Path;
  * the system property {@value #ERROR_PROPERTY}, which the attach CLI reads and prints. Loading the
  * agent again applies what is new; what cannot change (the HTTP server's settings, a running profile's
  * mode) fails the load with a message that names what is running.
+ *
+ * <p>Loaded with {@code command=} (the attach CLI's commands other than {@code agent}), it only carries
+ * out that command ({@link AttachCommand}) and changes none of the agent's settings.
  */
 public final class Agent {
     /** Set while the agent runs: what it has applied, e.g. {@code serving http://127.0.0.1:9464; profile=cpu}. */
@@ -40,6 +43,7 @@ public final class Agent {
     public static void premain(String args, Instrumentation instrumentation) {
         try {
             AgentOptions options = AgentOptions.parse(args);
+            if (options.command() != null) throw new IllegalArgumentException("command= is for the attach CLI only");
             if (!needsStartBeforeMain(options)) {
                 // Loading the native library, the MBean server and the HTTP server takes hundreds of
                 // ms of CPU: the application's main need not wait for that.
@@ -67,7 +71,7 @@ public final class Agent {
 
     private static void startQuietly(String args) {
         try {
-            start(args);
+            start(AgentOptions.parse(args));
         } catch (Exception | LinkageError e) {
             // never take the application down: say what went wrong and carry on without us
             log("not started: " + message(e));
@@ -88,7 +92,13 @@ public final class Agent {
 
     public static void agentmain(String args, Instrumentation instrumentation) {
         try {
-            start(args);
+            AgentOptions options = AgentOptions.parse(args);
+            if (options.command() != null) {
+                // a command of the attach CLI: answered in its file, the agent's own settings left alone
+                AttachCommand.run(options);
+                return;
+            }
+            start(options);
             System.clearProperty(ERROR_PROPERTY);
         } catch (Exception | LinkageError e) {
             String message = message(e);
@@ -98,8 +108,7 @@ public final class Agent {
         }
     }
 
-    static synchronized void start(String args) throws Exception {
-        AgentOptions options = AgentOptions.parse(args);
+    static synchronized void start(AgentOptions options) throws Exception {
         StacktraceService service = StacktraceService.get();
         refuseChanges(options, service);
         NativeStacks.register();
@@ -124,6 +133,8 @@ public final class Agent {
             log("pushing profiles every " + Durations.format(pushOptions.interval()) + " (" + pushOptions.describe() + ")");
         }
         System.setProperty(RUNNING_PROPERTY, describe(service));
+        // the native library is loaded now: the attach CLI's commands can come in through it, without a Java agent warning
+        if (service.isProfiling() || !dump.isEmpty()) AttachCommand.publishLibrary();
     }
 
     /** What a second load asks for and this JVM cannot give while the agent runs as it does. */

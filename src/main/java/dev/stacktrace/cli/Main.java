@@ -1,5 +1,6 @@
 package dev.stacktrace.cli;
 
+import dev.stacktrace.agent.AttachReply;
 import dev.stacktrace.agent.Durations;
 import dev.stacktrace.service.ProfileSettings;
 import dev.stacktrace.tools.Profiler;
@@ -10,13 +11,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
-import javax.management.openmbean.CompositeData;
-import javax.management.openmbean.TabularData;
 
 /**
  * {@code java -jar stacktrace.jar <pid> <command>} loads the agent into a running JVM and drives it. Every
@@ -78,48 +76,47 @@ public final class Main {
     }
 
     private static int run(long pid, String command, Options o) throws Exception {
-        if (command.equals("flamegraph")) o.checkOut();
-        try (AttachClient client = AttachClient.attach(pid)) {
-            switch (command) {
-                case "start" -> {
-                    client.invoke("startProfilingAll", new Object[] {o.mode(), o.intervalMillis()},
-                            new String[] {"java.lang.String", "double"});
-                    System.out.println("profiling every thread of " + pid + " (" + o.mode() + ", every "
-                            + Durations.format(o.interval()) + ")");
-                }
-                case "stop" -> {
-                    client.invoke("stopProfiling", new Object[0], new String[0]);
-                    System.out.println("stopped; " + client.attribute("SampleCount") + " samples in all sessions");
-                }
-                case "status" -> status(client);
-                case "dump" -> System.out.print(client.invoke("dumpAllThreads", new Object[0], new String[0]));
-                case "flamegraph" -> flamegraph(client, pid, o);
-                default -> throw new IllegalStateException("unknown command " + command);
+        switch (command) {
+            case "start" -> {
+                AttachClient.command(pid, "start", o.profileArgs());
+                System.out.println("profiling every thread of " + pid + " (" + o.mode() + ", every "
+                        + Durations.format(o.interval()) + ")");
             }
+            case "stop" -> System.out.println("stopped; " + AttachClient.command(pid, "stop", Map.of()).value("samples")
+                    + " samples in all sessions");
+            case "status" -> System.out.print(AttachClient.command(pid, "status", Map.of()).body());
+            case "dump" -> System.out.print(AttachClient.command(pid, "dump", Map.of()).body());
+            case "flamegraph" -> flamegraph(pid, o);
+            default -> throw new IllegalStateException("unknown command " + command);
         }
         return 0;
     }
 
-    /** Profiles for --duration (unless a session already runs) and writes the flame graph. */
-    private static void flamegraph(AttachClient client, long pid, Options o) throws Exception {
-        boolean wasRunning = (Boolean) client.attribute("Profiling");
-        long before = (Long) client.attribute("SampleCount");
-        if (!wasRunning) {
-            client.invoke("startProfilingAll", new Object[] {o.mode(), o.intervalMillis()},
-                    new String[] {"java.lang.String", "double"});
-        }
-        try {
-            Thread.sleep(o.duration.toMillis());
-        } finally {
-            if (!wasRunning) client.invoke("stopProfiling", new Object[0], new String[0]);
-        }
-        long taken = (Long) client.attribute("SampleCount") - before;
-        switch (o.format) {
-            case "pprof" -> Files.write(o.out, (byte[]) client.invoke("dumpPprof", new Object[0], new String[0]));
-            case "collapsed" -> Files.writeString(o.out, (String) client.invoke("dumpCollapsed", new Object[0], new String[0]));
-            default -> Files.writeString(o.out, (String) client.invoke("dumpFlameGraph",
-                    new Object[] {"stacktrace: process " + pid}, new String[] {"java.lang.String"}));
-        }
+    /**
+     * Profiles for --duration (unless a session already runs) and writes the flame graph. The target's
+     * Attach Listener thread is held only to start and to stop: the wait is here.
+     */
+    private static void flamegraph(long pid, Options o) throws Exception {
+        o.checkOut();
+        AttachReply started = AttachClient.command(pid, "flamegraph-start", o.profileArgs());
+        boolean wasRunning = Boolean.parseBoolean(started.value("running"));
+        long before = Long.parseLong(started.value("samples"));
+        // interrupted (Ctrl-C), the session this command started is not left running
+        Thread stopOnExit = new Thread(() -> {
+            try {
+                AttachClient.command(pid, "stop", Map.of());
+            } catch (Exception e) {
+                System.err.println("stacktrace: could not stop the session in process " + pid + ": " + oneLine(e));
+            }
+        }, "stacktrace-stop");
+        if (!wasRunning) Runtime.getRuntime().addShutdownHook(stopOnExit);
+        Thread.sleep(o.duration.toMillis());
+        if (!wasRunning) Runtime.getRuntime().removeShutdownHook(stopOnExit);
+        AttachReply written = AttachClient.command(pid, "flamegraph-write",
+                Map.of("stop", Boolean.toString(!wasRunning), "format", o.format));
+        long taken = Long.parseLong(written.value("samples")) - before;
+        if (o.format.equals("pprof")) Files.write(o.out, Base64.getDecoder().decode(written.body().strip()));
+        else Files.writeString(o.out, written.body());
         if (wasRunning) {
             System.out.println("wrote " + o.out.toAbsolutePath() + ": the session that was already running (" + taken
                     + " samples in the last " + Durations.format(o.duration) + "; it keeps running)");
@@ -127,36 +124,6 @@ public final class Main {
             System.out.println("wrote " + o.out.toAbsolutePath() + " (" + taken + " samples in "
                     + Durations.format(o.duration) + ", " + o.mode() + " every " + Durations.format(o.interval()) + ")");
         }
-    }
-
-    private static void status(AttachClient client) throws Exception {
-        double intervalMillis = (Double) client.attribute("IntervalMillis");
-        String interval = intervalMillis > 0 ? Durations.format(Duration.ofNanos(Math.round(intervalMillis * 1e6))) : "none";
-        System.out.printf("stacktrace %s: profiling %s, mode %s, interval %s, %d samples, %d errors%s%n",
-                client.attribute("Version"), client.attribute("Profiling"), client.attribute("Mode"), interval,
-                (Long) client.attribute("SampleCount"), (Long) client.attribute("ErrorCount"),
-                errorReasons((TabularData) client.attribute("ErrorCounts")));
-        Object top = client.invoke("getTopSymbols", new Object[] {10}, new String[] {"int"});
-        CompositeData[] rows = (CompositeData[]) top;
-        if (rows.length == 0) return;
-        System.out.printf("%10s %10s  %s%n", "self", "total", "symbol (library)");
-        for (CompositeData row : rows) {
-            System.out.printf("%10d %10d  %s (%s)%n", (Long) row.get("self"), (Long) row.get("total"), row.get("symbol"),
-                    row.get("library"));
-        }
-    }
-
-    /** " (busy 3, thread_gone 1)" for the reasons with a count; empty when there are none. */
-    private static String errorReasons(TabularData counts) {
-        Map<String, Long> byReason = new TreeMap<>();
-        for (Object row : counts.values()) {
-            CompositeData r = (CompositeData) row;
-            long n = (Long) r.get("value");
-            if (n > 0) byReason.put((String) r.get("key"), n);
-        }
-        if (byReason.isEmpty()) return "";
-        return byReason.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .collect(Collectors.joining(", ", " (", ")"));
     }
 
     /** Fails fast, with one line, for a pid that is no process, not ours to inspect, or no JVM. */
@@ -184,11 +151,10 @@ public final class Main {
         }
     }
 
-    /** An exception as one line: its message, or its kind when it has none; the JMX and attach wrappers left out. */
+    /** An exception as one line: its message, or its kind when it has none; wrappers left out. */
     private static String oneLine(Throwable e) {
         Throwable t = e;
-        while ((t.getMessage() == null || t instanceof javax.management.RuntimeMBeanException
-                || t instanceof java.lang.reflect.UndeclaredThrowableException) && t.getCause() != null) {
+        while ((t.getMessage() == null || t instanceof java.lang.reflect.UndeclaredThrowableException) && t.getCause() != null) {
             t = t.getCause();
         }
         String message = t.getMessage();
@@ -214,8 +180,9 @@ public final class Main {
             return profile.interval();
         }
 
-        double intervalMillis() {
-            return profile.interval().toNanos() / 1e6;
+        /** The session's settings as the agent's options take them. */
+        Map<String, String> profileArgs() {
+            return Map.of("mode", mode(), "interval", interval().toNanos() + "ns");
         }
 
         static Options parse(String[] args) {

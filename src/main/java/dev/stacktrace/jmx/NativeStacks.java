@@ -235,7 +235,7 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
         return version();
     }
 
-    static String version() {
+    public static String version() {
         String v = NativeStacks.class.getPackage().getImplementationVersion();
         return v != null ? v : "development";
     }

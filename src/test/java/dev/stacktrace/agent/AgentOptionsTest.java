@@ -32,6 +32,27 @@ class AgentOptionsTest {
     }
 
     @Test
+    void theAttachCliCommands() {
+        AgentOptions o = AgentOptions.parse("command=flamegraph-start,mode=wall,interval=2500000ns,out=/tmp/d/reply");
+        assertEquals(new AgentOptions.Command("flamegraph-start", Path.of("/tmp/d/reply"), "wall", false, "html"), o.command());
+        assertEquals(Duration.ofNanos(2_500_000), o.interval());
+        assertEquals(0, o.port());
+        assertTrue(AgentOptions.parse("command=flamegraph-write,stop=true,out=/r").command().stop());
+        assertNull(AgentOptions.parse("port=1").command());
+
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("command=status"))
+                .getMessage().contains("out=<file>"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("command=reboot,out=/r"))
+                .getMessage().contains("command must be one of"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("command=status,port=1,out=/r"))
+                .getMessage().contains("not port="));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("port=1,out=/r"))
+                .getMessage().contains("command=, which is missing"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("command=start,mode=gpu,out=/r"))
+                .getMessage().contains("mode must be cpu"));
+    }
+
+    @Test
     void badOptionsSayWhatIsAccepted() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("tlsPasswordFile=/x"))
                 .getMessage().contains("tls=<keystore>"));

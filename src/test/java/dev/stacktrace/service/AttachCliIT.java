@@ -1,11 +1,14 @@
 package dev.stacktrace.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.tools.attach.VirtualMachine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** java -jar stacktrace.jar <pid> <command>: the agent loaded into a running JVM through the Attach API. */
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
 class AttachCliIT {
     @Test
     void startStatusDumpFlamegraphStopOnARunningJvm(@TempDir Path dir) throws Exception {
@@ -81,9 +84,29 @@ class AttachCliIT {
             assertOneLineError(Cli.run(pid, "flamegraph", "--duration", "2x"), "is not a duration");
             assertOneLineError(Cli.run(pid, "flamegraph", "--duration", "0s"), "--duration must be more than 0");
 
-            // the agent is loaded once: later commands find it running (JDK 21+ warns on every dynamic load)
-            long warnings = target.output().lines().filter(l -> l.contains("A Java agent has been loaded dynamically")).count();
-            assertTrue(warnings <= 1, warnings + " dynamic-load warnings:\n" + target.output());
+            // the commands left no JMX connector and no RMI threads in the target
+            String threads = jcmd(target.pid(), "Thread.print");
+            List<String> names = threads.lines().filter(l -> l.startsWith("\"")).map(l -> l.substring(1, l.indexOf('"', 1)))
+                    .toList();
+            assertTrue(names.contains("zlib-deflater"), "jcmd lists the target's threads:\n" + threads);
+            assertEquals(List.of(), names.stream().filter(n -> n.startsWith("RMI ") || n.startsWith("JMX ")).toList(),
+                    "JMX/RMI threads in the target:\n" + threads);
+            VirtualMachine vm = VirtualMachine.attach(pid);
+            try {
+                assertNull(vm.getAgentProperties().getProperty("com.sun.management.jmxremote.localConnectorAddress"),
+                        "the JVM's local JMX agent was started");
+            } finally {
+                vm.detach();
+            }
+
+            // JDK 21+ warns on every dynamic load of a Java agent but only on the first of a native library: the first
+            // command loads the jar, the later ones come in through the agent's native library
+            long javaAgent = target.output().lines().filter(l -> l.contains("A Java agent has been loaded dynamically")).count();
+            long nativeAgent = target.output().lines().filter(l -> l.contains("A JVM TI agent has been loaded dynamically"))
+                    .count();
+            boolean warns = Runtime.version().feature() >= 21;
+            assertEquals(warns ? 1 : 0, javaAgent, "Java agent warnings:\n" + target.output());
+            assertEquals(warns ? 1 : 0, nativeAgent, "JVM TI agent warnings:\n" + target.output());
         }
         assertOneLineError(Cli.run("999999", "status"), "no process with pid 999999");
         Process sleeper = new ProcessBuilder("sleep", "60").start();
@@ -95,6 +118,24 @@ class AttachCliIT {
             assertOneLineError(notJava, "is not a Java virtual machine");
         } finally {
             sleeper.destroyForcibly();
+        }
+    }
+
+    /** What {@code jcmd <pid> <command>} prints: it talks to the target through the Attach API, which starts no JMX. */
+    private static String jcmd(long pid, String command) throws Exception {
+        Path out = Files.createTempFile("jcmd", ".txt");
+        try {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(pid), command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("jcmd " + command + " did not finish");
+            }
+            String text = Files.readString(out);
+            assertEquals(0, p.exitValue(), text);
+            return text;
+        } finally {
+            Files.deleteIfExists(out);
         }
     }
 

@@ -19,6 +19,12 @@ public final class LibraryStatus {
         }
     }
 
+    /** Where the native library was loaded from, loading it first if it is not loaded yet. */
+    public static java.nio.file.Path path() {
+        ensureLoaded();
+        return LibStacktrace.PATH;
+    }
+
     /** The calling thread's OS id, straight from the kernel. */
     public static int gettid() {
         ensureLoaded();
