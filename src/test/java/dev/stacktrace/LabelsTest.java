@@ -35,19 +35,7 @@ class LabelsTest {
         new Random(3).nextBytes(input);
         for (int i = 0; i < input.length; i += 3) input[i] = 'x';
         byte[] output = new byte[input.length + 1024];
-        long n = 0;
-        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
-        try {
-            while (running) {
-                deflater.reset();
-                deflater.setInput(input);
-                deflater.finish();
-                while (!deflater.finished()) n += deflater.deflate(output);
-            }
-        } finally {
-            deflater.end();
-        }
-        return n;
+        return dev.stacktrace.testlib.ZlibWork.deflateWhile(() -> running, input, output);
     }
 
     @Test

@@ -57,7 +57,7 @@ public final class NativeStackBenchmark {
         System.out.printf("NativeStackBenchmark: java %s (%s), %d cpus, warm-up %d, calls %d, depth %d%n",
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors(), warmup, calls, depth);
-        System.out.println("load average before: " + loadAverage());
+        System.out.println("load average before: " + Machine.loadAverage());
         NativeCapture.get();  // installs the handler before anything is timed
         long start = System.nanoTime();
         List<Scenario> done = new ArrayList<>();
@@ -90,7 +90,7 @@ public final class NativeStackBenchmark {
                     fresh.p50("ping") / 1e3);
         }
         System.out.printf("total run time %.1f s, load average after: %s%n", (System.nanoTime() - start) / 1e9,
-                loadAverage());
+                Machine.loadAverage());
     }
 
     private static boolean wants(String target) {
@@ -104,15 +104,6 @@ public final class NativeStackBenchmark {
     private static Scenario find(List<Scenario> done, String label) {
         for (Scenario s : done) if (s.label.equals(label)) return s;
         return null;
-    }
-
-    /** Other processes on the machine skew every figure here: the run records how busy it was. */
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
     }
 
     // ---- one target ----

@@ -52,7 +52,7 @@ public final class OverheadBenchmark {
         System.out.printf("OverheadBenchmark: %s (java %s), %d cpus, flags %s%n", java,
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), flags);
         System.out.printf("%d rounds x %s, warm-up %.0f s + window %.0f s each; load average before: %s%n", rounds,
-                configs, warmup, measure, loadAverage());
+                configs, warmup, measure, Machine.loadAverage());
         long start = System.nanoTime();
 
         Map<String, List<Run>> runs = new LinkedHashMap<>();
@@ -112,7 +112,7 @@ public final class OverheadBenchmark {
         double othersMax = runs.values().stream().flatMap(List::stream).mapToDouble(Run::others).max().orElse(0);
         System.out.printf("%nother processes took up to %.2f cpus during a window (see each round's 'others'); "
                 + "total run time %.0f s; load average after: %s%n", othersMax, (System.nanoTime() - start) / 1e9,
-                loadAverage());
+                Machine.loadAverage());
         goals(runs, base);
     }
 
@@ -241,14 +241,6 @@ public final class OverheadBenchmark {
 
     private static String pct(double fraction) {
         return String.format("%+.2f%%", 100 * fraction);
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (Exception e) {
-            return "?";
-        }
     }
 
     private static void parse(String[] args) {

@@ -97,7 +97,7 @@ public final class PairedOverheadBenchmark {
         System.out.printf("PairedOverheadBenchmark: java %s, %d cpus, %d workers, %d pairs x %s, blocks of %d ms "
                         + "(+%d ms settling), seed %d; async-profiler %s; load average before: %s%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), threads, pairs, configs,
-                blockMs, settleMs, seed, one.profiler.AsyncProfiler.getInstance().getVersion(), loadAverage());
+                blockMs, settleMs, seed, one.profiler.AsyncProfiler.getInstance().getVersion(), Machine.loadAverage());
 
         Thread[] workers = OverheadWorkload.startWorkers(threads, "both");
         // warm-up: the JIT, and each profiler once (its library loaded, its first-use costs paid)
@@ -122,7 +122,7 @@ public final class PairedOverheadBenchmark {
                 double[] on = onFirst ? first : second, off = onFirst ? second : first;
                 results.get(config).add(new double[] {off[0], on[0], on[1]});
             }
-            if ((pair + 1) % 5 == 0) System.out.printf("%d pairs of each done, load average %s%n", pair + 1, loadAverage());
+            if ((pair + 1) % 5 == 0) System.out.printf("%d pairs of each done, load average %s%n", pair + 1, Machine.loadAverage());
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double ourCpu = (processCpuNanos() - cpu0) / 1e9 / seconds;
@@ -131,7 +131,7 @@ public final class PairedOverheadBenchmark {
 
         System.out.printf("%n== Throughput loss with the profiler on, paired blocks in one JVM (%d pairs each; %.0f s; "
                 + "other processes took %.2f cpus on average; load average after: %s) ==%n", pairs, seconds, others,
-                loadAverage());
+                Machine.loadAverage());
         System.out.printf("%-10s %11s %11s %9s %20s %12s%n", "config", "ops/s off", "ops/s on", "loss", "95% CI",
                 "samples/s");
         Map<String, double[]> losses = new LinkedHashMap<>();
@@ -221,14 +221,6 @@ public final class PairedOverheadBenchmark {
                     + Long.parseLong(f[7]);
         } catch (Exception e) {
             return 0;
-        }
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (Exception e) {
-            return "?";
         }
     }
 

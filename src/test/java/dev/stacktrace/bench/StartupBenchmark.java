@@ -50,7 +50,7 @@ public final class StartupBenchmark {
 
         System.out.printf("StartupBenchmark: %s (java %s), %d cpus, %d runs, application sleeps %d ms; load average "
                 + "before: %s%n", java, System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
-                runs, appSleepMs, loadAverage());
+                runs, appSleepMs, Machine.loadAverage());
         Map<String, List<Result>> results = new LinkedHashMap<>();
         configs.keySet().forEach(k -> results.put(k, new ArrayList<>()));
         List<String> names = new ArrayList<>(configs.keySet());
@@ -69,7 +69,7 @@ public final class StartupBenchmark {
         }
         double plainWall = median(results.get("plain").stream().mapToDouble(Result::wallMs).toArray());
         double plainRss = median(results.get("plain").stream().mapToDouble(Result::rssKb).toArray()) / 1024;
-        System.out.printf("%n== Hello-world JVM, medians of %d (load average now %s) ==%n", runs, loadAverage());
+        System.out.printf("%n== Hello-world JVM, medians of %d (load average now %s) ==%n", runs, Machine.loadAverage());
         double plainCpu = median(results.get("plain").stream().mapToDouble(Result::cpuMs).toArray());
         System.out.printf("%-18s %9s %9s %10s %10s %9s %9s%n", "config", "wall ms", "+ms", "peak MB", "+MB", "cpu ms",
                 "+cpu ms");
@@ -112,7 +112,7 @@ public final class StartupBenchmark {
         double stacks = median(timer.stream().mapToDouble(m -> m.get("timer_first_second_stacks")).toArray());
         double timerFirst = median(timer.stream().mapToDouble(m -> m.get("timer_first_stack_ms")).toArray());
         System.out.printf("%n== First use of the library in a fresh JVM, medians of %d (load average now %s) ==%n", runs,
-                loadAverage());
+                Machine.loadAverage());
         System.out.printf("first stack (library load included) %.1f ms; first named stack %.1f ms <= 50 ms: %s "
                 + "(CPU until then: %.0f ms on its thread, %.0f ms in the JVM)%n", first, named,
                 named >= 0 && named <= 50 ? "met" : "MISSED",
@@ -177,14 +177,6 @@ public final class StartupBenchmark {
         Arrays.sort(v);
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (Exception e) {
-            return "?";
-        }
     }
 
     private static void parse(String[] args) {

@@ -146,19 +146,7 @@ class StacktraceMetricsTest {
 
     /** A known Java method that calls into zlib (through the JDK's native Deflater methods). */
     static long compressLoop(byte[] input, byte[] output) {
-        long n = 0;
-        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
-        try {
-            while (phase != 0) {
-                deflater.reset();
-                deflater.setInput(input);
-                deflater.finish();
-                while (!deflater.finished()) n += deflater.deflate(output);
-            }
-        } finally {
-            deflater.end();
-        }
-        return n;
+        return dev.stacktrace.testlib.ZlibWork.deflateWhile(() -> phase != 0, input, output);
     }
 
     @Test
