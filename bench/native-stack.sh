@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speed of the native core (issue 2): floor (signal round trip), raw capture, capture with names,
+# Speed of the native core: floor (signal round trip), raw capture, capture with names,
 # and the JVM's own Thread.getStackTrace / ThreadMXBean.getThreadInfo, on one blocked and one
 # spinning target thread. Prints a table and the goal ratios; see docs/PERFORMANCE.md.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sampling overhead measured in ONE JVM (issue 11): the overhead workload (JNI deflate + a pure-Java
+# Sampling overhead measured in ONE JVM: the overhead workload (JNI deflate + a pure-Java
 # kernel, one busy thread per core) runs throughout; our Profiler and async-profiler 4.6 (through its
 # Java API, never both at once) are switched on and off in paired blocks of ~1 s, in random order,
 # at 100 Hz and 1 kHz. Prints each configuration's throughput loss with a 95% confidence interval over

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sampling overhead (issue 4): one CPU-bound workload (Deflater/zlib through JNI + a pure-Java kernel,
+# Sampling overhead: one CPU-bound workload (Deflater/zlib through JNI + a pure-Java kernel,
 # one worker thread per core) run in a fresh JVM per configuration: no profiler, our Profiler at 100 Hz
 # and 1000 Hz (CPU mode, all threads), async-profiler at 100 Hz (itimer, cstack=vmx: Java and native
 # frames interleaved) and JFR's default settings. Rounds interleave the configurations; prints

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start-up cost of the agent (issue 11): a hello-world JVM alone, with -javaagent:target/stacktrace.jar
+# Start-up cost of the agent: a hello-world JVM alone, with -javaagent:target/stacktrace.jar
 # (profile=cpu; port=0) and with async-profiler 4.6 as -agentpath (start,event=itimer,cstack=vmx),
 # interleaved in rounds: wall time and peak RSS, medians and excess over the plain JVM. Then, in fresh
 # JVMs, the first named stack after the library loads and the stacks a Timer at 5 ms delivers in its

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Sampling overhead measured in one JVM (issue 11): the workload of {@link OverheadWorkload} (JNI
+ * Sampling overhead measured in one JVM: the workload of {@link OverheadWorkload} (JNI
  * deflate + a pure-Java kernel, one busy thread per core) runs throughout, and each profiler
  * configuration is switched on and off in short paired blocks: in each pair one block with the
  * profiler and one without, in random order, back to back. The loss of a pair is

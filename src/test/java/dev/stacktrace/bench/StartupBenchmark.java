@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Start-up cost (issue 11): a hello-world JVM ({@link StartupHello}) alone, with our agent
+ * Start-up cost: a hello-world JVM ({@link StartupHello}) alone, with our agent
  * ({@code profile=cpu}; {@code port=0}) and with async-profiler 4.6 as an agent
  * ({@code -agentpath:libasyncProfiler.so=start,event=itimer,cstack=vmx}), the configurations
  * interleaved in rounds; wall time and peak RSS (getrusage's maxrss through {@code /usr/bin/time},
