@@ -33,6 +33,15 @@ public final class Stacktrace {
     public static final String HEADER = "Stack (most recent call first):";
     /** The system property that sets up {@link #dumpOnSignal} at first use: a realtime signal number. */
     public static final String DUMP_SIGNAL_PROPERTY = NativeCapture.DUMP_SIGNAL_PROPERTY;
+    /**
+     * The signal {@link #DUMP_SIGNAL_PROPERTY} asks for; 0 when it is not set.
+     *
+     * @throws IllegalArgumentException when it is set to something that is not a whole number
+     */
+    public static int dumpSignalProperty() {
+        return NativeCapture.dumpSignalProperty();
+    }
+
     /** The system property naming the file the dump on a signal appends to (stderr without it). */
     public static final String DUMP_FILE_PROPERTY = NativeCapture.DUMP_FILE_PROPERTY;
     /** Frames of our own that the calling thread's stack starts with, cut before returning it. */

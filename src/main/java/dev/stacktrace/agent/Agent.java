@@ -65,8 +65,7 @@ public final class Agent {
      * is in place would end the JVM (the default action).
      */
     private static boolean needsStartBeforeMain(AgentOptions options) {
-        String property = System.getProperty(StacktraceService.DUMP_SIGNAL_PROPERTY);
-        return options.dumpSignal() != 0 || (property != null && !property.isBlank());
+        return options.dumpSignal() != 0 || StacktraceService.dumpSignalProperty() != 0;
     }
 
     private static void startQuietly(String args) {
@@ -164,13 +163,13 @@ public final class Agent {
      * the user chose the signal.
      */
     private static void installDump(AgentOptions options, StacktraceService service) {
-        String property = System.getProperty(StacktraceService.DUMP_SIGNAL_PROPERTY);
+        int property = StacktraceService.dumpSignalProperty();
         String fileProperty = System.getProperty(StacktraceService.DUMP_FILE_PROPERTY);
         Path file = options.dumpFile() != null ? options.dumpFile()
                 : fileProperty == null || fileProperty.isBlank() ? null : Path.of(fileProperty);
         if (options.dumpSignal() != 0) {
             String how = "agent option dumpSignal=" + options.dumpSignal();
-            if (property != null && !property.isBlank() && !property.strip().equals(Integer.toString(options.dumpSignal()))) {
+            if (property != 0 && property != options.dumpSignal()) {
                 throw new IllegalArgumentException(how + " and -D" + StacktraceService.DUMP_SIGNAL_PROPERTY + "=" + property
                         + " disagree: give only one");
             }
@@ -180,19 +179,10 @@ public final class Agent {
                 throw new IllegalArgumentException(how + ": " + e.getMessage(), e);
             }
             dump = "dumpSignal=" + options.dumpSignal();
-        } else if (property != null && !property.isBlank()) {
+        } else if (property != 0) {
             // the native library installs it from the property as it starts, and names the property if it cannot
-            service.dumpOnSignal(intOr(property), file);
-            dump = "-D" + StacktraceService.DUMP_SIGNAL_PROPERTY + "=" + property.strip();
-        }
-    }
-
-    private static int intOr(String property) {
-        try {
-            return Integer.parseInt(property.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + StacktraceService.DUMP_SIGNAL_PROPERTY + " must be a realtime signal "
-                    + "number such as 59, not '" + property + "'");
+            service.dumpOnSignal(property, file);
+            dump = "-D" + StacktraceService.DUMP_SIGNAL_PROPERTY + "=" + property;
         }
     }
 

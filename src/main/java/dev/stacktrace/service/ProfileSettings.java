@@ -72,7 +72,7 @@ public record ProfileSettings(Profiler.Mode mode, Duration interval) {
     }
 
     private static boolean within(Duration interval) {
-        return interval.compareTo(MIN_INTERVAL) >= 0 && interval.compareTo(MAX_INTERVAL) <= 0;
+        return Profiler.allowsInterval(interval);
     }
 
     private static IllegalArgumentException outOfRange(String option, String shown) {

@@ -60,6 +60,11 @@ public final class StacktraceService {
     public static final Duration MIN_INTERVAL = ProfileSettings.MIN_INTERVAL;
     /** The system property that sets up the thread dump on a signal at first use (a realtime signal number). */
     public static final String DUMP_SIGNAL_PROPERTY = Stacktrace.DUMP_SIGNAL_PROPERTY;
+
+    /** The signal {@code -Ddev.stacktrace.dumpSignal} asks for; 0 when it is not set (see {@link Stacktrace#dumpSignalProperty}). */
+    public static int dumpSignalProperty() {
+        return Stacktrace.dumpSignalProperty();
+    }
     /** The system property naming the file that dump appends to. */
     public static final String DUMP_FILE_PROPERTY = Stacktrace.DUMP_FILE_PROPERTY;
 

@@ -69,6 +69,11 @@ public final class Profiler implements AutoCloseable {
     /** The longest interval between samples: 60 s. */
     public static final Duration MAX_INTERVAL = NativeSampler.MAX_INTERVAL;
 
+    /** Whether a profiler takes this interval: from {@link #MIN_INTERVAL} to {@link #MAX_INTERVAL}. */
+    public static boolean allowsInterval(Duration interval) {
+        return NativeSampler.allows(interval);
+    }
+
     private final Mode mode;
     private final Duration interval;
     private final int maxDepth;

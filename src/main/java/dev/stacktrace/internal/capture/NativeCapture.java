@@ -61,7 +61,7 @@ public final class NativeCapture {
                     capture = start(intProperty(SIGNAL_PROPERTY, DEFAULT_SIGNAL),
                             intProperty(TIMEOUT_PROPERTY, DEFAULT_TIMEOUT_MILLIS));
                     instance = capture;
-                    int dumpSignal = intProperty(DUMP_SIGNAL_PROPERTY, 0);
+                    int dumpSignal = dumpSignalProperty();
                     if (dumpSignal != 0) {
                         try {
                             capture.dumpOnSignal(dumpSignal, System.getProperty(DUMP_FILE_PROPERTY));
@@ -119,6 +119,11 @@ public final class NativeCapture {
     private static String owner(int signal) {
         long handler = LibStacktrace.st_signal_owner(signal);
         return handler == 1 ? "the signal is ignored (SIG_IGN)" : String.format("handler at 0x%x", handler);
+    }
+
+    /** The signal {@link #DUMP_SIGNAL_PROPERTY} asks for; 0 when it is not set. */
+    public static int dumpSignalProperty() {
+        return intProperty(DUMP_SIGNAL_PROPERTY, 0);
     }
 
     private static int intProperty(String name, int fallback) {

@@ -49,9 +49,14 @@ public final class NativeSampler {
 
     private NativeSampler() {}
 
+    /** Whether the sampler takes this interval: from {@link #MIN_INTERVAL} to {@link #MAX_INTERVAL}. */
+    public static boolean allows(Duration interval) {
+        return interval.compareTo(MIN_INTERVAL) >= 0 && interval.compareTo(MAX_INTERVAL) <= 0;
+    }
+
     /** The interval, if it is between {@link #MIN_INTERVAL} and {@link #MAX_INTERVAL}. */
     public static Duration checkInterval(Duration interval) {
-        if (interval.compareTo(MIN_INTERVAL) < 0 || interval.compareTo(MAX_INTERVAL) > 0) {
+        if (!allows(interval)) {
             throw new IllegalArgumentException("interval must be from 0.1 ms to 60 s, not " + interval);
         }
         return interval;
