@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.jna.Pointer;
 import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.testlib.ChildJvm;
+import dev.stacktrace.testlib.GoPprof;
+import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -106,6 +110,18 @@ class LabelsTest {
         assertEquals(viaFilter, collapsedA);
         assertTrue(!p.collapsed().contains("[label"), "labels only when asked for");
         assertTrue(p.flameGraph("a", A).contains("deflate"), "the filtered flame graph has the labelled stacks");
+        // and into pprof: each sample's labels, as go tool pprof reads them
+        ProfileSnapshot snapshot = p.snapshot();
+        assertEquals(viaFilter, snapshot.samples().stream().filter(s -> s.labels().equals(A))
+                .mapToLong(ProfileSnapshot.Sample::count).sum());
+        Path file = Files.createTempFile("labels", ".pb.gz");
+        try {
+            Files.write(file, snapshot.pprof());
+            String tags = GoPprof.run(120, "-tags", file.toString());
+            assertTrue(tags.contains("endpoint") && tags.contains("/a") && tags.contains("/b"), tags);
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     @Test
