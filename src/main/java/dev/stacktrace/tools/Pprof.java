@@ -55,9 +55,20 @@ public final class Pprof {
 
     private Pprof() {}
 
-    /** Writes {@code snapshot} to {@code out} (gzip-compressed pprof); {@code out} is flushed, not closed. */
+    /**
+     * Writes {@code snapshot} to {@code out} (gzip-compressed pprof); {@code out} is flushed, not closed.
+     *
+     * @throws IllegalStateException when protobuf-java is not on the class path (the agent jar carries
+     *         it; a library user adds {@code com.google.protobuf:protobuf-java})
+     */
     public static void write(ProfileSnapshot snapshot, OutputStream out) throws IOException {
-        write(snapshot, out, LibraryMapping::of);
+        try {
+            write(snapshot, out, LibraryMapping::of);
+        } catch (NoClassDefFoundError e) {
+            if (e.getMessage() == null || !e.getMessage().contains("protobuf")) throw e;
+            throw new IllegalStateException("pprof output needs com.google.protobuf:protobuf-java 4.x on the class "
+                    + "path: " + e.getMessage(), e);
+        }
     }
 
     /** @param mappings the file mapping of a native frame's address, or null */
