@@ -52,11 +52,10 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
     /* Profiling ticks: from our timers (SI_TIMER), our wall-clock thread (SI_QUEUE), or one of our
        task-clock events (a POLL_ code, si_fd an event of this thread's). */
     if (info != NULL && info->si_code > 0 && cpu_clock_taken(info)) {
-        profiler_sample(context);
+        profiler_sample(context, 1);
     } else if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
         && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
-        profiler_tick_taken((uintptr_t) info->si_value.sival_ptr);
-        profiler_sample(context);
+        profiler_sample(context, profiler_tick_taken((uintptr_t) info->si_value.sival_ptr));
     } else if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
         /* Only our own queued requests: anything else sent to this signal is ignored. */
         slots_answer((uintptr_t) info->si_value.sival_ptr, context);

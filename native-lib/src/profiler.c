@@ -69,7 +69,7 @@ static int64_t now_ns(void) {
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void profiler_sample(ucontext_t *uc) {
+void profiler_sample(ucontext_t *uc, uint64_t weight) {
     atomic_fetch_add(&in_handler, 1);
     if (!atomic_load(&sampling) || scratch == NULL) goto out;
     int64_t start = now_ns();
@@ -78,7 +78,7 @@ void profiler_sample(ucontext_t *uc) {
         int free_ = 0;
         if (atomic_compare_exchange_strong(&scratch[i].busy, &free_, 1)) { mine = &scratch[i]; break; }
     }
-    if (mine == NULL) { table_count(ST_PROFILE_BUSY, 1); goto out; }
+    if (mine == NULL) { table_count(ST_PROFILE_BUSY, weight); goto out; }
     mixed_capture(&mine->sample, uc);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
     /* never dropped: a walk that stopped early is recorded as far as it went, with a marker frame */
@@ -90,10 +90,10 @@ void profiler_sample(ucontext_t *uc) {
         mine->frames[WORDS_PER_FRAME * i + 1] = (uint64_t) mine->merged[MIXED_WORDS * i + 1];
         mine->frames[WORDS_PER_FRAME * i + 2] = (uint64_t) mine->merged[MIXED_WORDS * i + 2];
     }
-    if (marked) table_count(ST_PROFILE_INCOMPLETE, 1);
-    if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME, labels_current());
+    if (marked) table_count(ST_PROFILE_INCOMPLETE, weight);
+    if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME, labels_current(), weight);
     atomic_store(&mine->busy, 0);
-    table_count(ST_PROFILE_SAMPLES, 1);
+    table_count(ST_PROFILE_SAMPLES, weight);
     int64_t spent = now_ns() - start;
     table_count(ST_PROFILE_NANOS, (uint64_t) spent);
     table_count_max(ST_PROFILE_MAX_NANOS, (uint64_t) spent);
@@ -113,6 +113,10 @@ struct sampled_thread {
 /* Wall mode: tick_pending[slot] holds the tid of a thread whose tick is queued and not yet handled
    (0: none). Set by the ticker, cleared by the handler in that thread: lock-free both ways. */
 static _Atomic int tick_pending[MAX_THREADS];
+/* Wall mode: ticks that came while the thread's last one was still queued. The thread ran no code of
+   its own meanwhile (a queued signal is handled before it does), so its stack was the one the queued
+   tick will see: that sample stands for them too, and counts 1 + missed. */
+static _Atomic uint32_t ticks_missed[MAX_THREADS];
 static unsigned char slot_used[MAX_THREADS];   /* control thread only */
 
 static int take_slot(void) {
@@ -122,11 +126,12 @@ static int take_slot(void) {
     return -1;
 }
 
-void profiler_tick_taken(uintptr_t value) {
+uint64_t profiler_tick_taken(uintptr_t value) {
     uintptr_t slot = value >> 8;
-    if (slot == 0 || slot > MAX_THREADS) return;  /* a timer's tick: nothing pending to clear */
+    if (slot == 0 || slot > MAX_THREADS) return 1;  /* a timer's tick: nothing pending to clear */
     int tid = st_gettid();
-    atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0);  /* only if it is ours */
+    if (!atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0)) return 1;  /* only if it is ours */
+    return 1 + atomic_exchange(&ticks_missed[slot - 1], 0);
 }
 
 /* Whether the thread blocks our signal now, from /proc (SigBlk). Outside any handler. */
@@ -189,7 +194,10 @@ static void refresh_threads(void) {
         struct sampled_thread *t = &threads[i];
         if (task_alive(t->tid)) {
             int pending = atomic_load(&tick_pending[t->slot]);
-            if (pending != 0 && pending != t->tid) atomic_store(&tick_pending[t->slot], 0);  /* not its own */
+            if (pending != 0 && pending != t->tid) {  /* not its own */
+                atomic_store(&tick_pending[t->slot], 0);
+                atomic_store(&ticks_missed[t->slot], 0);
+            }
             /* a tick still unhandled 100 ms on, or a thread that blocked: does it block the signal? */
             if (mode == ST_PROFILE_WALL && (t->blocks || atomic_load(&tick_pending[t->slot]) != 0)) {
                 t->blocks = blocks_signal(t->tid);
@@ -199,6 +207,7 @@ static void refresh_threads(void) {
         } else {
             cpu_clock_stop(&t->clock);
             atomic_store(&tick_pending[t->slot], 0);
+            atomic_store(&ticks_missed[t->slot], 0);
             slot_used[t->slot] = 0;
         }
     }
@@ -226,8 +235,12 @@ static void tick_all(void) {
         struct sampled_thread *t = &threads[i];
         if (t->blocks) continue;
         int none = 0;
-        /* its last tick is still queued: one is enough (the per-user signal queue is finite) */
-        if (!atomic_compare_exchange_strong(&tick_pending[t->slot], &none, t->tid)) continue;
+        /* its last tick is still queued: one is enough (the per-user signal queue is finite); the
+           sample it gives counts this tick too */
+        if (!atomic_compare_exchange_strong(&tick_pending[t->slot], &none, t->tid)) {
+            atomic_fetch_add(&ticks_missed[t->slot], 1);
+            continue;
+        }
         int err = signals_send(t->tid, signo, PROFILE_TICK | ((uintptr_t) (t->slot + 1) << 8));
         if (err != 0) {
             atomic_store(&tick_pending[t->slot], 0);
@@ -271,6 +284,7 @@ static void *control_loop(void *arg) {
         /* a tick still queued belongs to this session: its thread may end before taking it, and the
            slot must not look busy to the thread that gets it next */
         atomic_store(&tick_pending[threads[i].slot], 0);
+        atomic_store(&ticks_missed[threads[i].slot], 0);
         slot_used[threads[i].slot] = 0;
     }
     nthreads = 0;
@@ -329,7 +343,10 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     nwanted = ntids;
     for (int i = 0; i < ntids; i++) wanted[i] = tids[i];
     nthreads = 0;
-    for (int i = 0; i < MAX_THREADS; i++) atomic_store(&tick_pending[i], 0);  /* no session's leftovers */
+    for (int i = 0; i < MAX_THREADS; i++) {  /* no session's leftovers */
+        atomic_store(&tick_pending[i], 0);
+        atomic_store(&ticks_missed[i], 0);
+    }
     stop_requested = 0;
     /* whether the threads will get task-clocks, known before the control thread gives them any */
     if (mode == ST_PROFILE_CPU) cpu_clock_probe(interval_ns);

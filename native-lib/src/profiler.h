@@ -10,9 +10,11 @@
 #define PROFILE_TICK ((uintptr_t) 0xff)
 #define IS_PROFILE_TICK(value) (((uintptr_t) (value) & 0xff) == PROFILE_TICK)
 
-void profiler_sample(ucontext_t *uc);
+/* Records the interrupted thread's stack as `weight` samples. */
+void profiler_sample(ucontext_t *uc, uint64_t weight);
 
-/* The handler took the tick with this si_value: the ticker may queue the next one to this thread. */
-void profiler_tick_taken(uintptr_t value);
+/* The handler took the tick with this si_value: the ticker may queue the next one to this thread.
+   Returns how many ticks the sample stands for: 1, plus those that came while this one was queued. */
+uint64_t profiler_tick_taken(uintptr_t value);
 
 #endif

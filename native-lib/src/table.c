@@ -48,8 +48,8 @@ void table_count(int counter, uint64_t n) {
     atomic_fetch_add_explicit(&counters[counter], n, memory_order_relaxed);
 }
 
-/* Adds one sample of this stack. Lock-free; an entry's frames are written once, before it is ready. */
-void table_record(const uint64_t *frames, int words, uint32_t label) {
+/* Adds weight samples of this stack. Lock-free; an entry's frames are written once, before it is ready. */
+void table_record(const uint64_t *frames, int words, uint32_t label, uint64_t weight) {
     uint64_t h = hash_words(frames, words, label);
     uint32_t mask = table.capacity - 1;
     for (uint32_t probe = 0; probe < table.capacity; probe++) {
@@ -63,14 +63,14 @@ void table_record(const uint64_t *frames, int words, uint32_t label) {
                 uint64_t at = atomic_fetch_add(&table.arena_top, (uint64_t) words);
                 if (at + (uint64_t) words > table.arena_words) {
                     atomic_store_explicit(&e->state, 2, memory_order_release);
-                    table_count(ST_PROFILE_TABLE_FULL, 1);
+                    table_count(ST_PROFILE_TABLE_FULL, weight);
                     return;
                 }
                 memcpy(&table.arena[at], frames, sizeof(uint64_t) * (size_t) words);
                 e->offset = at;
                 e->label = label;
                 e->frames = (uint32_t) (words / WORDS_PER_FRAME);
-                atomic_store_explicit(&e->count, 1, memory_order_relaxed);
+                atomic_store_explicit(&e->count, weight, memory_order_relaxed);
                 atomic_store_explicit(&e->state, 1, memory_order_release);
                 return;
             }
@@ -78,16 +78,16 @@ void table_record(const uint64_t *frames, int words, uint32_t label) {
         if (seen != h) continue;
         uint32_t state;
         for (int spins = 0; (state = atomic_load_explicit(&e->state, memory_order_acquire)) == 0; spins++) {
-            if (spins > 10000) { table_count(ST_PROFILE_BUSY, 1); return; }  /* its writer is stuck: give up */
+            if (spins > 10000) { table_count(ST_PROFILE_BUSY, weight); return; }  /* its writer is stuck: give up */
         }
-        if (state == 2) { table_count(ST_PROFILE_TABLE_FULL, 1); return; }
+        if (state == 2) { table_count(ST_PROFILE_TABLE_FULL, weight); return; }
         if (e->frames * WORDS_PER_FRAME == (uint32_t) words && e->label == label
             && memcmp(&table.arena[e->offset], frames, sizeof(uint64_t) * (size_t) words) == 0) {
-            atomic_fetch_add_explicit(&e->count, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&e->count, weight, memory_order_relaxed);
             return;
         }
     }
-    table_count(ST_PROFILE_TABLE_FULL, 1);
+    table_count(ST_PROFILE_TABLE_FULL, weight);
 }
 
 void table_count_max(int counter, uint64_t value) {

@@ -6,9 +6,9 @@
 
 #define WORDS_PER_FRAME 3   /* a recorded frame: kind, id, bci */
 
-/* In a handler: adds one sample of this stack (words = frames * WORDS_PER_FRAME) under this label
-   set's id. Lock-free. */
-void table_record(const uint64_t *frames, int words, uint32_t label);
+/* In a handler: adds `weight` samples of this stack (words = frames * WORDS_PER_FRAME) under this
+   label set's id. Lock-free. */
+void table_record(const uint64_t *frames, int words, uint32_t label, uint64_t weight);
 /* Adds n to an ST_PROFILE_* counter; raises one to value if it is less. Lock-free. */
 void table_count(int counter, uint64_t n);
 void table_count_max(int counter, uint64_t value);
