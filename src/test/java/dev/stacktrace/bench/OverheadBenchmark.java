@@ -77,11 +77,11 @@ public final class OverheadBenchmark {
         System.out.printf("== Throughput (ops/s, %d rounds) and loss vs none ==%n", rounds);
         System.out.printf("%-14s %9s %9s %9s %10s %13s %16s %14s %10s %7s%n", "config", "median", "min", "max",
                 "loss(med)", "loss(paired)", "paired min/max", "ops/cpu-s loss", "samples/s", "clean");
-        double baseMedian = base == null ? Double.NaN : median(base.stream().mapToDouble(Run::opsPerSecond).toArray());
+        double baseMedian = base == null ? Double.NaN : Stats.median(base.stream().mapToDouble(Run::opsPerSecond).toArray());
         for (var e : runs.entrySet()) {
             double[] ops = e.getValue().stream().filter(OverheadBenchmark::clean).mapToDouble(Run::opsPerSecond)
                     .toArray();
-            double med = median(ops);
+            double med = Stats.median(ops);
             List<Double> pairedList = new ArrayList<>(), perCpuList = new ArrayList<>();
             if (base != null && !e.getKey().equals("none")) {
                 for (int i = 0; i < e.getValue().size(); i++) {
@@ -96,11 +96,11 @@ public final class OverheadBenchmark {
             System.out.printf("%-14s %9.1f %9.1f %9.1f %10s %13s %16s %14s %10.1f %7s%n", e.getKey(), med,
                     Arrays.stream(ops).min().orElse(0), Arrays.stream(ops).max().orElse(0),
                     e.getKey().equals("none") ? "-" : pct(1 - med / baseMedian),
-                    paired.length == 0 ? "-" : pct(median(paired)),
+                    paired.length == 0 ? "-" : pct(Stats.median(paired)),
                     paired.length == 0 ? "-" : pct(Arrays.stream(paired).min().orElse(0)) + "/"
                             + pct(Arrays.stream(paired).max().orElse(0)),
-                    pairedPerCpu.length == 0 ? "-" : pct(median(pairedPerCpu)),
-                    median(e.getValue().stream().filter(OverheadBenchmark::clean).mapToDouble(Run::samplesPerSecond)
+                    pairedPerCpu.length == 0 ? "-" : pct(Stats.median(pairedPerCpu)),
+                    Stats.median(e.getValue().stream().filter(OverheadBenchmark::clean).mapToDouble(Run::samplesPerSecond)
                             .toArray()),
                     e.getKey().equals("none") ? ops.length + "/" + e.getValue().size()
                             : paired.length + "/" + e.getValue().size());
@@ -173,7 +173,7 @@ public final class OverheadBenchmark {
                 paired.add(1 - runs.get(i).opsPerSecond / base.get(i).opsPerSecond);
             }
         }
-        return paired.isEmpty() ? null : median(paired.stream().mapToDouble(Double::doubleValue).toArray());
+        return paired.isEmpty() ? null : Stats.median(paired.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** A run during which other processes stayed under the quiet threshold. */
@@ -229,14 +229,6 @@ public final class OverheadBenchmark {
         }
         throw new IllegalArgumentException("unknown configuration " + config
                 + "; use none, jfr, oursN, asyncN, async-ctimerN or async-cpuN (N in Hz)");
-    }
-
-    private static double median(double[] values) {
-        if (values.length == 0) return Double.NaN;
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     private static String pct(double fraction) {

@@ -67,17 +67,17 @@ public final class StartupBenchmark {
                         r.rssKb / 1024.0, r.cpuMs);
             }
         }
-        double plainWall = median(results.get("plain").stream().mapToDouble(Result::wallMs).toArray());
-        double plainRss = median(results.get("plain").stream().mapToDouble(Result::rssKb).toArray()) / 1024;
+        double plainWall = Stats.median(results.get("plain").stream().mapToDouble(Result::wallMs).toArray());
+        double plainRss = Stats.median(results.get("plain").stream().mapToDouble(Result::rssKb).toArray()) / 1024;
         System.out.printf("%n== Hello-world JVM, medians of %d (load average now %s) ==%n", runs, Machine.loadAverage());
-        double plainCpu = median(results.get("plain").stream().mapToDouble(Result::cpuMs).toArray());
+        double plainCpu = Stats.median(results.get("plain").stream().mapToDouble(Result::cpuMs).toArray());
         System.out.printf("%-18s %9s %9s %10s %10s %9s %9s%n", "config", "wall ms", "+ms", "peak MB", "+MB", "cpu ms",
                 "+cpu ms");
         Map<String, double[]> added = new LinkedHashMap<>();
         for (var e : results.entrySet()) {
-            double wall = median(e.getValue().stream().mapToDouble(Result::wallMs).toArray());
-            double rss = median(e.getValue().stream().mapToDouble(Result::rssKb).toArray()) / 1024;
-            double cpu = median(e.getValue().stream().mapToDouble(Result::cpuMs).toArray());
+            double wall = Stats.median(e.getValue().stream().mapToDouble(Result::wallMs).toArray());
+            double rss = Stats.median(e.getValue().stream().mapToDouble(Result::rssKb).toArray()) / 1024;
+            double cpu = Stats.median(e.getValue().stream().mapToDouble(Result::cpuMs).toArray());
             added.put(e.getKey(), new double[] {wall - plainWall, rss - plainRss});
             System.out.printf("%-18s %9.0f %+9.0f %10.1f %+10.1f %9.0f %+9.0f%n", e.getKey(), wall, wall - plainWall, rss,
                     rss - plainRss, cpu, cpu - plainCpu);
@@ -107,17 +107,17 @@ public final class StartupBenchmark {
                 System.out.printf("round %d %-6s %s%n", round + 1, mode, f);
             }
         }
-        double named = median(stack.stream().mapToDouble(m -> m.get("first_named_stack_ms")).toArray());
-        double first = median(stack.stream().mapToDouble(m -> m.get("first_stack_ms")).toArray());
-        double stacks = median(timer.stream().mapToDouble(m -> m.get("timer_first_second_stacks")).toArray());
-        double timerFirst = median(timer.stream().mapToDouble(m -> m.get("timer_first_stack_ms")).toArray());
+        double named = Stats.median(stack.stream().mapToDouble(m -> m.get("first_named_stack_ms")).toArray());
+        double first = Stats.median(stack.stream().mapToDouble(m -> m.get("first_stack_ms")).toArray());
+        double stacks = Stats.median(timer.stream().mapToDouble(m -> m.get("timer_first_second_stacks")).toArray());
+        double timerFirst = Stats.median(timer.stream().mapToDouble(m -> m.get("timer_first_stack_ms")).toArray());
         System.out.printf("%n== First use of the library in a fresh JVM, medians of %d (load average now %s) ==%n", runs,
                 Machine.loadAverage());
         System.out.printf("first stack (library load included) %.1f ms; first named stack %.1f ms <= 50 ms: %s "
                 + "(CPU until then: %.0f ms on its thread, %.0f ms in the JVM)%n", first, named,
                 named >= 0 && named <= 50 ? "met" : "MISSED",
-                median(stack.stream().mapToDouble(m -> m.get("thread_cpu_ms")).toArray()),
-                median(stack.stream().mapToDouble(m -> m.get("process_cpu_ms")).toArray()));
+                Stats.median(stack.stream().mapToDouble(m -> m.get("thread_cpu_ms")).toArray()),
+                Stats.median(stack.stream().mapToDouble(m -> m.get("process_cpu_ms")).toArray()));
         System.out.printf("Timer at 5 ms: first stack after %.1f ms, %.0f stacks in its first second >= 180: %s%n",
                 timerFirst, stacks, stacks >= 180 ? "met" : "MISSED");
     }
@@ -169,14 +169,6 @@ public final class StartupBenchmark {
                 .start();
         p.getInputStream().readAllBytes();
         return p.waitFor() == 0 ? List.of("--enable-native-access=ALL-UNNAMED") : List.of();
-    }
-
-    private static double median(double[] values) {
-        if (values.length == 0) return Double.NaN;
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     private static void parse(String[] args) {
