@@ -32,6 +32,7 @@
 #include "table.h"
 #include "stacktrace.h"
 #include "vm.h"
+#include "unwind.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -261,6 +262,7 @@ static void *control_loop(void *arg) {
         int64_t now = now_ns();
         if (now >= next_refresh) {
             refresh_threads();
+            unwind_refresh(0);  /* libraries come and go too (done by the unwinder's own thread) */
             next_refresh = now + 100000000;  /* threads come and go: look again every 100 ms */
         }
         if (mode == ST_PROFILE_WALL && now >= next_tick) {
