@@ -234,7 +234,11 @@ static void tick_all(void) {
     int signo = st_signal();
     for (int i = 0; i < nthreads; i++) {
         struct sampled_thread *t = &threads[i];
-        if (t->blocks) continue;
+        if (t->blocks) {
+            /* not sent (it would wait in the per-user queue for good), but not silent either */
+            table_count(ST_PROFILE_SIGNAL_BLOCKED, 1);
+            continue;
+        }
         int none = 0;
         /* its last tick is still queued: one is enough (the per-user signal queue is finite); the
            sample it gives counts this tick too */

@@ -15,7 +15,7 @@
 
 #include "depth_limits.h"
 
-#define ST_ABI_VERSION 5
+#define ST_ABI_VERSION 6
 
 /* ST_MAX_FRAMES (capacity of one capture) and ST_PROFILE_MAX_FRAMES are in depth_limits.h. */
 
@@ -157,6 +157,7 @@ enum st_profile_counter {
     ST_PROFILE_THREAD_GONE,   /* a thread ended before it could be sampled */
     ST_PROFILE_NANOS,         /* time spent in the sampling handler, in total */
     ST_PROFILE_MAX_NANOS,     /* ... and at most in one sample */
+    ST_PROFILE_SIGNAL_BLOCKED,/* wall ticks not sent: the thread blocks the signal (each tick counted) */
     ST_PROFILE_COUNTERS
 };
 
