@@ -193,7 +193,8 @@ int64_t st_label_word(void);
 int st_slots_in_use(void);
 
 /* The unwinder's frame table as it is now, brought up to date first: out[0] modules, out[1] rows,
-   out[2] bytes of rows, out[3] ns the update took. Returns 0, or < 0. For tests and benchmarks. */
+   out[2] bytes of rows, out[3] ns the update took, out[4] pcs walks met in no module so far.
+   Returns 0, or < 0. For tests and benchmarks. */
 int st_frame_table(int64_t *out);
 
 /* Reads nwords machine words at addr without faulting: returns nwords, or -EFAULT. */

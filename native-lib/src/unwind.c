@@ -140,6 +140,7 @@ int st_frame_table(int64_t *out) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     frame_table_size(&out[0], &out[1], &out[2]);
     out[3] = (int64_t) (t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+    out[4] = frame_table_misses();
     return 0;
 }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
+import dev.stacktrace.testlib.BlockedNativeThread;
 import dev.stacktrace.testlib.TestBinding;
 import dev.stacktrace.testlib.TestNative;
 import java.nio.file.Files;
@@ -85,7 +86,7 @@ class UnwindInfoTest {
 
     @Test
     void aLibraryLoadedLaterIsUnwoundByItsOwnUnwindInfo(@TempDir Path dir) throws Exception {
-        long[] before = new long[4];
+        long[] before = new long[5];
         assertEquals(0, TestBinding.st_frame_table(before));
         System.out.println("frame table: " + before[0] + " modules, " + before[1] + " rows, " + before[2] + " bytes");
         assertTrue(before[0] >= 5 && before[1] >= 100_000, "libjvm alone has over 100,000 rows: " + before[1]);
@@ -105,7 +106,7 @@ class UnwindInfoTest {
             started.await();
             Thread.sleep(50);
             List<StackEntry> stack = Stacktrace.getThreadStack(t, 64, true);
-            long[] after = new long[4];
+            long[] after = new long[5];
             assertEquals(0, TestBinding.st_frame_table(after));
             assertTrue(after[0] > before[0] && after[1] > before[1], "the copy's rows were not added: " + after[1]);
             List<String> names = names(stack);
@@ -116,6 +117,29 @@ class UnwindInfoTest {
         } finally {
             t.interrupt();
             t.join();
+        }
+    }
+
+    @Test
+    void walksOfKnownCodeMeetNoUnknownPc() throws Exception {
+        try (BlockedNativeThread blocked = new BlockedNativeThread("known-code", 10)) {
+            Thread spinner = spinWithoutFramePointer(4000);
+            try {
+                long[] before = new long[5];
+                assertEquals(0, TestBinding.st_frame_table(before));
+                for (int i = 0; i < 50; i++) {
+                    Stacktrace.getThreadStack(blocked.thread(), 64, true);
+                    Stacktrace.getThreadStack(spinner, 64, true);
+                    Stacktrace.getNativeThreadStack(blocked.tid(), 64, true);
+                }
+                long[] after = new long[5];
+                assertEquals(0, TestBinding.st_frame_table(after));
+                // a miss would make each request wait for a refresh of the table and ask again
+                assertEquals(before[4], after[4], "pcs in no module met by walks of known code");
+            } finally {
+                spinner.interrupt();
+                spinner.join();
+            }
         }
     }
 
