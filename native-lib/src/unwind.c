@@ -107,8 +107,11 @@ int unwind_step(struct unwind_cursor *opaque) {
     case CFA_RSP: cfa = c->sp + cfi_cfa_offset(row); break;
     case CFA_RBP: cfa = c->fp + cfi_cfa_offset(row); break;
     case CFA_PLT: cfa = c->sp + cfi_cfa_offset(row) + ((c->pc & 15) >= (uintptr_t) cfi_fp_slot(row) ? 8 : 0); break;
-    default:
+    case CFA_OTHER:
+        /* glibc's trampoline has an expression rule; its code is read only for such rows */
         if (at_signal_return(c->pc)) return step_signal_frame(c);
+        return step_frame_pointer(c);
+    default:
         return step_frame_pointer(c);
     }
     int slot = rule == CFA_PLT ? CFI_FP_SAME : cfi_fp_slot(row);

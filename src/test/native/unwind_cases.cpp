@@ -1,6 +1,8 @@
 // Native code for the unwinder's own cases: frames that only their unwind info can step over, and
 // a thread holding the dynamic loader's lock.
 #include <atomic>
+#include <csignal>
+#include <pthread.h>
 #include <ctime>
 #include <link.h>
 #include <unistd.h>
@@ -38,6 +40,15 @@ static int hold(struct dl_phdr_info *, size_t, void *arg) {
     return 1;
 }
 
+static std::atomic<int> handler_millis{0};
+
+// A handler that spins: the thread's stack then holds a signal frame (glibc's __restore_rt) between
+// the handler's frames and the code it interrupted.
+__attribute__((noinline)) static void spin_in_handler(int) {
+    long end = now_ms() + handler_millis.load();
+    while (now_ms() < end) {}
+}
+
 }  // namespace stt_unwind
 
 extern "C" {
@@ -53,6 +64,18 @@ __attribute__((optimize("omit-frame-pointer"))) long stt_spin_without_frame_poin
 // C++ throw's search for unwind info does.
 int stt_hold_loader_lock(int millis) {
     return dl_iterate_phdr(stt_unwind::hold, &millis);
+}
+
+// Raises signo (a realtime signal no one else uses) at this thread, whose handler spins about millis ms.
+__attribute__((noinline)) int stt_spin_in_signal_handler(int signo, int millis) {
+    struct sigaction sa = {};
+    sa.sa_handler = stt_unwind::spin_in_handler;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(signo, &sa, nullptr) != 0) return -1;
+    stt_unwind::handler_millis.store(millis);
+    int rc = pthread_kill(pthread_self(), signo);
+    asm volatile("" ::: "memory");
+    return rc;
 }
 
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
+import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.testlib.BlockedNativeThread;
 import dev.stacktrace.testlib.TestBinding;
 import dev.stacktrace.testlib.TestNative;
@@ -114,6 +115,41 @@ class UnwindInfoTest {
             int entry = names.indexOf("stt_spin_without_frame_pointer");
             assertTrue(leaf >= 0 && entry == leaf + 4 && stack.get(leaf).library().contains("libunwindcopy")
                     && stack.get(entry).library().contains("libunwindcopy"), Stacktrace.format(stack));
+        } finally {
+            t.interrupt();
+            t.join();
+        }
+    }
+
+    @Test
+    void aSignalFrameLeadsBackToTheInterruptedCode() throws Exception {
+        int signo = NativeCapture.get().signal() - 3;  // a realtime signal neither the JVM nor we use
+        CountDownLatch started = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            started.countDown();
+            for (int i = 0; i < 40 && !Thread.currentThread().isInterrupted(); i++) TestNative.stt_spin_in_signal_handler(signo, 100);
+        }, "in-a-handler");
+        t.setDaemon(true);
+        t.start();
+        try {
+            started.await();
+            int through = 0;
+            String last = "";
+            for (int i = 0; i < 20 && t.isAlive(); i++) {
+                Thread.sleep(20);
+                List<StackEntry> stack = Stacktrace.getThreadStack(t, 64, true);
+                List<String> names = names(stack);
+                last = Stacktrace.format(stack);
+                int handler = names.indexOf("stt_unwind::spin_in_handler(int)");
+                int raiser = names.indexOf("stt_spin_in_signal_handler");
+                // the handler, glibc's trampoline, the interrupted pc (inside pthread_kill, in libc), its caller
+                if (handler >= 0 && raiser == handler + 3 && stack.get(handler + 2).library().startsWith("libc")
+                        && names.subList(raiser, names.size()).stream().anyMatch(n -> n.contains("aSignalFrameLeadsBack"))) {
+                    through++;
+                }
+            }
+            assertTrue(through >= 10, through + " of 20 captures went from the handler through the signal frame to "
+                    + "the code it interrupted and on to Java; the last one:\n" + last);
         } finally {
             t.interrupt();
             t.join();

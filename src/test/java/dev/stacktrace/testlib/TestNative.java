@@ -53,4 +53,7 @@ public final class TestNative {
 
     /** See unwind_cases.cpp: holds the dynamic loader's lock for about millis ms. */
     public static native int stt_hold_loader_lock(int millis);
+
+    /** See unwind_cases.cpp: raises signo at this thread, whose handler spins about millis ms. */
+    public static native int stt_spin_in_signal_handler(int signo, int millis);
 }
