@@ -95,6 +95,7 @@ void profiler_sample(ucontext_t *uc, uint64_t weight) {
     if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME, labels_current(), weight);
     atomic_store(&mine->busy, 0);
     table_count(ST_PROFILE_SAMPLES, weight);
+    table_count(ST_PROFILE_WALKS, 1);
     int64_t spent = now_ns() - start;
     table_count(ST_PROFILE_NANOS, (uint64_t) spent);
     table_count_max(ST_PROFILE_MAX_NANOS, (uint64_t) spent);

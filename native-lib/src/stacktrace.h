@@ -158,6 +158,7 @@ enum st_profile_counter {
     ST_PROFILE_NANOS,         /* time spent in the sampling handler, in total */
     ST_PROFILE_MAX_NANOS,     /* ... and at most in one sample */
     ST_PROFILE_SIGNAL_BLOCKED,/* wall ticks not sent: the thread blocks the signal (each tick counted) */
+    ST_PROFILE_WALKS,         /* stacks walked by the handler (SAMPLES counts a wall sample once per tick it stands for) */
     ST_PROFILE_COUNTERS
 };
 

@@ -234,7 +234,7 @@ public final class Profiler implements AutoCloseable {
     private NativeSampler.Counters counters() {
         NativeSampler.Counters c = finalCounters;
         if (c != null) return c;
-        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0, 0);
+        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0);
         return NativeSampler.counters();
     }
 
