@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "frame_table.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -213,10 +214,6 @@ static int refresher_started;
 
 static void *refresher(void *arg) {
     (void) arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    pthread_setname_np(pthread_self(), "stacktrace-cfi");
     pthread_mutex_lock(&ask_lock);
     for (;;) {
         while (finished == asked) pthread_cond_wait(&asked_cond, &ask_lock);
@@ -234,15 +231,10 @@ int frame_table_refresh_within(int64_t wait_ns) {
     unsigned before = atomic_load(&generation);
     pthread_mutex_lock(&ask_lock);
     if (!refresher_started) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&t, &attr, refresher, NULL);
-        pthread_attr_destroy(&attr);
+        int rc = signals_start_quiet_thread(NULL, refresher, "stacktrace-cfi");
         if (rc != 0) {
             pthread_mutex_unlock(&ask_lock);
-            return -rc;
+            return rc;
         }
         refresher_started = 1;
     }

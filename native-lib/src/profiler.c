@@ -257,10 +257,6 @@ static void tick_all(void) {
 
 static void *control_loop(void *arg) {
     (void) arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    pthread_setname_np(pthread_self(), "stacktrace-prof");
     int64_t next_refresh = 0, next_tick = now_ns();
     pthread_mutex_lock(&control_lock);
     while (!stop_requested) {
@@ -358,11 +354,11 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     /* whether the threads will get task-clocks, known before the control thread gives them any */
     if (mode == ST_PROFILE_CPU) cpu_clock_probe(interval_ns);
     atomic_store(&sampling, 1);
-    rc = pthread_create(&control_thread, NULL, control_loop, NULL);
+    rc = signals_start_quiet_thread(&control_thread, control_loop, "stacktrace-prof");
     if (rc != 0) {
         atomic_store(&sampling, 0);
         pthread_mutex_unlock(&control_lock);
-        return -rc;
+        return rc;
     }
     control_running = 1;
     pthread_mutex_unlock(&control_lock);
