@@ -244,7 +244,8 @@ static void release_slot(struct slot *s, uint32_t seq) {
 }
 
 /* A walk that met a pc in no module the frame table knows (a library loaded since the table was
-   built) is asked once more when the table, brought up to date within half the time left, changed. */
+   built) is asked once more when the table, brought up to date within three quarters of the time
+   left, changed; the first answer stands if the second does not come in time. */
 static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
     struct timing t;
     int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;
@@ -252,11 +253,18 @@ static int request(int tid, int mode, int max, int timeout_ms, struct slot **slo
     int rc = request_timed(tid, mode, max, timeout_ms, slot_out, seq_out, &t);
     if (rc != 0 || unwind_misses() == misses) return rc;
     int64_t left = deadline - now_ns();
-    if (left < 2000000 || unwind_refresh(left / 2) != 1) return rc;
+    if (left < 2000000 || unwind_refresh(left / 4 * 3) != 1) return 0;
     int retry_ms = (int) ((deadline - now_ns()) / 1000000);
-    if (retry_ms < 1) return rc;
-    release_slot(*slot_out, *seq_out);
-    return request_timed(tid, mode, max, retry_ms, slot_out, seq_out, &t);
+    if (retry_ms < 1) return 0;
+    struct slot *first = *slot_out;
+    uint32_t first_seq = *seq_out;
+    if (request_timed(tid, mode, max, retry_ms, slot_out, seq_out, &t) != 0) {
+        *slot_out = first;
+        *seq_out = first_seq;
+        return 0;
+    }
+    release_slot(first, first_seq);
+    return 0;
 }
 
 int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms) {

@@ -32,16 +32,17 @@ class UnwindInfoTest {
     void framesWithoutFramePointersAreSteppedByTheirUnwindInfo() throws Exception {
         Thread spinner = spinWithoutFramePointer(8000);
         try {
-            int full = 0;
-            String last = "";
+            int inSpin = 0;
             for (int i = 0; i < 40; i++) {
                 List<StackEntry> stack = Stacktrace.getThreadStack(spinner, 64, true);
-                last = Stacktrace.format(stack);
-                if (chainComplete(stack)) full++;
+                if (inSpin(stack)) {
+                    inSpin++;
+                    // wherever the leaf was interrupted (in it, in now_ms, in the vDSO's clock)
+                    assertTrue(chainComplete(stack), "capture " + i + " lost the chain:\n" + Stacktrace.format(stack));
+                }
                 Thread.sleep(20);
             }
-            // every capture, wherever the leaf was interrupted (in it, in now_ms, in the vDSO's clock)
-            assertEquals(40, full, "a capture lost the chain; the last one:\n" + last);
+            assertTrue(inSpin >= 30, "only " + inSpin + " of 40 captures found the thread in its native spin");
         } finally {
             spinner.interrupt();
             spinner.join();
@@ -71,13 +72,16 @@ class UnwindInfoTest {
             int complete = 0;
             long start = System.nanoTime();
             for (int i = 0; i < 20; i++) {
-                if (chainComplete(Stacktrace.getThreadStack(spinner, 64, true))) complete++;
+                List<StackEntry> stack = Stacktrace.getThreadStack(spinner, 64, true);
+                if (!inSpin(stack)) continue;  // between two calls of the spin
+                assertTrue(chainComplete(stack), "capture " + i + " lost the chain:\n" + Stacktrace.format(stack));
+                complete++;
             }
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             List<StackEntry> holderAfter = Stacktrace.getThreadStack(holder, 64, true);
             assertTrue(names(holderAfter).contains("dl_iterate_phdr"),
                     "the holder let go of the lock before the captures ended (" + tookMs + " ms)\n" + Stacktrace.format(holderAfter));
-            assertEquals(20, complete, "captures while the loader lock was held");
+            assertTrue(complete >= 15, complete + " of 20 captures while the loader lock was held found the thread in its spin");
         } finally {
             spinner.interrupt();
             spinner.join();
@@ -106,15 +110,20 @@ class UnwindInfoTest {
         try {
             started.await();
             Thread.sleep(50);
-            List<StackEntry> stack = Stacktrace.getThreadStack(t, 64, true);
+            // A capture that meets the new library has the table brought up to date and asks again,
+            // within its deadline; on a loaded machine the refresher thread may need longer than
+            // that, so a few captures are allowed (each a real request; none may be wrong).
+            List<StackEntry> stack = List.of();
+            int captures = 0;
+            for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); System.nanoTime() < end && !copyComplete(stack); ) {
+                stack = Stacktrace.getThreadStack(t, 64, true);
+                captures++;
+            }
+            System.out.println("library loaded later: complete after " + captures + " capture(s)");
             long[] after = new long[5];
             assertEquals(0, TestBinding.st_frame_table(after));
             assertTrue(after[0] > before[0] && after[1] > before[1], "the copy's rows were not added: " + after[1]);
-            List<String> names = names(stack);
-            int leaf = names.indexOf("stt_unwind::WithoutFramePointer::leaf(int)");
-            int entry = names.indexOf("stt_spin_without_frame_pointer");
-            assertTrue(leaf >= 0 && entry == leaf + 4 && stack.get(leaf).library().contains("libunwindcopy")
-                    && stack.get(entry).library().contains("libunwindcopy"), Stacktrace.format(stack));
+            assertTrue(copyComplete(stack), captures + " captures, the last:\n" + Stacktrace.format(stack));
         } finally {
             t.interrupt();
             t.join();
@@ -179,6 +188,15 @@ class UnwindInfoTest {
         }
     }
 
+    /** The chain without frame pointers, all in the copy of the test library. */
+    private static boolean copyComplete(List<StackEntry> stack) {
+        List<String> names = names(stack);
+        int leaf = names.indexOf("stt_unwind::WithoutFramePointer::leaf(int)");
+        int entry = names.indexOf("stt_spin_without_frame_pointer");
+        return leaf >= 0 && entry == leaf + 4 && stack.get(leaf).library().contains("libunwindcopy")
+                && stack.get(entry).library().contains("libunwindcopy");
+    }
+
     /** A thread calling stt_spin_without_frame_pointer from Java until interrupted (each call at most millis). */
     private static Thread spinWithoutFramePointer(int millis) throws InterruptedException {
         CountDownLatch started = new CountDownLatch(1);
@@ -193,13 +211,24 @@ class UnwindInfoTest {
         return t;
     }
 
-    /** leaf, level x3, the exported entry, then the Java method that called it (through JNA). */
+    /** Whether the thread was inside the native spin (its top frame in the test library, libc or the vDSO), or the walk was lost. */
+    private static boolean inSpin(List<StackEntry> stack) {
+        if (stack.isEmpty()) return false;
+        if (stack.stream().anyMatch(StackEntry::isMarker)) return true;
+        StackEntry top = stack.get(0);
+        String library = String.valueOf(top.library());
+        return !top.isJava() && (library.contains("stacktracetest") || library.startsWith("libc") || library.contains("vdso"));
+    }
+
+    /** No marker; the exported entry, then the Java method that called it (through JNA); and when the
+        leaf was running, leaf and level x3 right above the entry. */
     private static boolean chainComplete(List<StackEntry> stack) {
+        if (stack.stream().anyMatch(StackEntry::isMarker)) return false;
         List<String> names = names(stack);
         int leaf = names.indexOf("stt_unwind::WithoutFramePointer::leaf(int)");
         int entry = names.indexOf("stt_spin_without_frame_pointer");
-        if (leaf < 0 || entry < leaf + 4) return false;
-        for (int i = leaf + 1; i <= leaf + 3; i++) {
+        if (entry < 0 || (leaf >= 0 && entry != leaf + 4)) return false;
+        for (int i = leaf + 1; leaf >= 0 && i <= leaf + 3; i++) {
             if (!names.get(i).equals("stt_unwind::WithoutFramePointer::level(int, int)")) return false;
         }
         return names.subList(entry, names.size()).stream().anyMatch(n -> n.contains("UnwindInfoTest.lambda$spinWithoutFramePointer"));
