@@ -90,9 +90,12 @@ public final class PushBenchmark {
         long firstPushCpu = -1;
         long firstPushWall = 0;
         long firstPushSent = 0;
+        List<Long> pushEnds = new ArrayList<>();  // the push CPU so far when each push reached both targets
         while (System.nanoTime() - wallStart < duration.toNanos()) {
             Thread.sleep(200);
             poll(threads, pushCpu, receiverCpu, pusher);
+            long sentNow = Math.min(pusher.counts("pyroscope").sent(), pusher.counts("otlp").sent());
+            if (sentNow > pushEnds.size()) pushEnds.add(sum(pushCpu));
             if (firstPushCpu < 0 && pusher.counts("pyroscope").sent() + pusher.counts("otlp").sent() >= 2) {
                 firstPushCpu = sum(pushCpu);
                 firstPushWall = System.nanoTime() - wallStart;
@@ -136,6 +139,18 @@ public final class PushBenchmark {
                     steady / 1e6 / Math.max(1, steadyPushes), steady / 1e6 * 60e9 / steadyWall, 100.0 * steady / steadyWall);
         } else {
             System.out.println("no push reached both targets: no steady-state figure");
+        }
+        List<Long> each = new ArrayList<>();
+        for (int i = 0; i < pushEnds.size(); i++) each.add(pushEnds.get(i) - (i == 0 ? 0 : pushEnds.get(i - 1)));
+        System.out.println("CPU of each push as it reached both targets, in order (ms): "
+                + each.stream().map(n -> String.format("%.1f", n / 1e6)).toList());
+        if (each.size() >= 4) {
+            List<Long> lastHalf = new ArrayList<>(each.subList(each.size() / 2, each.size()));
+            long lastHalfSum = lastHalf.stream().mapToLong(Long::longValue).sum();
+            lastHalf.sort(null);
+            System.out.printf("last half of the pushes (%d): median %.1f ms, mean %.1f ms a push: %.4f %% of one core at "
+                    + "this interval%n", lastHalf.size(), lastHalf.get(lastHalf.size() / 2) / 1e6,
+                    lastHalfSum / 1e6 / lastHalf.size(), 100.0 * lastHalfSum / lastHalf.size() / interval.toNanos());
         }
         System.out.println("goal: under 0.2 % CPU beside the profiler's own cost at a 15 s interval");
         if (sink == 42) System.out.println(sink);
