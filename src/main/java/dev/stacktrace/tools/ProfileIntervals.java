@@ -30,8 +30,14 @@ public final class ProfileIntervals {
     /** A table entry: equal stacks sampled under two label sets are two entries. */
     private record Entry(RawStack stack, int label) {}
 
+    /** An entry's count at the last read, and its name once it had samples to give. */
+    private static final class Seen {
+        long count;
+        ProfileStacks.Named named;
+    }
+
     private final Profiler profiler;
-    private final Map<Entry, Long> counts = new HashMap<>();
+    private final Map<Entry, Seen> seen = new HashMap<>();
     /** Where the last interval ended, in nanoseconds since the profiler started; -1 before the first. */
     private long endNanos = -1;
     private long resolved;
@@ -52,14 +58,13 @@ public final class ProfileIntervals {
         }
         Map<Map.Entry<List<StackEntry>, Integer>, Long> gained = new LinkedHashMap<>();
         RawStack.forEachLabeledProfileStack(r.table(), (raw, count, label) -> {
-            Entry entry = new Entry(raw, label);
-            Long before = counts.get(entry);
-            long n = count - (before == null ? 0 : before);
+            Seen entry = seen.computeIfAbsent(new Entry(raw, label), e -> new Seen());
+            long n = count - entry.count;
             if (n <= 0) return;
-            counts.put(entry, count);
+            entry.count = count;
             resolved++;
-            ProfileStacks.Named named = profiler.named(raw);
-            if (!named.frames().isEmpty()) gained.merge(Map.entry(named.frames(), label), n, Long::sum);
+            if (entry.named == null) entry.named = profiler.named(raw);
+            if (!entry.named.frames().isEmpty()) gained.merge(Map.entry(entry.named.frames(), label), n, Long::sum);
         });
         long from = Math.max(endNanos, 0);
         long to = Math.max(r.endNanos() - r.startNanos(), from);
@@ -70,7 +75,7 @@ public final class ProfileIntervals {
                 Duration.ofNanos(to - from), samples);
     }
 
-    /** Table entries looked up for their names so far: those whose count grew between two calls. */
+    /** Table entries taken into an interval so far: at each call, those whose count grew (the others cost no naming). */
     synchronized long resolvedEntries() {
         return resolved;
     }
