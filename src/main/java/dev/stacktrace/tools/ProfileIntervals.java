@@ -27,17 +27,24 @@ import java.util.Objects;
  * <p>One reader per instance (calls are serialized); made by {@link Profiler#intervals()}.
  */
 public final class ProfileIntervals {
-    /** A table entry: equal stacks sampled under two label sets are two entries. */
+    /** A table entry: equal stacks sampled under two label sets are two entries; the table holds each once. */
     private record Entry(RawStack stack, int label) {}
 
     /** An entry's count at the last read, and its name once it had samples to give. */
     private static final class Seen {
+        final Entry entry;
         long count;
         ProfileStacks.Named named;
+
+        Seen(Entry entry) {
+            this.entry = entry;
+        }
     }
 
     private final Profiler profiler;
     private final Map<Entry, Seen> seen = new HashMap<>();
+    /** The entries of the last read in the table's order (see {@link #next}). */
+    private Seen[] order = new Seen[0];
     /** Where the last interval ended, in nanoseconds since the profiler started; -1 before the first. */
     private long endNanos = -1;
     private long resolved;
@@ -57,15 +64,29 @@ public final class ProfileIntervals {
             return new ProfileSnapshot(profiler, profiler.mode(), profiler.interval(), Instant.now(), Duration.ZERO, List.of());
         }
         Map<Map.Entry<List<StackEntry>, Integer>, Long> gained = new LinkedHashMap<>();
-        RawStack.forEachLabeledProfileStack(r.table(), (raw, count, label) -> {
-            Seen entry = seen.computeIfAbsent(new Entry(raw, label), e -> new Seen());
+        // The table is read in its slot order and keeps its entries where they are while it runs, so
+        // each entry is most often the one after the last one found, in the last read: compared in
+        // place, without a copy or a hash; anything else (a new entry) is looked up.
+        List<Seen> now = new ArrayList<>(order.length + 16);
+        int[] next = {0};
+        RawStack.forEachProfileEntry(r.table(), (table, from, to, count, label) -> {
+            int k = next[0];
+            Seen entry;
+            if (k < order.length && order[k].entry.label() == label && order[k].entry.stack().isProfileStackAt(table, from, to)) {
+                entry = order[k];
+                next[0] = k + 1;
+            } else {
+                entry = seen.computeIfAbsent(new Entry(RawStack.profileStack(table, from, to), label), Seen::new);
+            }
+            now.add(entry);
             long n = count - entry.count;
             if (n <= 0) return;
             entry.count = count;
             resolved++;
-            if (entry.named == null) entry.named = profiler.named(raw);
+            if (entry.named == null) entry.named = profiler.named(entry.entry.stack());
             if (!entry.named.frames().isEmpty()) gained.merge(Map.entry(entry.named.frames(), label), n, Long::sum);
         });
+        order = now.toArray(new Seen[0]);
         long from = Math.max(endNanos, 0);
         long to = Math.max(r.endNanos() - r.startNanos(), from);
         endNanos = to;
