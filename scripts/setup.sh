@@ -4,7 +4,6 @@
 set -euo pipefail
 
 packages=(
-  libunwind-dev   # the native library links libunwind
   gcc g++ make    # native-lib/ and the test-only native library
   maven
   elfutils        # eu-stack: the independent unwinder the tests compare against

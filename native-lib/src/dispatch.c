@@ -64,7 +64,7 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
     errno = saved_errno;
 }
 
-/* The handler goes in only once libunwind is set up (outside any handler). */
+/* The handler goes in only once the unwinder is set up (outside any handler). */
 int st_init(int signo) {
     return signals_init(signo, on_signal, unwind_setup);
 }

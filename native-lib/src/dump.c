@@ -111,10 +111,6 @@ static void on_dump_signal(int signo, siginfo_t *info, void *context) {
 
 static void *dump_loop(void *arg) {
     (void) arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);  /* signals are for the JVM's threads, not this one */
-    pthread_setname_np(pthread_self(), "stacktrace-dump");
     for (;;) {
         char wake;
         ssize_t r = read(wake_pipe[0], &wake, 1);
@@ -140,13 +136,8 @@ int st_dump_on_signal(int signo, const char *path) {
     /* the reader blocks; only the writer (the handler) must never block */
     fcntl(wake_pipe[0], F_SETFL, fcntl(wake_pipe[0], F_GETFL) & ~O_NONBLOCK);
     strcpy(dump_path, path != NULL ? path : "");
-    pthread_t thread;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&thread, &attr, dump_loop, NULL);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) { result = -rc; goto out; }
+    int rc = signals_start_quiet_thread(NULL, dump_loop, "stacktrace-dump");
+    if (rc != 0) { result = rc; goto out; }
     result = install_handler(signo, on_dump_signal);
     if (result != 0) goto out;
     dump_signo = signo;

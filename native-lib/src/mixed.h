@@ -39,8 +39,8 @@ struct mixed_sample {
     int32_t walk_end;      /* why the physical walk stopped (WALK_*) */
     int32_t segments, nphysical, nnative, java_thread;
     int32_t agct_ns, walk_ns;   /* time spent in AsyncGetCallTrace, and in the whole capture */
-    int32_t unwind_ns;          /* time spent in libunwind below entry frames */
-    int32_t gap_segment;        /* > 0: libunwind lost its way above this segment, which starts at the anchor */
+    int32_t unwind_ns;          /* time spent unwinding native frames below entry frames */
+    int32_t gap_segment;        /* > 0: the unwinder lost its way above this segment, which starts at the anchor */
     /* pc, sp, fp of the Java frame below a top frame AGCT cannot start from (a stub, a compiled method
        in its prologue), 0 when none: AGCT starts there, and that top frame is not in its answer */
     uintptr_t agct_from[3];

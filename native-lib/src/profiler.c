@@ -32,6 +32,7 @@
 #include "table.h"
 #include "stacktrace.h"
 #include "vm.h"
+#include "unwind.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -94,6 +95,7 @@ void profiler_sample(ucontext_t *uc, uint64_t weight) {
     if (n > 0) table_record(mine->frames, n * WORDS_PER_FRAME, labels_current(), weight);
     atomic_store(&mine->busy, 0);
     table_count(ST_PROFILE_SAMPLES, weight);
+    table_count(ST_PROFILE_WALKS, 1);
     int64_t spent = now_ns() - start;
     table_count(ST_PROFILE_NANOS, (uint64_t) spent);
     table_count_max(ST_PROFILE_MAX_NANOS, (uint64_t) spent);
@@ -233,7 +235,11 @@ static void tick_all(void) {
     int signo = st_signal();
     for (int i = 0; i < nthreads; i++) {
         struct sampled_thread *t = &threads[i];
-        if (t->blocks) continue;
+        if (t->blocks) {
+            /* not sent (it would wait in the per-user queue for good), but not silent either */
+            table_count(ST_PROFILE_SIGNAL_BLOCKED, 1);
+            continue;
+        }
         int none = 0;
         /* its last tick is still queued: one is enough (the per-user signal queue is finite); the
            sample it gives counts this tick too */
@@ -251,16 +257,13 @@ static void tick_all(void) {
 
 static void *control_loop(void *arg) {
     (void) arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    pthread_setname_np(pthread_self(), "stacktrace-prof");
     int64_t next_refresh = 0, next_tick = now_ns();
     pthread_mutex_lock(&control_lock);
     while (!stop_requested) {
         int64_t now = now_ns();
         if (now >= next_refresh) {
             refresh_threads();
+            unwind_refresh(0);  /* libraries come and go too (done by the unwinder's own thread) */
             next_refresh = now + 100000000;  /* threads come and go: look again every 100 ms */
         }
         if (mode == ST_PROFILE_WALL && now >= next_tick) {
@@ -351,11 +354,11 @@ int st_profile_start(int profile_mode, int64_t interval, const int32_t *tids, in
     /* whether the threads will get task-clocks, known before the control thread gives them any */
     if (mode == ST_PROFILE_CPU) cpu_clock_probe(interval_ns);
     atomic_store(&sampling, 1);
-    rc = pthread_create(&control_thread, NULL, control_loop, NULL);
+    rc = signals_start_quiet_thread(&control_thread, control_loop, "stacktrace-prof");
     if (rc != 0) {
         atomic_store(&sampling, 0);
         pthread_mutex_unlock(&control_lock);
-        return -rc;
+        return rc;
     }
     control_running = 1;
     pthread_mutex_unlock(&control_lock);

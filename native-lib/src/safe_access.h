@@ -1,6 +1,6 @@
 /*
  * Reads of memory that cannot fault, for every caller (signal handlers included): the one way the
- * library reads memory it does not own (the VM's structures, a thread's stack, what libunwind asks
+ * library reads memory it does not own (the VM's structures, a thread's stack, what the unwinder
  * for, an address Java hands in).
  *
  *  - stack_word: a direct load, for an address the caller checked with stack_has (between the
@@ -9,8 +9,8 @@
  *    the signal mask.
  *  - safe_load: one word of VM memory through HotSpot's SafeFetchN once the VM gave it (a fault there
  *    is caught by the JVM's SIGSEGV handler; so never with SIGSEGV blocked), else safe_copy.
- *  - safe_stack_load: stack_word inside the stack, safe_copy outside it (what libunwind gets, as it
- *    reads with every signal blocked).
+ *  - safe_stack_load: stack_word inside the stack, safe_copy outside it (what the unwinder uses:
+ *    it never depends on the JVM's SIGSEGV handler, so it also serves threads the JVM does not know).
  */
 #ifndef STACKTRACE_SAFE_ACCESS_H
 #define STACKTRACE_SAFE_ACCESS_H

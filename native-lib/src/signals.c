@@ -88,3 +88,25 @@ out:
     pthread_mutex_unlock(&init_lock);
     return result;
 }
+
+int signals_start_quiet_thread(pthread_t *out, void *(*body)(void *), const char *name) {
+    sigset_t all, before;
+    sigfillset(&all);
+    /* a fault is never blocked, in the new thread or (for this moment) in the caller */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    pthread_sigmask(SIG_SETMASK, &all, &before);  /* the new thread inherits this mask */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (out == NULL) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    int rc = pthread_create(&thread, &attr, body, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    if (rc != 0) return -rc;
+    pthread_setname_np(thread, name);
+    if (out != NULL) *out = thread;
+    return 0;
+}

@@ -5,6 +5,7 @@
 #ifndef STACKTRACE_SIGNALS_H
 #define STACKTRACE_SIGNALS_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -19,5 +20,9 @@ int install_handler(int signo, void (*handler)(int, siginfo_t *, void *));
 /* The capture signal's set-up, once per process (st_init): signo must be a free realtime signal;
    prepare runs after the ownership check and before the handler is installed (0: go on). */
 int signals_init(int signo, void (*handler)(int, siginfo_t *, void *), int (*prepare)(void));
+
+/* Starts a thread of ours with every signal blocked from its first instruction (signals are for the
+   JVM's threads; ours never take one), named for top and /proc. out NULL: detached. Returns 0 or -errno. */
+int signals_start_quiet_thread(pthread_t *out, void *(*body)(void *), const char *name);
 
 #endif

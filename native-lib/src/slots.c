@@ -11,7 +11,7 @@
  * a handler may still write.
  *
  * In the handler: no malloc, no locks, no stdio, errno preserved. Native frames come from the safe
- * unwinder (unwind.h): libunwind with a global cache, reading memory only in ways that cannot fault.
+ * unwinder (unwind.h): the frame table's rows, reading memory only in ways that cannot fault.
  */
 #define _GNU_SOURCE
 #include "slots.h"
@@ -239,13 +239,24 @@ static int request_timed(int tid, int mode, int max, int timeout_ms, struct slot
     return 0;
 }
 
-static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
-    struct timing t;
-    return request_timed(tid, mode, max, timeout_ms, slot_out, seq_out, &t);
-}
-
 static void release_slot(struct slot *s, uint32_t seq) {
     atomic_store(&s->word, WORD(seq, SLOT_FREE));
+}
+
+/* A walk that met a pc in no module the frame table knows (a library loaded since the table was
+   built) is asked once more when the table, brought up to date within half the time left, changed. */
+static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
+    struct timing t;
+    int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;
+    unsigned misses = unwind_misses();
+    int rc = request_timed(tid, mode, max, timeout_ms, slot_out, seq_out, &t);
+    if (rc != 0 || unwind_misses() == misses) return rc;
+    int64_t left = deadline - now_ns();
+    if (left < 2000000 || unwind_refresh(left / 2) != 1) return rc;
+    int retry_ms = (int) ((deadline - now_ns()) / 1000000);
+    if (retry_ms < 1) return rc;
+    release_slot(*slot_out, *seq_out);
+    return request_timed(tid, mode, max, retry_ms, slot_out, seq_out, &t);
 }
 
 int st_capture_thread(int tid, int64_t *out, int max, int timeout_ms) {

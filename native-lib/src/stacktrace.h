@@ -15,7 +15,7 @@
 
 #include "depth_limits.h"
 
-#define ST_ABI_VERSION 5
+#define ST_ABI_VERSION 6
 
 /* ST_MAX_FRAMES (capacity of one capture) and ST_PROFILE_MAX_FRAMES are in depth_limits.h. */
 
@@ -79,7 +79,7 @@ enum st_frame_kind {
    alone (Java frames without the native frames between them); a stack whose walk did not reach
    the thread's start ends with a marker. */
 enum st_marker {
-    ST_MARK_TRUNCATED = 1,       /* the walk could not go on (libunwind lost, a broken frame chain, too deep) */
+    ST_MARK_TRUNCATED = 1,       /* the walk could not go on (the unwinder lost, a broken frame chain, too deep) */
     ST_MARK_UNKNOWN_JAVA = 2,    /* in JVM-generated code without a frame layout to leave it by */
 };
 
@@ -89,7 +89,7 @@ int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
 /* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first; a stack the walk could
    not follow to the thread's start ends with an ST_FRAME_MARKER frame. info (7 words, may
    be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread,
-   ns in AsyncGetCallTrace, ns in the whole capture (inside the target thread), ns in libunwind below
+   ns in AsyncGetCallTrace, ns in the whole capture (inside the target thread), ns unwinding native frames below
    entry frames. */
 int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info);
 
@@ -157,6 +157,8 @@ enum st_profile_counter {
     ST_PROFILE_THREAD_GONE,   /* a thread ended before it could be sampled */
     ST_PROFILE_NANOS,         /* time spent in the sampling handler, in total */
     ST_PROFILE_MAX_NANOS,     /* ... and at most in one sample */
+    ST_PROFILE_SIGNAL_BLOCKED,/* wall ticks not sent: the thread blocks the signal (each tick counted) */
+    ST_PROFILE_WALKS,         /* stacks walked by the handler (SAMPLES counts a wall sample once per tick it stands for) */
     ST_PROFILE_COUNTERS
 };
 
@@ -190,6 +192,11 @@ int64_t st_label_word(void);
 
 /* Requests currently in flight (slots not free). For tests and diagnostics. */
 int st_slots_in_use(void);
+
+/* The unwinder's frame table as it is now, brought up to date first: out[0] modules, out[1] rows,
+   out[2] bytes of rows, out[3] ns the update took, out[4] pcs walks met in no module so far.
+   Returns 0, or < 0. For tests and benchmarks. */
+int st_frame_table(int64_t *out);
 
 /* Reads nwords machine words at addr without faulting: returns nwords, or -EFAULT. */
 int st_peek(int64_t addr, int64_t *out, int nwords);

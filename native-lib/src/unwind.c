@@ -1,171 +1,160 @@
 /*
- * The safe unwinder.
+ * The safe unwinder, on the frame table (frame_table.h): for each frame, the row of its pc says
+ * where the caller's sp (the CFA), return address and rbp are; where no row says (code without
+ * unwind info, a JIT's code) the frame pointer chain is followed, and a signal trampoline gives the
+ * interrupted context it holds. Nothing here locks, allocates or interprets DWARF.
  *
- * libunwind's local unwinder (UNW_LOCAL_ONLY) reads every address its DWARF rules or its
- * frame-pointer fallback compute by dereferencing it. Inside a signal handler that interrupted a
- * library without unwind info, or a frame with a garbage rbp, such a read faults, and a SIGSEGV
- * in a signal handler takes the whole JVM down. So the handlers unwind with the generic library
- * (libunwind-x86_64) through an address space of our own: libunwind's local address space for
- * finding unwind info, but our access_mem and access_reg.
- *
- * access_mem is safe_stack_load (safe_access.h): the interrupted thread's stack between its sp and
- * its base (mapped for as long as the thread lives) directly, everything else with process_vm_readv
- * on our own pid, which returns EFAULT instead of faulting. Not SafeFetchN: libunwind calls
- * access_mem while it holds its cache lock with every signal blocked, and a fault with SIGSEGV
- * blocked kills the process whatever handler the JVM has. Registers come from the ucontext we
- * were given.
+ * Every read is safe_stack_load (safe_access.h): the interrupted thread's stack between its sp and
+ * its base directly, anything else through a read that cannot fault. Registers come from the
+ * ucontext we were given.
  */
 #define _GNU_SOURCE
 #include "unwind.h"
 #include "stacktrace.h"
 #include "vm.h"
 #include "safe_access.h"
+#include "frame_table.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
-
-#include <libunwind.h>
-
-/* What an address space callback gets as its argument: the registers of the frame to start from,
-   the stack that may be read directly, and one word that reads as something else (see unwind_init). */
-struct frame_source {
-    uintptr_t regs[UNW_X86_64_RIP + 1];
-    struct stack_bounds stack;
-    uintptr_t virtual_addr, virtual_value;
-};
+#include <time.h>
 
 struct cursor {
-    unw_cursor_t cursor;
-    struct frame_source source;
+    uintptr_t pc, sp, fp;
+    int interrupted;  /* pc was interrupted (look it up as is), not a return address (look up pc - 1) */
+    struct stack_bounds stack;
 };
 
 _Static_assert(sizeof(struct cursor) <= sizeof(struct unwind_cursor), "unwind_cursor too small");
 _Static_assert(_Alignof(struct cursor) <= _Alignof(struct unwind_cursor), "unwind_cursor misaligned");
 
-static unw_addr_space_t safe_space;
+static int table_ready;
 
-/* libunwind's register numbers -> the ucontext's. */
-static const int greg_of[UNW_X86_64_RIP + 1] = {
-    [UNW_X86_64_RAX] = REG_RAX, [UNW_X86_64_RDX] = REG_RDX, [UNW_X86_64_RCX] = REG_RCX,
-    [UNW_X86_64_RBX] = REG_RBX, [UNW_X86_64_RSI] = REG_RSI, [UNW_X86_64_RDI] = REG_RDI,
-    [UNW_X86_64_RBP] = REG_RBP, [UNW_X86_64_RSP] = REG_RSP, [UNW_X86_64_R8] = REG_R8,
-    [UNW_X86_64_R9] = REG_R9, [UNW_X86_64_R10] = REG_R10, [UNW_X86_64_R11] = REG_R11,
-    [UNW_X86_64_R12] = REG_R12, [UNW_X86_64_R13] = REG_R13, [UNW_X86_64_R14] = REG_R14,
-    [UNW_X86_64_R15] = REG_R15, [UNW_X86_64_RIP] = REG_RIP,
-};
-
-static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
-    (void) as;
-    const struct frame_source *src = arg;
-    if (write) return -UNW_EREADONLYREG;
-    if (addr == src->virtual_addr && addr != 0) { *val = src->virtual_value; return 0; }
-    uintptr_t word;
-    if (!safe_stack_load(&src->stack, addr, &word)) return -UNW_EINVAL;
-    *val = word;
-    return 0;
-}
-
-static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg) {
-    (void) as;
-    const struct frame_source *src = arg;
-    if (write) return -UNW_EREADONLYREG;
-    if (reg < 0 || reg > UNW_X86_64_RIP) return -UNW_EBADREG;
-    *val = src->regs[reg];
-    return 0;
-}
-
-static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write, void *arg) {
-    (void) as; (void) reg; (void) val; (void) write; (void) arg;
-    return -UNW_EBADREG;
-}
-
-static int resume(unw_addr_space_t as, unw_cursor_t *c, void *arg) {
-    (void) as; (void) c; (void) arg;
-    return -UNW_EINVAL;
-}
-
-/*
- * A function whose entry is the first frame of a walk that starts at a return address: its
- * unwind info at entry says "the return address is at [sp], the caller's sp is sp + 8, every
- * other register is unchanged", so stepping once from it lands on the return address as a caller
- * frame, looked up at pc - 1 (unw_init_remote would look the first frame up at its pc itself).
- */
-__attribute__((noinline, used)) static int entry_frame(void) {
-    return 0;
-}
-
-static void source_from(struct frame_source *src, const ucontext_t *uc) {
-    for (int r = 0; r <= UNW_X86_64_RIP; r++) src->regs[r] = (uintptr_t) uc->uc_mcontext.gregs[greg_of[r]];
-    src->stack.low = src->regs[UNW_X86_64_RSP];
-    src->stack.high = 0;
-    int ok;
-    uintptr_t thread = vm_current_java_thread(NULL);
-    if (thread != 0) {
-        uintptr_t base = safe_load(thread + hotspot.java_thread_stack_base, &ok);
-        if (ok && base > src->stack.low) src->stack.high = base;
-    }
-    src->virtual_addr = src->virtual_value = 0;
+static int load(const struct cursor *c, uintptr_t addr, uintptr_t *out) {
+    return safe_stack_load(&c->stack, addr, out);
 }
 
 int unwind_init(struct unwind_cursor *opaque, const ucontext_t *uc, int interrupted) {
     struct cursor *c = (struct cursor *) opaque;
-    if (safe_space == NULL) return -UNW_EINVAL;
-    source_from(&c->source, uc);
-    if (!interrupted) {
-        uintptr_t sp = c->source.regs[UNW_X86_64_RSP];
-        c->source.virtual_addr = sp - 8;
-        c->source.virtual_value = c->source.regs[UNW_X86_64_RIP];
-        c->source.regs[UNW_X86_64_RSP] = sp - 8;
-        c->source.regs[UNW_X86_64_RIP] = (uintptr_t) &entry_frame;
+    if (!table_ready) return -EINVAL;
+    c->pc = (uintptr_t) uc->uc_mcontext.gregs[REG_RIP];
+    c->sp = (uintptr_t) uc->uc_mcontext.gregs[REG_RSP];
+    c->fp = (uintptr_t) uc->uc_mcontext.gregs[REG_RBP];
+    c->interrupted = interrupted;
+    c->stack.low = c->sp;
+    c->stack.high = 0;
+    int ok;
+    uintptr_t thread = vm_current_java_thread(NULL);
+    if (thread != 0) {
+        uintptr_t base = safe_load(thread + hotspot.java_thread_stack_base, &ok);
+        if (ok && base > c->stack.low) c->stack.high = base;
     }
-    int rc = unw_init_remote(&c->cursor, safe_space, &c->source);
-    if (rc < 0 || interrupted) return rc;
-    rc = unw_step(&c->cursor);
-    c->source.virtual_addr = 0;
-    return rc > 0 ? 0 : -UNW_EINVAL;
-}
-
-int unwind_frame(struct unwind_cursor *opaque, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp) {
-    struct cursor *c = (struct cursor *) opaque;
-    unw_word_t ip, rsp, rbp;
-    if (unw_get_reg(&c->cursor, UNW_REG_IP, &ip) < 0 || unw_get_reg(&c->cursor, UNW_REG_SP, &rsp) < 0
-        || unw_get_reg(&c->cursor, UNW_X86_64_RBP, &rbp) < 0) return -1;
-    *pc = ip;
-    *sp = rsp;
-    *fp = rbp;
     return 0;
 }
 
-int unwind_step(struct unwind_cursor *opaque) {
-    return unw_step(&((struct cursor *) opaque)->cursor);
+int unwind_frame(struct unwind_cursor *opaque, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp) {
+    const struct cursor *c = (const struct cursor *) opaque;
+    *pc = c->pc;
+    *sp = c->sp;
+    *fp = c->fp;
+    return 0;
 }
 
-static void create_space(void) {
-    unw_accessors_t accessors = *unw_get_accessors(unw_local_addr_space);
-    accessors.access_mem = access_mem;
-    accessors.access_reg = access_reg;
-    accessors.access_fpreg = access_fpreg;
-    accessors.resume = resume;
-    unw_addr_space_t space = unw_create_addr_space(&accessors, 0);
-    if (space == NULL) return;
-    /* One cache for all threads: no thread-local memory, which a handler could not allocate. Its
-       lock is taken with signals blocked; under it libunwind reads only through access_mem above. */
-    unw_set_caching_policy(space, UNW_CACHE_GLOBAL);
-    safe_space = space;
-    /* libunwind's one-time initialisation, and a warm cache, outside any signal handler. */
-    ucontext_t here;
-    getcontext(&here);
-    struct unwind_cursor c;
-    if (unwind_init(&c, &here, 0) == 0) {
-        for (int i = 0; i < 64 && unwind_step(&c) > 0; i++) {}
+/* glibc's x86-64 __restore_rt, where a signal handler returns to: mov $15, %rax; syscall. */
+static int at_signal_return(uintptr_t pc) {
+    static const uint8_t code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    uint8_t here[sizeof(code)];
+    return safe_copy(pc, here, sizeof(here)) && memcmp(here, code, sizeof(code)) == 0;
+}
+
+/* A signal frame: the ucontext the kernel saved is at sp; its registers are the interrupted frame's. */
+static int step_signal_frame(struct cursor *c) {
+    uintptr_t gregs = c->sp + offsetof(ucontext_t, uc_mcontext.gregs), pc, sp, fp;
+    if (!load(c, gregs + 8 * REG_RIP, &pc) || !load(c, gregs + 8 * REG_RSP, &sp) || !load(c, gregs + 8 * REG_RBP, &fp))
+        return -1;
+    if (pc == 0) return 0;
+    c->pc = pc;
+    c->sp = sp;
+    c->fp = fp;
+    c->interrupted = 1;
+    return 1;
+}
+
+/* No unwind info: the frame pointer chain ([fp] = the caller's rbp, [fp + 8] = the return address). */
+static int step_frame_pointer(struct cursor *c) {
+    if (c->fp == 0) return 0;  /* where the chain ends, as libgcc and libunwind take it */
+    uintptr_t ra, fp;
+    if (c->fp <= c->sp || (c->fp & 7) != 0 || !load(c, c->fp + 8, &ra) || !load(c, c->fp, &fp)) return -1;
+    if (ra == 0) return 0;
+    c->sp = c->fp + 16;
+    c->pc = ra;
+    c->fp = fp;
+    c->interrupted = 0;
+    return 1;
+}
+
+int unwind_step(struct unwind_cursor *opaque) {
+    struct cursor *c = (struct cursor *) opaque;
+    struct cfi_row row;
+    enum cfa_rule rule = CFA_NONE;
+    if (frame_table_find(c->interrupted ? c->pc : c->pc - 1, &row)) rule = cfi_rule(row);
+    else if (!vm_in_code_cache(c->pc)) frame_table_missed();
+    uintptr_t cfa;
+    switch (rule) {
+    case CFA_END: return 0;
+    case CFA_RSP: cfa = c->sp + cfi_cfa_offset(row); break;
+    case CFA_RBP: cfa = c->fp + cfi_cfa_offset(row); break;
+    case CFA_PLT: cfa = c->sp + cfi_cfa_offset(row) + ((c->pc & 15) >= (uintptr_t) cfi_fp_slot(row) ? 8 : 0); break;
+    case CFA_OTHER:
+        /* glibc's trampoline has an expression rule; its code is read only for such rows */
+        if (at_signal_return(c->pc)) return step_signal_frame(c);
+        return step_frame_pointer(c);
+    default:
+        return step_frame_pointer(c);
     }
+    int slot = rule == CFA_PLT ? CFI_FP_SAME : cfi_fp_slot(row);
+    uintptr_t ra, fp = c->fp;
+    if (cfa <= c->sp || !load(c, cfa - 8, &ra)) return -1;
+    if (slot == CFI_FP_LOST) fp = 0;
+    else if (slot != CFI_FP_SAME && !load(c, cfa + (uintptr_t) (intptr_t) (8 * slot), &fp)) return -1;
+    if (ra == 0) return 0;
+    c->pc = ra;
+    c->sp = cfa;
+    c->fp = fp;
+    c->interrupted = 0;
+    return 1;
+}
+
+int unwind_refresh(int64_t wait_ns) {
+    return frame_table_refresh_within(wait_ns);
+}
+
+unsigned unwind_misses(void) {
+    return frame_table_misses();
+}
+
+int st_frame_table(int64_t *out) {
+    if (out == NULL) return -EINVAL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (unwind_setup() != 0 || frame_table_refresh() != 0) return -ENOMEM;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    frame_table_size(&out[0], &out[1], &out[2]);
+    out[3] = (int64_t) (t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+    out[4] = frame_table_misses();
+    return 0;
+}
+
+static void first_table(void) {
+    table_ready = frame_table_refresh() == 0;
 }
 
 int unwind_setup(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, create_space);
-    return safe_space != NULL ? 0 : -1;
+    pthread_once(&once, first_table);
+    return table_ready ? 0 : -1;
 }
 
 /* The frames of a context, from its pc outwards (interrupted: the pc was interrupted by a signal;
@@ -190,6 +179,7 @@ int unwind_context(const ucontext_t *uc, int interrupted, uintptr_t *frames, int
 int st_capture_self(int64_t *out, int max) {
     if (out == NULL || max < 0 || max > ST_MAX_FRAMES) return -EINVAL;
     if (unwind_setup() != 0) return -ENOMEM;
+    unwind_refresh(50000000);  /* a library loaded since: its rows, unless the loader is busy */
     uintptr_t frames[ST_MAX_FRAMES + 1];
     ucontext_t here;
     getcontext(&here);

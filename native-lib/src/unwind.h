@@ -1,6 +1,7 @@
 /*
- * The safe unwinder: libunwind's DWARF unwinder over an address space of our own, whose every
- * memory read cannot fault, for use inside signal handlers (see unwind.c).
+ * The safe unwinder, for use inside signal handlers: steps by the frame table's rows (DWARF call
+ * frame information read outside handlers), the frame pointer where there are none; every memory
+ * read cannot fault (see unwind.c).
  */
 #ifndef STACKTRACE_UNWIND_H
 #define STACKTRACE_UNWIND_H
@@ -8,18 +9,28 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-/* Room for libunwind's cursor and the registers it starts from; must not be moved once started. */
+/* Room for the registers of the current frame and the stack's bounds. */
 struct unwind_cursor {
-    _Alignas(16) uint64_t opaque[176];
+    _Alignas(16) uint64_t opaque[8];
 };
 
-/* One-time set-up, outside any signal handler: the address space, its global cache, libunwind's
-   own initialisation. Returns 0, or -1 if libunwind refused. */
+/* One-time set-up, outside any signal handler: the frame table of the modules loaded now.
+   Returns 0, or -1 if memory ran out. */
 int unwind_setup(void);
+
+/* Outside signal handlers: has the frame table brought up to date with the modules loaded now, by
+   a thread of ours, waiting for that at most wait_ns (never for the loader's lock itself). Called
+   periodically while profiling, and by a requester whose walk met a pc in no known module, so that
+   a library loaded later is unwound by its own unwind info. Returns 1 when the table changed, 0
+   when not (or not yet, with wait_ns 0), < 0 on timeout or error. */
+int unwind_refresh(int64_t wait_ns);
+
+/* How many times a walk met a pc in no module the table knows (see unwind_refresh). */
+unsigned unwind_misses(void);
 
 /* Starts at the frame of a context. interrupted: its pc was interrupted (a signal), so the pc
    itself is looked up; otherwise it is a return address, looked up at pc - 1 like any caller's.
-   Returns 0, or < 0 when libunwind cannot start there. */
+   Returns 0, or < 0 before unwind_setup. */
 int unwind_init(struct unwind_cursor *c, const ucontext_t *uc, int interrupted);
 
 /* The current frame's pc, sp and rbp. Returns 0, or < 0. */

@@ -2,10 +2,10 @@
  * The walk behind a mixed stack, inside the target thread's signal handler:
  *
  *  1. AsyncGetCallTrace names the Java frames (inlined ones included) with their bcis.
- *  2. A physical walk finds where those frames are: native frames by libunwind down to the first
+ *  2. A physical walk finds where those frames are: native frames by the safe unwinder down to the first
  *     pc in the JVM's code cache; then Java frames by the JVM's own layout (interpreted frames by
  *     their rbp chain, compiled frames by their CodeBlob's frame size) down to an entry frame (the
- *     call stub), below which libunwind takes over again from the stub's caller; and so on to the
+ *     call stub), below which the unwinder takes over again from the stub's caller; and so on to the
  *     thread's start. This is what puts Java -> JNI -> Java -> JNI in its true order.
  *  3. mixed_merge (merge.c, in the requester) pins AGCT's frames on the physical Java frames by method; when
  *     AGCT failed or does not fit, the physical frames alone give the outer method of each frame.
@@ -37,7 +37,7 @@ static void add_native(struct mixed_sample *s, uintptr_t ip) {
     if (s->nnative < MIXED_MAX_NATIVE) s->native[s->nnative++] = (struct native_frame) {ip, s->segments};
 }
 
-/* libunwind from a context until a pc in the code cache (result 1, with its pc, sp and fp) or the end (0). */
+/* The native unwinder from a context until a pc in the code cache (result 1, with its pc, sp and fp) or the end (0). */
 static int native_segment(struct mixed_sample *s, ucontext_t *uc, int signal_frame, uintptr_t *pc, uintptr_t *sp,
                           uintptr_t *fp) {
     struct unwind_cursor cursor;
@@ -265,7 +265,7 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
 
 /*
  * The native frames below a thread's outermost entry frame (JavaCalls::call_helper down to clone)
- * do not change while the thread lives, but libunwind's DWARF steps cost about a microsecond a
+ * do not change while the thread lives, but walking them costs a step a
  * frame. So the bottom segment is cached, keyed by where it starts: the call stub's fp, the return
  * address into its caller, and two more words of that caller's frame. Entries are written by
  * handlers and read by handlers, lock-free: a version that is odd while an entry is written.
@@ -383,13 +383,13 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         uintptr_t java_pc, java_sp, java_fp;
         if (!top_native_segment(s, uc, &java_pc, &java_sp, &java_fp)) {
             if (!has_anchor) { s->walk_end = WALK_BOTTOM; s->segments = 1; return; }
-            /* libunwind cannot get from here to the Java frames: keep the native frames it found,
+            /* the unwinder cannot get from here to the Java frames: keep the native frames it found,
                mark the gap, and go on with the Java frames from the thread's anchor */
             s->segments = 1;
             s->gap_segment = 1;
         } else if (!has_anchor) {
             /* Native code that Java called without leaving a frame anchor (a critical downcall of
-               the foreign function API stays in Java state): the Java part starts where libunwind
+               the foreign function API stays in Java state): the Java part starts where the unwinder
                reached the code cache. */
             pc = java_pc;
             sp = java_sp;
@@ -421,7 +421,7 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         s->unwind_ns += (int32_t) (clock_ns() - unwind_start);
         if (keyed && r == WALK_BOTTOM) bottom_store(s, first, key);
         if (r != 1 && r != WALK_BOTTOM && stack_has(&b, wrapper)) {
-            /* libunwind lost its way: the call wrapper remembers where the older Java frames are. */
+            /* the unwinder lost its way: the call wrapper remembers where the older Java frames are. */
             r = from_anchor(wrapper + hotspot.call_wrapper_anchor, &pc, &sp, &fp) ? 1 : WALK_CALL_WRAPPER;
         }
     }

@@ -1,9 +1,9 @@
 // A native frame that no unwinder can step through safely: a hand-written function whose unwind
 // info says its caller's frame is found from rbp (CFA = rbp + 16, the usual frame-pointer rule)
 // while it spins with a garbage rbp, placed so that the return address slot [rbp + 8] starts in a
-// readable page and ends in an unreadable one. libunwind's local unwinder, even where it checks
-// addresses, checks only the page an 8-byte read starts in: following that rule faults, unless
-// every read the unwinder makes is a read that cannot fault.
+// readable page and ends in an unreadable one. An unwinder that checks only the page an 8-byte read
+// starts in (libunwind's local one does) faults following that rule, unless every read it makes is
+// a read that cannot fault.
 #include <stdint.h>
 #include <sys/mman.h>
 #include <time.h>

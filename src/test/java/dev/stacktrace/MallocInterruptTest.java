@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A thread interrupted inside malloc must not be deadlocked by its first sample: nothing the handler
- * does may allocate (libunwind's fast path, for one, allocates its thread-local cache with malloc on
- * a thread's first use, which is why the handler does not use it). Fresh threads, most of their time in
+ * does may allocate (an unwinder's per-thread cache made on a thread's first use, for one, or a
+ * dynamic thread-local variable's first access). Fresh threads, most of their time in
  * malloc/free, each sampled at once and often; in a child JVM, so that a deadlock shows as a
  * timeout here instead of a stuck test JVM.
  */

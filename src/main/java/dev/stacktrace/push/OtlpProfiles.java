@@ -2,6 +2,7 @@ package dev.stacktrace.push;
 
 import com.google.protobuf.ByteString;
 import dev.stacktrace.StackEntry;
+import dev.stacktrace.internal.stacks.LibraryMapping;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.InstrumentationScope;
@@ -35,8 +36,9 @@ import java.util.TreeMap;
  * v1development): one resource ({@code service.name} and the static labels), one scope, one profile,
  * everything named through the request's dictionary.
  *
- * <p>Frames map as follows. A native frame is a location with its absolute address, a mapping named
- * by the library's path, and a function named by the symbol (or by its place,
+ * <p>Frames map as follows. A native frame is a location with its absolute address, a mapping (the
+ * library's path, its address range and file offset in this process, its GNU build id as the
+ * attribute {@code process.executable.build_id.gnu}), and a function named by the symbol (or by its place,
  * {@code libfoo.so+0x1a2b}, when it is in no symbol). A Java frame is a function
  * {@code class.method} with its source file, and a line; Java methods inlined into a compiled
  * frame share one location with it, innermost line first, as the proto's {@code Location.lines}
@@ -48,6 +50,8 @@ import java.util.TreeMap;
 public final class OtlpProfiles {
     static final String SCOPE = "dev.stacktrace";
     static final String FRAME_TYPE = "profile.frame.type";
+    /** The semantic conventions' attribute for an object's GNU build id. */
+    static final String BUILD_ID = "process.executable.build_id.gnu";
 
     private final List<String> strings = new ArrayList<>();
     private final Map<String, Integer> stringIndex = new HashMap<>();
@@ -165,7 +169,7 @@ public final class OtlpProfiles {
                 loc.addLines(Line.newBuilder().setFunctionIndex(function(physical.name(), null)));
             } else {
                 loc.setAddress(physical.address());
-                loc.setMappingIndex(mapping(physical.path() != null ? physical.path() : physical.library()));
+                loc.setMappingIndex(mapping(physical));
                 loc.addLines(Line.newBuilder().setFunctionIndex(function(physical.name(), null)));
                 loc.addAttributeIndices(frameType("native"));
             }
@@ -183,9 +187,18 @@ public final class OtlpProfiles {
         });
     }
 
-    private int mapping(String file) {
-        return mappingIndex.computeIfAbsent(file, f -> {
-            mappings.add(Mapping.newBuilder().setFilenameStrindex(string(f)).build());
+    /** The mapping that holds a native frame: its address range, file offset and build id where the process's map says. */
+    private int mapping(StackEntry frame) {
+        LibraryMapping m = LibraryMapping.of(frame.address());
+        String file = m != null ? m.path() : frame.path() != null ? frame.path() : frame.library();
+        String key = m != null ? file + "@" + Long.toHexString(m.start()) : file;
+        return mappingIndex.computeIfAbsent(key, k -> {
+            Mapping.Builder b = Mapping.newBuilder().setFilenameStrindex(string(file));
+            if (m != null) {
+                b.setMemoryStart(m.start()).setMemoryLimit(m.limit()).setFileOffset(m.fileOffset());
+                if (m.buildId() != null) b.addAttributeIndices(label(BUILD_ID, m.buildId()));
+            }
+            mappings.add(b.build());
             return mappings.size() - 1;
         });
     }

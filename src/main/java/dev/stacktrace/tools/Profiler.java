@@ -211,6 +211,7 @@ public final class Profiler implements AutoCloseable {
         errors.put(SampleError.TABLE_FULL, c.tableFull());
         errors.put(SampleError.BUSY, c.busy());
         errors.put(SampleError.THREAD_GONE, c.threadGone());
+        errors.put(SampleError.SIGNAL_BLOCKED, c.signalBlocked());
         return errors;
     }
 
@@ -234,7 +235,7 @@ public final class Profiler implements AutoCloseable {
     private NativeSampler.Counters counters() {
         NativeSampler.Counters c = finalCounters;
         if (c != null) return c;
-        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0);
+        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0);
         return NativeSampler.counters();
     }
 

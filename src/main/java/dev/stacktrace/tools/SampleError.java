@@ -14,7 +14,9 @@ public enum SampleError {
     /** No scratch buffer free, or a signal could not be queued. */
     BUSY("busy"),
     /** The thread ended before it took its sample. */
-    THREAD_GONE("thread_gone");
+    THREAD_GONE("thread_gone"),
+    /** Wall mode: a tick not sent because the thread blocks the signal (it would never be taken). */
+    SIGNAL_BLOCKED("signal_blocked");
 
     private final String key;
 
@@ -22,7 +24,7 @@ public enum SampleError {
         this.key = key;
     }
 
-    /** The reason's name outside Java: {@code table_full}, {@code busy}, {@code thread_gone}. */
+    /** The reason's name outside Java: {@code table_full}, {@code busy}, {@code thread_gone}, {@code signal_blocked}. */
     public String key() {
         return key;
     }

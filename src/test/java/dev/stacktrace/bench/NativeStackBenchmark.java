@@ -144,8 +144,18 @@ public final class NativeStackBenchmark {
                     () -> capture.captureThread(tid, 100).length));
             specs.add(measure("names", "names: native frames only, with names", NO_CAP,
                     () -> StackResolver.interruptedStack(capture.captureThread(tid, 100), 100, true).size()));
-            specs.add(measure("mixedRaw", "mixed raw: NativeCapture.captureMixed(tid, 100)", NO_CAP,
-                    () -> capture.captureMixed(tid, 100, null).length));
+            long[][] walk = new long[3][calls];
+            int[] nwalk = {0};
+            long[] walkInfo = new long[7];
+            specs.add(measure("mixedRaw", "mixed raw: NativeCapture.captureMixed(tid, 100)", NO_CAP, () -> {
+                int n = capture.captureMixed(tid, 100, walkInfo).length;
+                if (nwalk[0] < calls) {
+                    walk[0][nwalk[0]] = walkInfo[5];
+                    walk[1][nwalk[0]] = walkInfo[4];
+                    walk[2][nwalk[0]++] = walkInfo[6];
+                }
+                return n;
+            }));
             specs.add(measure("mixed", "mixed: Stacktrace.getNativeThreadStack(tid, 100, true)", NO_CAP,
                     () -> Stacktrace.getNativeThreadStack(tid, 100, true).size()));
             specs.add(measure("getStackTrace", "Thread.getStackTrace()", maxSeconds,
@@ -168,6 +178,7 @@ public final class NativeStackBenchmark {
             for (Row r : runInterleaved(specs)) s.add(r);
             s.print();
             printParts(parts, nparts[0]);
+            printWalk(walk, nwalk[0]);
 
             // The stack is still what it was: the target never left its native frames.
             List<StackEntry> after = Stacktrace.getNativeThreadStack(tid, 100, true);
@@ -194,6 +205,19 @@ public final class NativeStackBenchmark {
         long slept = 0;
         for (int i = 0; i < n; i++) slept += parts[4][i];
         line.append(String.format(" slept on the futex in %.1f%% of %d", 100.0 * slept / n, n));
+        System.out.println(line);
+    }
+
+    /** The mixed capture's time inside the target thread (no delivery, no scheduling): medians. */
+    private static void printWalk(long[][] walk, int n) {
+        if (n == 0) return;
+        String[] names = {"whole walk", "of which AsyncGetCallTrace", "of which native frames below entry frames"};
+        StringBuilder line = new StringBuilder("mixed walk inside the target, p50 us:");
+        for (int k = 0; k < 3; k++) {
+            long[] v = Arrays.copyOf(walk[k], n);
+            Arrays.sort(v);
+            line.append(String.format(" %s %.1f;", names[k], pct(v, 0.5) / 1e3));
+        }
         System.out.println(line);
     }
 

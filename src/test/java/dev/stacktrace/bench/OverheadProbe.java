@@ -11,7 +11,7 @@ import java.util.TreeMap;
  * {@link OverheadWorkload}'s workers and takes N mixed stacks of one of them through the capture
  * path ({@code NativeCapture.captureMixed}), which runs the same walk in the target's signal
  * handler as the profiler's timer signal does, and reports the walk's own timings: the whole walk,
- * AsyncGetCallTrace, and libunwind's DWARF steps below entry frames; plus the bare signal round
+ * AsyncGetCallTrace, and the native unwinder's steps below entry frames; plus the bare signal round
  * trip ({@code ping}) for scale.
  *
  * <pre>
@@ -49,7 +49,7 @@ public final class OverheadProbe {
                 Runtime.version(), mix, samples, (double) frames / samples);
         print("walk in handler (whole)", walk);
         print("  of which AsyncGetCallTrace", agct);
-        print("  of which libunwind below entry frames", unwind);
+        print("  of which native steps below entry frames", unwind);
         print("ping round trip (requester)", ping);
         System.out.println("walk end (0 = reached the thread's start): " + ends);
     }

@@ -3,6 +3,7 @@ package dev.stacktrace.bench;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.internal.capture.NativeCapture;
+import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.testlib.JitChurn;
 import dev.stacktrace.testlib.Pipe;
 import dev.stacktrace.testlib.TestNative;
@@ -149,6 +150,7 @@ public final class Soak {
         int[] tables = {1024, 16384, 256, 65536, 4096};
         long cpuSamples = 0;
         long wallSamples = 0;
+        long walks = 0;
         long tableReads = 0;
         int restarts = 0;
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -163,6 +165,7 @@ public final class Soak {
                 tableReads++;
             }
             p.close();
+            walks += NativeSampler.counters().walks();
             if (mode == Profiler.Mode.CPU) cpuSamples += p.sampleCount();
             else wallSamples += p.sampleCount();
             restarts++;
@@ -181,8 +184,9 @@ public final class Soak {
         int sigqAfter = (int) statusNumber("SigQ:");
 
         long failed = failures.values().stream().mapToLong(AtomicLong::get).sum();
-        System.out.printf("soak: JDK %d, %d s, samples %d (cpu %d, wall %d), profiler restarts %d, table reads %d%n",
-                Runtime.version().feature(), seconds, cpuSamples + wallSamples, cpuSamples, wallSamples, restarts, tableReads);
+        System.out.printf("soak: JDK %d, %d s, samples %d (cpu %d, wall %d), stacks walked by the handler %d, "
+                + "profiler restarts %d, table reads %d%n", Runtime.version().feature(), seconds, cpuSamples + wallSamples,
+                cpuSamples, wallSamples, walks, restarts, tableReads);
         System.out.printf("soak: requests %d, ok %d, failed %d %s%n", requests.get(), ok.get(), failed, failures);
         System.out.printf("soak: threads started: java %d, native %d%n", javaThreads.get(), nativeThreads.get());
         System.out.printf("soak: pending signals (SigQ, this user): before %d, high-water %d (+%d), after %d%n",

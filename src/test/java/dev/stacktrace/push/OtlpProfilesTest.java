@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.StackEntry;
+import dev.stacktrace.Stacktrace;
+import dev.stacktrace.testlib.BlockedNativeThread;
 import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
@@ -116,5 +118,40 @@ class OtlpProfilesTest {
             out.add(frame);
         }
         return out;
+    }
+
+    @Test
+    void nativeMappingsCarryTheirRangeAndBuildId() throws Exception {
+        // a thread blocked in native code: native frames at real addresses of libraries mapped in this process
+        List<StackEntry> stack;
+        try (BlockedNativeThread t = new BlockedNativeThread("otlp-mappings", 5)) {
+            stack = Stacktrace.getThreadStack(t.thread(), Stacktrace.MAX_DEPTH, true);
+        }
+        List<StackEntry> nativeFrames = stack.stream().filter(e -> !e.isJava() && !e.isMarker()).toList();
+        assertTrue(nativeFrames.size() >= 3, Stacktrace.format(stack));
+        ProfileSnapshot window = ProfileSnapshot.of(Profiler.Mode.CPU, Duration.ofMillis(10), Instant.now(),
+                Duration.ofSeconds(1), List.of(new ProfileSnapshot.Sample(stack, Map.of(), 1)));
+        ProfilesDictionary d = OtlpProfiles.request(window, Map.of("service.name", "t")).getDictionary();
+
+        int checked = 0;
+        boolean buildId = false;
+        for (Location loc : d.getLocationTableList()) {
+            if (loc.getMappingIndex() == 0) continue;
+            Mapping m = d.getMappingTable(loc.getMappingIndex());
+            String file = d.getStringTable(m.getFilenameStrindex());
+            assertTrue(m.getMemoryStart() <= loc.getAddress() && loc.getAddress() < m.getMemoryLimit(),
+                    file + ": 0x" + Long.toHexString(loc.getAddress()) + " outside [0x" + Long.toHexString(m.getMemoryStart())
+                            + ", 0x" + Long.toHexString(m.getMemoryLimit()) + ")");
+            for (int a : m.getAttributeIndicesList()) {
+                var kv = d.getAttributeTable(a);
+                if (d.getStringTable(kv.getKeyStrindex()).equals("process.executable.build_id.gnu")) {
+                    assertTrue(kv.getValue().getStringValue().matches("[0-9a-f]{16,}"), kv.toString());
+                    buildId = true;
+                }
+            }
+            checked++;
+        }
+        assertTrue(checked >= 3, "native locations with a mapping: " + checked);
+        assertTrue(buildId, "no mapping has a GNU build id (libjvm and libc have one)");
     }
 }

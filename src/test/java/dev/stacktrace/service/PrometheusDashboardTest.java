@@ -60,7 +60,7 @@ class PrometheusDashboardTest {
     private static final Path PROJECT = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
     private static final Path DOCKER = PROJECT.resolve("docker");
     private static final Path DASHBOARD = DOCKER.resolve("grafana/dashboards/stacktrace.json");
-    private static final List<String> ERROR_REASONS = List.of("table_full", "busy", "thread_gone");
+    private static final List<String> ERROR_REASONS = List.of("table_full", "busy", "thread_gone", "signal_blocked");
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 

@@ -36,4 +36,7 @@ public final class TestBinding {
     public static native int st_print_frames(int fd, Pointer frames, int n, int header);
 
     public static native int st_dump_all(int fd);
+
+    /** The unwinder's frame table, brought up to date: modules, rows, bytes of rows, ns the update took, misses so far. */
+    public static native int st_frame_table(long[] out);
 }

@@ -47,4 +47,13 @@ public final class TestNative {
 
     /** Spins for about millis ms in a function whose unwind info finds its caller from rbp, while rbp is garbage. */
     public static native long stt_spin_in_corrupt_frame(int millis);
+
+    /** See unwind_cases.cpp: spins about millis ms three frames deep in code without frame pointers, rbp garbage. */
+    public static native long stt_spin_without_frame_pointer(int millis);
+
+    /** See unwind_cases.cpp: holds the dynamic loader's lock for about millis ms. */
+    public static native int stt_hold_loader_lock(int millis);
+
+    /** See unwind_cases.cpp: raises signo at this thread, whose handler spins about millis ms. */
+    public static native int stt_spin_in_signal_handler(int signo, int millis);
 }

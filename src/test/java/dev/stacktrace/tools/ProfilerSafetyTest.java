@@ -125,7 +125,7 @@ class ProfilerSafetyTest {
      * Wall mode at 1 ms with threads that block the signal: the signals queued for this user stay
      * bounded (one per thread at most, never a tick per interval) and drop back after stop. SigQ
      * counts every process of this user, so the bounds leave room for others; a queue filled per
-     * tick would exceed them by thousands.
+     * tick would exceed them by thousands. The ticks not sent are counted, as signal_blocked.
      */
     @Test
     void wallModeNeverFillsTheSignalQueue() throws Exception {
@@ -159,6 +159,9 @@ class ProfilerSafetyTest {
                 p.close();
             }
             assertTrue(p.sampleCount() > 0, "no samples");
+            long blocked = p.errorsByReason().get(SampleError.SIGNAL_BLOCKED);
+            assertTrue(blocked >= blockers * 10L, "ticks not sent to the " + blockers + " blocking threads were counted "
+                    + blocked + " times");
             assertTrue(highWater - before <= bound, "signals queued for this user rose from " + before + " to "
                     + highWater + " (bound " + bound + " above the start)");
         } finally {

@@ -16,7 +16,7 @@ import java.util.OptionalLong;
  */
 public final class LibStacktrace {
     /** ST_ABI_VERSION in stacktrace.h; every constant below is checked against the library's table when it loads. */
-    public static final int ABI_VERSION = 5;
+    public static final int ABI_VERSION = 6;
     /** ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
@@ -91,7 +91,9 @@ public final class LibStacktrace {
                 Map.entry("ST_PROFILE_SAMPLES", (long) COUNTER_SAMPLES), Map.entry("ST_PROFILE_INCOMPLETE", (long) COUNTER_INCOMPLETE),
                 Map.entry("ST_PROFILE_TABLE_FULL", (long) COUNTER_TABLE_FULL), Map.entry("ST_PROFILE_BUSY", (long) COUNTER_BUSY),
                 Map.entry("ST_PROFILE_THREAD_GONE", (long) COUNTER_THREAD_GONE), Map.entry("ST_PROFILE_NANOS", (long) COUNTER_NANOS),
-                Map.entry("ST_PROFILE_MAX_NANOS", (long) COUNTER_MAX_NANOS), Map.entry("ST_PROFILE_COUNTERS", (long) COUNTERS));
+                Map.entry("ST_PROFILE_MAX_NANOS", (long) COUNTER_MAX_NANOS),
+                Map.entry("ST_PROFILE_SIGNAL_BLOCKED", (long) COUNTER_SIGNAL_BLOCKED),
+                Map.entry("ST_PROFILE_WALKS", (long) COUNTER_WALKS), Map.entry("ST_PROFILE_COUNTERS", (long) COUNTERS));
     }
 
     private LibStacktrace() {}
@@ -164,7 +166,9 @@ public final class LibStacktrace {
     public static final int COUNTER_THREAD_GONE = 4;
     public static final int COUNTER_NANOS = 5;
     public static final int COUNTER_MAX_NANOS = 6;
-    public static final int COUNTERS = 7;
+    public static final int COUNTER_SIGNAL_BLOCKED = 7;
+    public static final int COUNTER_WALKS = 8;
+    public static final int COUNTERS = 9;
     /** Words per frame of a st_profile_read stack: kind, id, bci. */
     public static final int PROFILE_WORDS_PER_FRAME = 3;
 

@@ -11,11 +11,7 @@ public final class LibraryStatus {
         try {
             LibStacktrace.st_abi_version();
         } catch (LinkageError e) {
-            String detail = String.valueOf(e.getMessage());
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            String hint = detail.contains("libunwind") || String.valueOf(cause.getMessage()).contains("libunwind")
-                    ? " — install libunwind (Debian/Ubuntu: apt-get install libunwind8)" : "";
-            throw new StacktraceException(Reason.UNSUPPORTED, "cannot load the native library: " + detail + hint, e);
+            throw new StacktraceException(Reason.UNSUPPORTED, "cannot load the native library: " + e.getMessage(), e);
         }
     }
 

@@ -264,8 +264,8 @@ public final class NativeCapture {
         return switch (-rc) {
             case ESRCH -> noSuchThread(tid);
             case ETIMEDOUT -> explainTimeout(tid);
-            // it took the signal, so it does not block it (while it unwinds, libunwind blocks every
-            // signal for a moment: its mask in /proc says nothing then)
+            // it took the signal, so it does not block it (while our handler runs, the kernel masks
+            // the signal: its mask in /proc says nothing then)
             case LibStacktrace.E_LATE -> new StacktraceException(Reason.TIMEOUT, "thread " + tid + " began its answer "
                     + "but did not finish it within " + timeoutMillis + " ms (starved of CPU, or a deep stack). Retry, "
                     + "or raise -D" + TIMEOUT_PROPERTY);

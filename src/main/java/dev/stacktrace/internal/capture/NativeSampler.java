@@ -22,10 +22,10 @@ public final class NativeSampler {
 
     /** A snapshot of the counters (see enum st_profile_counter). */
     public record Counters(long samples, long incomplete, long tableFull, long busy, long threadGone, long nanos,
-                           long maxNanos) {
+                           long maxNanos, long signalBlocked, long walks) {
         /** Samples that could not be recorded at all, all reasons together. */
         public long errors() {
-            return tableFull + busy + threadGone;
+            return tableFull + busy + threadGone + signalBlocked;
         }
     }
 
@@ -119,7 +119,8 @@ public final class NativeSampler {
         LibStacktrace.st_profile_counters(c, c.length);
         return new Counters(c[LibStacktrace.COUNTER_SAMPLES], c[LibStacktrace.COUNTER_INCOMPLETE],
                 c[LibStacktrace.COUNTER_TABLE_FULL], c[LibStacktrace.COUNTER_BUSY], c[LibStacktrace.COUNTER_THREAD_GONE],
-                c[LibStacktrace.COUNTER_NANOS], c[LibStacktrace.COUNTER_MAX_NANOS]);
+                c[LibStacktrace.COUNTER_NANOS], c[LibStacktrace.COUNTER_MAX_NANOS], c[LibStacktrace.COUNTER_SIGNAL_BLOCKED],
+                c[LibStacktrace.COUNTER_WALKS]);
     }
 
     /**
