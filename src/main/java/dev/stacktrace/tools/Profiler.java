@@ -5,6 +5,7 @@ import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.internal.labels.LabelSets;
 import dev.stacktrace.internal.stacks.ProfileStacks;
+import dev.stacktrace.internal.stacks.RawStack;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -380,6 +381,29 @@ public final class Profiler implements AutoCloseable {
         List<ProfileSnapshot.Sample> samples = new ArrayList<>(stacks.size());
         stacks.forEach((stack, count) -> samples.add(new ProfileSnapshot.Sample(stack.getKey(), LabelSets.labels(stack.getValue()), count)));
         return new ProfileSnapshot(this, mode, interval, start, Duration.ofNanos(end - startedNanos), samples);
+    }
+
+    /**
+     * A reader of this profile one interval at a time ({@link ProfileIntervals#next}): what was
+     * sampled since its last call, costing what changed rather than the whole profile. Each reader
+     * keeps its own place.
+     */
+    public ProfileIntervals intervals() {
+        return new ProfileIntervals(this);
+    }
+
+    /** The table as it is now and the time it covers, read together. */
+    record Reading(long[] table, Instant start, long startNanos, long endNanos) {}
+
+    /** The table with the time it covers: {@code start} null before the profiler started. */
+    synchronized Reading reading() {
+        long[] t = table();
+        return new Reading(t, startedAt, startedNanos, stopped ? stoppedNanos : System.nanoTime());
+    }
+
+    /** How this profiler names a raw stack of its table (cached: each distinct stack is named once). */
+    ProfileStacks.Named named(RawStack raw) {
+        return named.named(raw);
     }
 
     /** The profile as a gzip-compressed pprof profile ({@link Pprof}: {@code go tool pprof}, Pyroscope, Parca); {@code out} stays open. */

@@ -85,9 +85,22 @@ public final class PushBenchmark {
         long wallStart = System.nanoTime();
         ProfilePusher pusher = ProfilePusher.start(service, List.of(new PyroscopeTarget(base, "bench", Map.of("env", "bench")),
                 new OtlpTarget(base, "bench", Map.of("env", "bench"))), interval, m -> System.out.println("[push] " + m));
+        // the first push loads and first runs the HTTP client, protobuf and the encoders: a cost paid
+        // once per JVM, shown apart from the steady state that follows it
+        long firstPushCpu = -1;
+        long firstPushWall = 0;
+        long firstPushSent = 0;
+        List<Long> pushEnds = new ArrayList<>();  // the push CPU so far when each push reached both targets
         while (System.nanoTime() - wallStart < duration.toNanos()) {
             Thread.sleep(200);
             poll(threads, pushCpu, receiverCpu, pusher);
+            long sentNow = Math.min(pusher.counts("pyroscope").sent(), pusher.counts("otlp").sent());
+            if (sentNow > pushEnds.size()) pushEnds.add(sum(pushCpu));
+            if (firstPushCpu < 0 && pusher.counts("pyroscope").sent() + pusher.counts("otlp").sent() >= 2) {
+                firstPushCpu = sum(pushCpu);
+                firstPushWall = System.nanoTime() - wallStart;
+                firstPushSent = pusher.counts("pyroscope").sent();
+            }
         }
         poll(threads, pushCpu, receiverCpu, pusher);
         long wall = System.nanoTime() - wallStart;
@@ -98,7 +111,7 @@ public final class PushBenchmark {
         service.stopProfiling();
         server.stop(0);
 
-        long push = pushCpu.values().stream().mapToLong(Long::longValue).sum();
+        long push = sum(pushCpu);
         long receiver = receiverCpu.values().stream().mapToLong(Long::longValue).sum()
                 - receiverAtStart.values().stream().mapToLong(Long::longValue).sum();
         long processWithoutReceiver = process - receiver;
@@ -115,6 +128,30 @@ public final class PushBenchmark {
                 + "(process %.1f%% of one core)%n", 100.0 * push / wall, 100.0 * push / processWithoutReceiver,
                 100.0 * processWithoutReceiver / wall);
         System.out.printf("of it the pusher thread alone: %.1f ms%n", pushCpu.getOrDefault(pusher.threadId(), 0L) / 1e6);
+        if (firstPushCpu >= 0) {
+            long steady = push - firstPushCpu;
+            long steadyWall = wall - firstPushWall;
+            long steadyPushes = p.sent() - firstPushSent;
+            System.out.printf("first push (starts the HTTP client, loads protobuf and the encoders; once per JVM): "
+                    + "%.1f ms of CPU until both targets had one%n", firstPushCpu / 1e6);
+            System.out.printf("after it (steady state, %.1f s, %d pushes to each target): %.1f ms in all, %.2f ms a push, "
+                    + "%.1f ms a minute, share of one core: %.4f %%%n", steadyWall / 1e9, steadyPushes, steady / 1e6,
+                    steady / 1e6 / Math.max(1, steadyPushes), steady / 1e6 * 60e9 / steadyWall, 100.0 * steady / steadyWall);
+        } else {
+            System.out.println("no push reached both targets: no steady-state figure");
+        }
+        List<Long> each = new ArrayList<>();
+        for (int i = 0; i < pushEnds.size(); i++) each.add(pushEnds.get(i) - (i == 0 ? 0 : pushEnds.get(i - 1)));
+        System.out.println("CPU of each push as it reached both targets, in order (ms): "
+                + each.stream().map(n -> String.format("%.1f", n / 1e6)).toList());
+        if (each.size() >= 4) {
+            List<Long> lastHalf = new ArrayList<>(each.subList(each.size() / 2, each.size()));
+            long lastHalfSum = lastHalf.stream().mapToLong(Long::longValue).sum();
+            lastHalf.sort(null);
+            System.out.printf("last half of the pushes (%d): median %.1f ms, mean %.1f ms a push: %.4f %% of one core at "
+                    + "this interval%n", lastHalf.size(), lastHalf.get(lastHalf.size() / 2) / 1e6,
+                    lastHalfSum / 1e6 / lastHalf.size(), 100.0 * lastHalfSum / lastHalf.size() / interval.toNanos());
+        }
         System.out.println("goal: under 0.2 % CPU beside the profiler's own cost at a 15 s interval");
         if (sink == 42) System.out.println(sink);
     }
@@ -151,6 +188,10 @@ public final class PushBenchmark {
                 + "profile): samples of the interval %.1f ms, pprof %.1f ms, OTLP %.1f ms%n",
                 Math.min(interval.toSeconds(), 5), stacks, service.profile().getStacks().size(),
                 cpu[0][2] / 1e6, cpu[1][2] / 1e6, cpu[2][2] / 1e6);
+    }
+
+    private static long sum(Map<Long, Long> cpu) {
+        return cpu.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** The CPU time of each push thread and receiver thread seen so far (the last value a thread had). */

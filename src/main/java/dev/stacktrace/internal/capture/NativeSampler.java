@@ -47,6 +47,9 @@ public final class NativeSampler {
      */
     public static final String PERF_EVENTS_PROPERTY = "dev.stacktrace.perfEvents";
 
+    /** Words the last read returned (guarded by the class's lock). */
+    private static int lastReadWords;
+
     private NativeSampler() {}
 
     /** Whether the sampler takes this interval: from {@link #MIN_INTERVAL} to {@link #MAX_INTERVAL}. */
@@ -125,10 +128,14 @@ public final class NativeSampler {
      * start and stop so that a read sees one run's table (the native side also locks the table).
      */
     public static synchronized long[] read() {
-        long[] out = new long[64 * 1024];
+        // sized from the last read: a table only grows while it runs, so a read rarely needs two tries
+        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(64 * 1024, lastReadWords + 16 * 1024L))];
         for (int attempt = 0; attempt < 8; attempt++) {
             long words = LibStacktrace.st_profile_read(out, out.length);
-            if (words >= 0) return java.util.Arrays.copyOf(out, (int) words);
+            if (words >= 0) {
+                lastReadWords = (int) words;
+                return java.util.Arrays.copyOf(out, (int) words);
+            }
             long needed = -words + 16 * 1024;  // it grows while we look
             if (needed > Integer.MAX_VALUE - 8) throw new IllegalStateException("profile too large to read");
             out = new long[(int) needed];

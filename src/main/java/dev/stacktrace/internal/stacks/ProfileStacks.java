@@ -52,9 +52,18 @@ public final class ProfileStacks {
     /** Every stack of the table that keeps a frame, named, with the id of the label set it was sampled under. */
     public void forEachLabeled(long[] table, LabeledVisitor visitor) {
         RawStack.forEachLabeledProfileStack(table, (raw, count, label) -> {
-            Named n = named.computeIfAbsent(raw, this::name);
+            Named n = named(raw);
             if (!n.frames().isEmpty()) visitor.visit(n.frames(), n.keys(), count, label);
         });
+    }
+
+    /**
+     * One stack of the table named (no frames when none is kept), resolved the first time it is
+     * asked for and reused after. The cache holds at most one entry per distinct stack of the
+     * table, which has a fixed number of entries.
+     */
+    public Named named(RawStack raw) {
+        return named.computeIfAbsent(raw, this::name);
     }
 
     private Named name(RawStack raw) {

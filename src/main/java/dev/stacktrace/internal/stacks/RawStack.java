@@ -60,16 +60,39 @@ public final class RawStack {
      * (equal stacks under different labels are apart).
      */
     public static void forEachLabeledProfileStack(long[] table, LabeledProfileVisitor visitor) {
+        forEachProfileEntry(table, (words, from, to, count, label) -> visitor.visit(profileStack(words, from, to), count, label));
+    }
+
+    /**
+     * Receives each stack of a profile table in place, before any copy: its frames' words are
+     * {@code table[from..to)}; {@link #profileStack} makes the stack of them, {@link #isProfileStackAt}
+     * compares a stack with them.
+     */
+    public interface ProfileEntryVisitor {
+        void visit(long[] table, int from, int to, long count, int label);
+    }
+
+    /** Every stack of a table read by st_profile_read, in place, in the table's order. */
+    public static void forEachProfileEntry(long[] table, ProfileEntryVisitor visitor) {
         int at = 0;
         while (at + 2 <= table.length) {
             long count = table[at];
             int frames = (int) (table[at + 1] & 0xffff_ffffL);  // the label's id is in the high half
             int label = (int) (table[at + 1] >>> 32);
             at += 2;
-            visitor.visit(new RawStack(Arrays.copyOfRange(table, at, at + PROFILE_WORDS * frames), PROFILE_WORDS), count,
-                    label);
+            visitor.visit(table, at, at + PROFILE_WORDS * frames, count, label);
             at += PROFILE_WORDS * frames;
         }
+    }
+
+    /** The stack whose frames are {@code table[from..to)} of a profile table. */
+    public static RawStack profileStack(long[] table, int from, int to) {
+        return new RawStack(Arrays.copyOfRange(table, from, to), PROFILE_WORDS);
+    }
+
+    /** Whether this is the stack whose frames are {@code table[from..to)} of a profile table. */
+    public boolean isProfileStackAt(long[] table, int from, int to) {
+        return stride == PROFILE_WORDS && Arrays.equals(words, 0, words.length, table, from, to);
     }
 
     public int size() {
