@@ -244,8 +244,9 @@ static void release_slot(struct slot *s, uint32_t seq) {
 }
 
 /* A walk that met a pc in no module the frame table knows (a library loaded since the table was
-   built) is asked once more when the table, brought up to date within three quarters of the time
-   left, changed; the first answer stands if the second does not come in time. */
+   built), or lost its way (another library may sit where an unloaded one was), is asked once more
+   when the table, brought up to date within three quarters of the time left, changed; the first
+   answer stands if the second does not come in time. */
 static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
     struct timing t;
     int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;

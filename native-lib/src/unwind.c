@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,9 @@ _Static_assert(sizeof(struct cursor) <= sizeof(struct unwind_cursor), "unwind_cu
 _Static_assert(_Alignof(struct cursor) <= _Alignof(struct unwind_cursor), "unwind_cursor misaligned");
 
 static int table_ready;
+/* Steps that found no way to the caller: a hint that the table may be stale (a module unloaded and
+   another loaded where it was, which no lookup can tell from the old one). */
+static atomic_uint lost_steps;
 
 static int load(const struct cursor *c, uintptr_t addr, uintptr_t *out) {
     return safe_stack_load(&c->stack, addr, out);
@@ -95,8 +99,15 @@ static int step_frame_pointer(struct cursor *c) {
     return 1;
 }
 
+static int step(struct cursor *c);
+
 int unwind_step(struct unwind_cursor *opaque) {
-    struct cursor *c = (struct cursor *) opaque;
+    int rc = step((struct cursor *) opaque);
+    if (rc < 0) atomic_fetch_add_explicit(&lost_steps, 1, memory_order_relaxed);
+    return rc;
+}
+
+static int step(struct cursor *c) {
     struct cfi_row row;
     enum cfa_rule rule = CFA_NONE;
     if (frame_table_find(c->interrupted ? c->pc : c->pc - 1, &row)) rule = cfi_rule(row);
@@ -132,7 +143,7 @@ int unwind_refresh(int64_t wait_ns) {
 }
 
 unsigned unwind_misses(void) {
-    return frame_table_misses();
+    return frame_table_misses() + atomic_load_explicit(&lost_steps, memory_order_relaxed);
 }
 
 int st_frame_table(int64_t *out) {

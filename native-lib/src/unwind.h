@@ -25,7 +25,8 @@ int unwind_setup(void);
    when not (or not yet, with wait_ns 0), < 0 on timeout or error. */
 int unwind_refresh(int64_t wait_ns);
 
-/* How many times a walk met a pc in no module the table knows (see unwind_refresh). */
+/* How many times a walk met a pc in no module the table knows, or a step found no way to the caller
+   (either can mean the table is stale; see unwind_refresh). */
 unsigned unwind_misses(void);
 
 /* Starts at the frame of a context. interrupted: its pc was interrupted (a signal), so the pc

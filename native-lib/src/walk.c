@@ -469,6 +469,13 @@ static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int c
     }
     agct_trace trace = {env, 0, s->virtual_frames};
     agct(&trace, depth, uc);
+    if (trace.num_frames == depth && depth < MIXED_MAX_VIRTUAL) {
+        /* more inlined than the room given (cut short, AGCT's frames would not reach the outer
+           method and could not be placed): once more with all the room there is */
+        depth = MIXED_MAX_VIRTUAL;
+        trace = (agct_trace) {env, 0, s->virtual_frames};
+        agct(&trace, depth, uc);
+    }
     s->agct_frames = trace.num_frames;
     s->agct_depth = depth;
     s->agct_ns = (int32_t) (clock_ns() - start);
