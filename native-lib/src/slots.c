@@ -244,7 +244,8 @@ static void release_slot(struct slot *s, uint32_t seq) {
 }
 
 /* A walk that met a pc in no module the frame table knows (a library loaded since the table was
-   built), or lost its way (another library may sit where an unloaded one was), is asked once more
+   built), or lost its way or ended short (another library may sit where an unloaded one was, read
+   with the old one's rows until the table is refreshed), is asked once more
    when the table, brought up to date within three quarters of the time left, changed; the first
    answer stands if the second does not come in time. */
 static int request(int tid, int mode, int max, int timeout_ms, struct slot **slot_out, uint32_t *seq_out) {
@@ -252,9 +253,16 @@ static int request(int tid, int mode, int max, int timeout_ms, struct slot **slo
     int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;
     unsigned misses = unwind_misses();
     int rc = request_timed(tid, mode, max, timeout_ms, slot_out, seq_out, &t);
-    if (rc != 0 || unwind_misses() == misses) return rc;
+    if (rc != 0) return rc;
+    /* a mixed walk that did not reach the thread's start may have followed stale rows to a wrong end */
+    int lost = (*slot_out)->mode == MODE_MIXED && ((*slot_out)->mixed.gap_segment > 0 || (*slot_out)->mixed.walk_end < 0);
+    if (!lost && unwind_misses() == misses) return 0;
     int64_t left = deadline - now_ns();
-    if (left < 2000000 || unwind_refresh(left / 4 * 3) != 1) return 0;
+    if (left < 2000000) {
+        unwind_refresh(0);  /* no time to wait for it: the next request finds the table up to date */
+        return 0;
+    }
+    if (unwind_refresh(left / 4 * 3) != 1) return 0;
     int retry_ms = (int) ((deadline - now_ns()) / 1000000);
     if (retry_ms < 1) return 0;
     struct slot *first = *slot_out;
