@@ -4,7 +4,6 @@ import com.sun.management.ThreadMXBean;
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,7 +74,7 @@ public final class PprofBenchmark {
     }
 
     private static long encode(ProfileSnapshot s) throws Exception {
-        Counting out = new Counting();
+        CountingStream out = new CountingStream();
         s.writePprof(out);
         return out.count;
     }
@@ -145,20 +144,5 @@ public final class PprofBenchmark {
             samples.add(new ProfileSnapshot.Sample(stack, Map.of(), 1 + r.nextInt((int) Math.max(1, 2 * budget / stacks))));
         }
         return ProfileSnapshot.of(Profiler.Mode.CPU, Duration.ofMillis(10), Instant.now(), Duration.ofSeconds(60), samples);
-    }
-
-    /** Counts and drops what is written: the encoder's own allocations are measured, not an output buffer's. */
-    private static final class Counting extends OutputStream {
-        long count;
-
-        @Override
-        public void write(int b) {
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            count += len;
-        }
     }
 }
