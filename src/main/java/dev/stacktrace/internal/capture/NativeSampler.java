@@ -123,22 +123,27 @@ public final class NativeSampler {
                 c[LibStacktrace.COUNTER_WALKS]);
     }
 
+    /** The longest Java array. */
+    private static final int MAX_READ_WORDS = Integer.MAX_VALUE - 8;
+
     /**
      * The table: per distinct stack [count, frames, (kind, id, bci) x frames]. Synchronized with
      * start and stop so that a read sees one run's table (the native side also locks the table).
      */
     public static synchronized long[] read() {
         // sized from the last read: a table only grows while it runs, so a read rarely needs two tries
-        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(64 * 1024, lastReadWords + 16 * 1024L))];
+        long[] out = new long[(int) Math.min(MAX_READ_WORDS, Math.max(64 * 1024, lastReadWords + 16 * 1024L))];
         for (int attempt = 0; attempt < 8; attempt++) {
             long words = LibStacktrace.st_profile_read(out, out.length);
             if (words >= 0) {
                 lastReadWords = (int) words;
                 return java.util.Arrays.copyOf(out, (int) words);
             }
-            long needed = -words + 16 * 1024;  // it grows while we look
-            if (needed > Integer.MAX_VALUE - 8) throw new IllegalStateException("profile too large to read");
-            out = new long[(int) needed];
+            // It grew while we looked. On a starved machine the next try may come seconds later, so
+            // the room added grows with the table and doubles with each try (25 %, 50 %, 100 % ...).
+            long needed = -words;
+            if (needed > MAX_READ_WORDS) throw new IllegalStateException("profile too large to read");
+            out = new long[(int) Math.min(MAX_READ_WORDS, needed + Math.max(16 * 1024, (needed >> 2) << attempt))];
         }
         throw new IllegalStateException("the profile kept growing faster than it could be read");
     }
