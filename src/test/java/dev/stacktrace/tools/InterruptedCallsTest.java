@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.Stacktrace;
+import dev.stacktrace.StacktraceException;
 import dev.stacktrace.testlib.TestNative;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,13 +76,20 @@ class InterruptedCallsTest {
         Thread t = new Thread(() -> eintr[0] = TestNative.stt_eintr_probe(0, MILLIS, calls), "probe-poll");
         t.start();
         Thread.sleep(50);
-        int captures = 20;
+        int captures = 20, late = 0;
         for (int i = 0; i < captures; i++) {
-            Stacktrace.getThreadStack(t, 64, false);
+            try {
+                Stacktrace.getThreadStack(t, 64, false);
+            } catch (StacktraceException e) {
+                // a thread starved of CPU may answer after the deadline: its signal was sent all the same
+                if (e.reason() != StacktraceException.Reason.TIMEOUT) throw e;
+                late++;
+            }
             Thread.sleep(20);
         }
         t.join(MILLIS + 10_000);
-        System.out.println("on demand: poll " + eintr[0] + "/" + calls[0] + " (EINTR/calls) for " + captures + " captures");
+        System.out.println("on demand: poll " + eintr[0] + "/" + calls[0] + " (EINTR/calls) for " + captures + " captures ("
+                + late + " answered after the deadline)");
         assertTrue(eintr[0] <= captures, eintr[0] + " EINTR for " + captures + " captures");
     }
 }
