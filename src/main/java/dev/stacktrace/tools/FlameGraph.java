@@ -5,6 +5,8 @@ import dev.stacktrace.StackEntry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +58,8 @@ import java.util.regex.Pattern;
  * text when it is no valid one) highlights matching frames and shows the share of samples they
  * cover. Colours: Java green, inlined Java aqua, native C/C++ orange/yellow, the JVM red, frames
  * without a symbol grey. Frames merge by label as in the collapsed output; boxes narrower than
- * half a pixel are not drawn.
+ * half a pixel are not drawn. A profile taken under {@link dev.stacktrace.Labels} gets a menu that
+ * shows all samples, those of one label, or those without labels ({@link #labeledHtml}).
  */
 public final class FlameGraph {
 
@@ -119,11 +122,68 @@ public final class FlameGraph {
     /** Writes {@link #html(Map, String)} to {@code out}. */
     public static void writeHtml(Map<List<StackEntry>, Long> samples, String title, Appendable out)
             throws IOException {
+        writeLabeledHtml(Map.of(Map.of(), samples), title, out);
+    }
+
+    /**
+     * The profile as a self-contained HTML flame graph with a label menu: all samples, or only
+     * those taken while the thread's {@link dev.stacktrace.Labels} included one label (one entry per
+     * {@code key=value}, the {@value #MAX_LABEL_VIEWS} with the most samples), or those taken
+     * without labels. Without labels in the profile, the page is {@link #html(Map, String)}'s.
+     *
+     * @param byLabels each label set (the empty map: no labels) with its stacks and their counts
+     */
+    public static String labeledHtml(Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels, String title) {
+        StringBuilder sb = new StringBuilder();
+        try {
+            writeLabeledHtml(byLabels, title, sb);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return sb.toString();
+    }
+
+    /** Writes {@link #labeledHtml(Map, String)} to {@code out}. */
+    public static void writeLabeledHtml(Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels, String title,
+                                        Appendable out) throws IOException {
         String t = escapeHtml(title == null ? "Flame graph" : title);
         int data = PAGE.indexOf("@DATA@");
         out.append(PAGE.substring(0, data).replace("@TITLE@", t));
-        writeJson(tree(samples), out);
+        writeJson(byLabels, out);
         out.append(PAGE.substring(data + "@DATA@".length()).replace("@TITLE@", t));
+    }
+
+    /** The most labels the page's menu offers; the rest are in "all samples" only. */
+    public static final int MAX_LABEL_VIEWS = 32;
+    /** The menu's entry for samples taken without labels. */
+    static final String NO_LABELS = "(no labels)";
+
+    /**
+     * The page's views beyond "all samples": per label {@code key=value}, the stacks sampled while
+     * it was set (most samples first, at most {@link #MAX_LABEL_VIEWS}), then those sampled without
+     * labels. None when no sample had labels.
+     */
+    static Map<String, Map<List<StackEntry>, Long>> labelViews(Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels) {
+        Map<String, Map<List<StackEntry>, Long>> views = new LinkedHashMap<>();
+        if (byLabels.keySet().stream().allMatch(Map::isEmpty)) return views;
+        Map<String, Map<List<StackEntry>, Long>> byPair = new TreeMap<>();
+        Map<String, Long> totals = new HashMap<>();
+        byLabels.forEach((labels, stacks) -> {
+            long sum = stacks.values().stream().mapToLong(Long::longValue).sum();
+            for (Map.Entry<String, String> label : labels.entrySet()) {
+                String pair = label.getKey() + "=" + label.getValue();
+                Map<List<StackEntry>, Long> view = byPair.computeIfAbsent(pair, k -> new HashMap<>());
+                stacks.forEach((stack, count) -> view.merge(stack, count, Long::sum));
+                totals.merge(pair, sum, Long::sum);
+            }
+        });
+        byPair.keySet().stream()
+                .sorted(Comparator.comparing((String pair) -> totals.get(pair)).reversed())  // stable: ties by name
+                .limit(MAX_LABEL_VIEWS)
+                .forEach(pair -> views.put(pair, byPair.get(pair)));
+        Map<List<StackEntry>, Long> unlabeled = byLabels.get(Map.<String, String>of());
+        if (unlabeled != null && !unlabeled.isEmpty()) views.put(NO_LABELS, unlabeled);
+        return views;
     }
 
     // ---- labels
@@ -216,23 +276,44 @@ public final class FlameGraph {
     }
 
     /**
-     * The page's data: {@code {"total":n,"strings":[...],"nodes":[...]}}, where nodes holds six
-     * numbers per node in preorder: name index, library index, category, kind bits, depth, samples.
-     * Preorder with depths is enough for the script to rebuild parents and x offsets.
+     * The page's data: {@code {"total":n,"nodes":[...],"views":[{"name":"k=v","total":n,"nodes":[...]},
+     * ...],"strings":[...]}}: the tree of all samples, then one per label view ({@link #labelViews}),
+     * sharing one table of strings. nodes holds six numbers per node in preorder: name index,
+     * library index, category, kind bits, depth, samples. Preorder with depths is enough for the
+     * script to rebuild parents and x offsets.
      */
-    private static void writeJson(Node root, Appendable out) throws IOException {
+    private static void writeJson(Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels, Appendable out)
+            throws IOException {
+        Map<List<StackEntry>, Long> all = new HashMap<>();
+        byLabels.values().forEach(stacks -> stacks.forEach((stack, count) -> all.merge(stack, count, Long::sum)));
         Map<String, Integer> strings = new LinkedHashMap<>();
-        List<long[]> nodes = new ArrayList<>();
-        flatten(root, 0, strings, nodes);
-        out.append("{\"total\":").append(Long.toString(root.total)).append(",\"strings\":[");
+        writeTree(tree(all), strings, out.append('{'));
+        out.append(",\"views\":[");
         boolean first = true;
+        for (Map.Entry<String, Map<List<StackEntry>, Long>> view : labelViews(byLabels).entrySet()) {
+            if (!first) out.append(',');
+            first = false;
+            out.append("{\"name\":");
+            jsonString(view.getKey(), out);
+            writeTree(tree(view.getValue()), strings, out.append(','));
+            out.append('}');
+        }
+        out.append("],\"strings\":[");
+        first = true;
         for (String s : strings.keySet()) {
             if (!first) out.append(',');
             first = false;
             jsonString(s, out);
         }
-        out.append("],\"nodes\":[");
-        first = true;
+        out.append("]}");
+    }
+
+    /** {@code "total":n,"nodes":[...]} of one tree, adding its names to the shared strings. */
+    private static void writeTree(Node root, Map<String, Integer> strings, Appendable out) throws IOException {
+        List<long[]> nodes = new ArrayList<>();
+        flatten(root, 0, strings, nodes);
+        out.append("\"total\":").append(Long.toString(root.total)).append(",\"nodes\":[");
+        boolean first = true;
         for (long[] n : nodes) {
             for (long v : n) {
                 if (!first) out.append(',');
@@ -240,7 +321,7 @@ public final class FlameGraph {
                 out.append(Long.toString(v));
             }
         }
-        out.append("]}");
+        out.append(']');
     }
 
     private static void flatten(Node n, int depth, Map<String, Integer> strings, List<long[]> out) {

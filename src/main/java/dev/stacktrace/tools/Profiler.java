@@ -346,13 +346,16 @@ public final class Profiler implements AutoCloseable {
         return stacks;
     }
 
-    /** The profile as a self-contained HTML flame graph. */
+    /**
+     * The profile as a self-contained HTML flame graph; when samples were taken under
+     * {@link dev.stacktrace.Labels}, its menu shows one label's samples ({@link FlameGraph#labeledHtml}).
+     */
     public String flameGraph(String title) {
-        return FlameGraph.html(getStacks(), title);
+        return FlameGraph.labeledHtml(getStacksByLabels(), title);
     }
 
     public void writeFlameGraph(String title, Appendable out) throws IOException {
-        FlameGraph.writeHtml(getStacks(), title, out);
+        FlameGraph.writeLabeledHtml(getStacksByLabels(), title, out);
     }
 
     /**
@@ -360,7 +363,7 @@ public final class Profiler implements AutoCloseable {
      * all of {@code filter} (e.g. {@code Map.of("endpoint", "/checkout")}); every sample when it is empty.
      */
     public String flameGraph(String title, Map<String, String> filter) {
-        return FlameGraph.html(getStacks(filter), title);
+        return filter.isEmpty() ? flameGraph(title) : FlameGraph.html(getStacks(filter), title);
     }
 
     /**

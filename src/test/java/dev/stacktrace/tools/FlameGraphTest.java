@@ -283,6 +283,51 @@ class FlameGraphTest {
         assertTrue(FlameGraph.collapsed(Map.of(s, 2L)).startsWith("f19999;f19998;"));
     }
 
+    @Test
+    void aLabeledProfileHasAViewPerLabelAndOneWithoutLabels() {
+        Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels = new LinkedHashMap<>();
+        byLabels.put(Map.of("endpoint", "/checkout", "tenant", "acme"), Map.of(deflateStack(), 5L));
+        byLabels.put(Map.of("endpoint", "/search"), Map.of(deflateStack(), 2L,
+                stack(nat("memcpy", "libc.so.6"), nat("start_thread", "libc.so.6")), 1L));
+        byLabels.put(Map.of(), Map.of(stack(nat("poll", "libc.so.6"), nat("start_thread", "libc.so.6")), 4L));
+        Map<String, Object> data = data(FlameGraph.labeledHtml(byLabels, "labeled"));
+        assertEquals(12L, data.get("total"));
+        Map<String, Long> totals = new LinkedHashMap<>();
+        List<Object> strings = list(data.get("strings"));
+        for (Object v : list(data.get("views"))) {
+            Map<String, Object> view = Json.object(v);
+            totals.put((String) view.get("name"), (Long) view.get("total"));
+            // each view is a whole tree: its root holds its total
+            assertEquals("all", strings.get((int) (long) (Long) list(view.get("nodes")).get(0)));
+            assertEquals(view.get("total"), list(view.get("nodes")).get(5));
+        }
+        // most samples first; a sample with two labels is in both views
+        assertEquals(List.of("endpoint=/checkout", "tenant=acme", "endpoint=/search", "(no labels)"), List.copyOf(totals.keySet()));
+        assertEquals(List.of(5L, 5L, 3L, 4L), List.copyOf(totals.values()));
+        // memcpy was sampled only under /search, poll only without labels
+        List<Object> search = list(Json.object(list(data.get("views")).get(2)).get("nodes"));
+        java.util.Set<Object> names = new java.util.HashSet<>();
+        for (int i = 0; i < search.size(); i += 6) names.add(strings.get((int) (long) (Long) search.get(i)));
+        assertTrue(names.contains("memcpy"), names.toString());
+        assertFalse(names.contains("poll"), names.toString());
+    }
+
+    @Test
+    void aProfileWithoutLabelsHasNoViews() {
+        Map<String, Object> data = data(FlameGraph.labeledHtml(Map.of(Map.of(), profile()), "plain"));
+        assertEquals(List.of(), data.get("views"));
+        assertEquals(data(FlameGraph.html(profile(), "plain")).get("total"), data.get("total"));
+    }
+
+    @Test
+    void theMenuOffersAtMostMaxLabelViews() {
+        Map<Map<String, String>, Map<List<StackEntry>, Long>> byLabels = new LinkedHashMap<>();
+        for (int i = 0; i < FlameGraph.MAX_LABEL_VIEWS + 10; i++) byLabels.put(Map.of("tenant", "t" + i), Map.of(deflateStack(), 1L + i));
+        List<Object> views = list(data(FlameGraph.labeledHtml(byLabels, "many")).get("views"));
+        assertEquals(FlameGraph.MAX_LABEL_VIEWS, views.size());
+        assertEquals("tenant=t" + (FlameGraph.MAX_LABEL_VIEWS + 9), Json.object(views.get(0)).get("name"));
+    }
+
     // ---- helpers
 
     private static long category(List<Object> strings, List<Object> nodes, String label) {
