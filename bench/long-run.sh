@@ -8,5 +8,5 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 # a fixed, touched heap: the resident set then moves only with native memory, code and metadata
-exec "$JAVA" "${JAVA_EXTRA[@]}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp "$BENCH_CP" \
+exec "$JAVA" "${JAVA_EXTRA[@]}" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp "$BENCH_CP" \
     dev.stacktrace.bench.LongRunBenchmark "$@"
