@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The short version of bench/long-run.sh, in a child JVM: 200 threads profiled at 100 Hz and read
+ * The short version of bench/long-run.sh, in a child JVM: 100 threads profiled at 100 Hz and read
  * every second as a push reads, with a table small enough to fill in the first seconds. From then
  * on new stacks count as table_full, and the memory the profile holds (the table, the names of its
  * stacks, the pushes' last counts) must stay where it was however long the profile runs: over the
@@ -22,13 +22,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class LongRunTest {
-    private static final int TABLE = 256;
+    private static final int TABLE = 128;
 
     @Test
     void aFullProfileReadEverySecondHoldsItsMemory() throws Exception {
         ChildJvm.Result run = ChildJvm.run(LongRunBenchmark.class, List.of("-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch"),
-                "--seconds", "30", "--report", "5", "--push", "1", "--threads", "200", "--width", "3", "--depth", "4",
-                "--table", String.valueOf(TABLE));
+                "--seconds", "24", "--report", "4", "--push", "1", "--threads", "100", "--load", "0.5", "--width", "3",
+                "--depth", "4", "--table", String.valueOf(TABLE));
         assertEquals(0, run.exitCode(), run.output());
         String line = run.output().lines().filter(l -> l.startsWith("result ")).findFirst().orElse(null);
         assertTrue(line != null, "no result line:\n" + run.output());
