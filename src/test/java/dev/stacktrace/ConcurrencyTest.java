@@ -25,6 +25,7 @@ class ConcurrencyTest {
         try {
             for (int i = 0; i < n; i++) targets.add(new BlockedNativeThread("target-" + i, 10 + 3 * i));
             ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+            java.util.concurrent.atomic.AtomicInteger timeouts = new java.util.concurrent.atomic.AtomicInteger();
             CountDownLatch start = new CountDownLatch(1);
             List<Thread> callers = new ArrayList<>();
             for (int c = 0; c < n; c++) {
@@ -35,9 +36,17 @@ class ConcurrencyTest {
                         for (int r = 0; r < rounds; r++) {
                             int k = (caller + r) % n;
                             BlockedNativeThread target = targets.get(k);
-                            List<StackEntry> stack = (r % 2 == 0)
-                                    ? Stacktrace.getThreadStack(target.thread(), 200, r % 4 == 0)
-                                    : Stacktrace.getNativeThreadStack(target.tid(), 200, true);
+                            List<StackEntry> stack;
+                            try {
+                                stack = (r % 2 == 0)
+                                        ? Stacktrace.getThreadStack(target.thread(), 200, r % 4 == 0)
+                                        : Stacktrace.getNativeThreadStack(target.tid(), 200, true);
+                            } catch (StacktraceException e) {
+                                // a target starved of CPU on a loaded machine answers late: a true error, not a wrong stack
+                                if (e.reason() != StacktraceException.Reason.TIMEOUT) throw e;
+                                timeouts.incrementAndGet();
+                                continue;
+                            }
                             String problem = check(stack, 10 + 3 * k);
                             if (problem != null) failures.add("caller " + caller + " target " + k + ": " + problem);
                         }
@@ -51,6 +60,7 @@ class ConcurrencyTest {
             start.countDown();
             for (Thread thread : callers) thread.join();
             assertTrue(failures.isEmpty(), () -> failures.size() + " failures, first: " + failures.peek());
+            assertTrue(timeouts.get() <= n * rounds / 20, timeouts + " of " + n * rounds + " captures timed out");
             assertEquals(0, TestBinding.st_slots_in_use());
         } finally {
             for (BlockedNativeThread t : targets) t.close();

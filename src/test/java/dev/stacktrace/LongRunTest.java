@@ -27,16 +27,17 @@ class LongRunTest {
     @Test
     void aFullProfileReadEverySecondHoldsItsMemory() throws Exception {
         ChildJvm.Result run = ChildJvm.run(LongRunBenchmark.class, List.of("-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch"),
-                "--seconds", "24", "--report", "4", "--push", "1", "--threads", "100", "--load", "0.5", "--width", "3",
+                "--seconds", "16", "--report", "4", "--push", "1", "--threads", "100", "--load", "0.5", "--width", "3",
                 "--depth", "4", "--table", String.valueOf(TABLE));
         assertEquals(0, run.exitCode(), run.output());
         String line = run.output().lines().filter(l -> l.startsWith("result ")).findFirst().orElse(null);
         assertTrue(line != null, "no result line:\n" + run.output());
         Map<String, Long> result = numbers(line);
-        // the second half is the bounded regime only if the table was full before it began
-        assertEquals(TABLE, result.get("stacks"), "the table did not fill:\n" + run.output());
+        // the second half is the bounded regime only if the table was full before it began (a
+        // slot or two may stay free when the frames' arena fills first)
+        assertTrue(result.get("midTableFull") > 0, "the table was not full at half time:\n" + run.output());
+        assertTrue(result.get("stacks") >= TABLE - 4 && result.get("stacks") <= TABLE, run.output());
         assertEquals(0, result.get("stackGrowth"), run.output());
-        assertTrue(result.get("tableFull") > 0, run.output());
         assertTrue(result.get("heapGrowthKib") < 1024, "the live heap grew with a full table:\n" + run.output());
         assertTrue(result.get("rssGrowthKib") < 32 * 1024, "the resident set grew with a full table:\n" + run.output());
         System.out.println(run.output().lines().filter(l -> l.startsWith("over the second half")).findFirst().orElse(""));

@@ -130,8 +130,8 @@ public final class LongRunBenchmark {
         int entries = table;
         System.out.printf("native table (by its layout): %,d entries, %.1f MB mapped, touched as stacks arrive%n", entries,
                 (32L * entries + 24L * 48 * entries) / 1e6);
-        System.out.printf("result samples=%d stacks=%d tableFull=%d rssGrowthKib=%d heapGrowthKib=%d stackGrowth=%d "
-                        + "errors=%s%n", last.samples, last.stacks, last.tableFull, last.rssKib - mid.rssKib,
+        System.out.printf("result samples=%d stacks=%d tableFull=%d midTableFull=%d rssGrowthKib=%d heapGrowthKib=%d "
+                        + "stackGrowth=%d errors=%s%n", last.samples, last.stacks, last.tableFull, mid.tableFull, last.rssKib - mid.rssKib,
                 last.heapKib - mid.heapKib, last.stacks - mid.stacks, profiler.errorCounts());
         for (Thread t : workers) t.join(1_000);
         if (sink == 42) System.out.println(sink);

@@ -37,15 +37,20 @@ class TimerTest {
 
     @Test
     void stopsByItselfWhenTheTargetEnds() throws Exception {
+        java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
         Thread shortLived = new Thread(() -> {
             try {
-                Thread.sleep(200);
+                end.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException ignored) {
                 // ends
             }
         }, "short");
         shortLived.start();
         try (Timer timer = new Timer(shortLived, s -> { }, Duration.ofMillis(10)).start()) {
+            // the target lives until the timer has sampled it a few times (quickly, unless the machine is starved)
+            long sampled = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (timer.sampleCount() <= 3 && System.nanoTime() < sampled) Thread.sleep(10);
+            end.countDown();
             shortLived.join();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (timer.isRunning() && System.nanoTime() < deadline) Thread.sleep(10);

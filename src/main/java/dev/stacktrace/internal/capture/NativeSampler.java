@@ -127,8 +127,10 @@ public final class NativeSampler {
     private static final int MAX_READ_WORDS = Integer.MAX_VALUE - 8;
 
     /**
-     * The table: per distinct stack [count, frames, (kind, id, bci) x frames]. Synchronized with
-     * start and stop so that a read sees one run's table (the native side also locks the table).
+     * The table: per distinct stack [count, frames, (kind, id, bci) x frames], then zeros to the
+     * array's end (not copied to its exact length: a large table's read is tens of megabytes).
+     * Synchronized with start and stop so that a read sees one run's table (the native side also
+     * locks the table).
      */
     public static synchronized long[] read() {
         // sized from the last read: a table only grows while it runs, so a read rarely needs two tries
@@ -137,7 +139,7 @@ public final class NativeSampler {
             long words = LibStacktrace.st_profile_read(out, out.length);
             if (words >= 0) {
                 lastReadWords = (int) words;
-                return java.util.Arrays.copyOf(out, (int) words);
+                return out;
             }
             // It grew while we looked. On a starved machine the next try may come seconds later, so
             // the room added grows with the table and doubles with each try (25 %, 50 %, 100 % ...).

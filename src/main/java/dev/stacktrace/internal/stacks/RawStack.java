@@ -72,10 +72,15 @@ public final class RawStack {
         void visit(long[] table, int from, int to, long count, int label);
     }
 
-    /** Every stack of a table read by st_profile_read, in place, in the table's order. */
+    /**
+     * Every stack of a table read by st_profile_read, in place, in the table's order, up to the
+     * array's end or the first zero header (a read leaves the rest of its array zero; every stack
+     * recorded has a count).
+     */
     public static void forEachProfileEntry(long[] table, ProfileEntryVisitor visitor) {
         int at = 0;
         while (at + 2 <= table.length) {
+            if (table[at] == 0 && table[at + 1] == 0) break;
             long count = table[at];
             int frames = (int) (table[at + 1] & 0xffff_ffffL);  // the label's id is in the high half
             int label = (int) (table[at + 1] >>> 32);
