@@ -15,6 +15,12 @@ public final class ChildJvm {
 
     public static Result run(Class<?> mainClass, List<String> jvmArgs, String... args)
             throws IOException, InterruptedException {
+        return run(120, mainClass, jvmArgs, args);
+    }
+
+    /** As {@link #run(Class, List, String...)}, waiting at most {@code limitSeconds} for the child to end. */
+    public static Result run(int limitSeconds, Class<?> mainClass, List<String> jvmArgs, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
@@ -24,9 +30,9 @@ public final class ChildJvm {
         command.add(mainClass.getName());
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+        if (!process.waitFor(limitSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("child JVM did not finish in 120 s: " + command);
+            throw new AssertionError("child JVM did not finish in " + limitSeconds + " s: " + command);
         }
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Result(process.exitValue(), output);
