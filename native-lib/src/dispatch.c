@@ -20,7 +20,7 @@
  * the signal" from "the kernel masks the signal because our handler is running there (slowly)":
  * /proc's SigBlk shows both the same. Lock-free; a thread not recorded (table full) is just unknown.
  */
-#define HANDLER_TIDS 64
+#define HANDLER_TIDS 256
 static _Atomic int handler_tids[HANDLER_TIDS];
 
 /* Returns the entry taken, or -1. (No thread-local variable: in a dlopen'ed library its first use
@@ -55,7 +55,8 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
         profiler_sample(context, 1);
     } else if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
         && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
-        profiler_sample(context, profiler_tick_taken((uintptr_t) info->si_value.sival_ptr));
+        uint64_t weight = profiler_tick_taken((uintptr_t) info->si_value.sival_ptr);
+        if (weight > 0) profiler_sample(context, weight);
     } else if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
         /* Only our own queued requests: anything else sent to this signal is ignored. */
         slots_answer((uintptr_t) info->si_value.sival_ptr, context);

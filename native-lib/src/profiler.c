@@ -109,7 +109,8 @@ struct sampled_thread {
     int tid;
     struct cpu_clock clock;  /* cpu mode */
     int slot;       /* its index in tick_pending (wall mode) */
-    int blocks;     /* wall mode: it blocked the signal when last looked at: not ticked */
+    int blocks;     /* wall mode: judged to block the signal: not ticked, its ticks counted as such */
+    int looks;      /* wall mode: consecutive looks that found it blocking */
 };
 
 /* Wall mode: tick_pending[slot] holds the tid of a thread whose tick is queued and not yet handled
@@ -132,24 +133,59 @@ uint64_t profiler_tick_taken(uintptr_t value) {
     uintptr_t slot = value >> 8;
     if (slot == 0 || slot > MAX_THREADS) return 1;  /* a timer's tick: nothing pending to clear */
     int tid = st_gettid();
-    if (!atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0)) return 1;  /* only if it is ours */
+    /* not ours (any more): its ticks were counted when the thread was judged to block the signal,
+       or it is left from a session that ended */
+    if (!atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0)) return 0;
     return 1 + atomic_exchange(&ticks_missed[slot - 1], 0);
 }
 
-/* Whether the thread blocks our signal now, from /proc (SigBlk). Outside any handler. */
-static int blocks_signal(int tid) {
+/*
+ * Whether the thread looks like it blocks our signal now, from /proc: SigBlk has it, the thread
+ * sleeps in a wait it chose (State S: not running, not runnable, not a moment in the kernel such as
+ * D), and it is not in our handler (the kernel masks the signal while the handler runs, and /proc
+ * shows that mask the same way). One look can still be a passing moment; the caller asks for two
+ * agreeing looks a refresh apart before it stops ticking a thread it has ticked.
+ */
+static int looks_blocking(int tid) {
     char path[64], buf[2048];
+    if (st_in_handler(tid)) return 0;
     snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n <= 0) return 0;
+    if (n <= 0 || st_in_handler(tid)) return 0;
     buf[n] = '\0';
-    char *line = strstr(buf, "SigBlk:");
-    if (line == NULL) return 0;
-    unsigned long long mask = strtoull(line + 7, NULL, 16);
+    char *state = strstr(buf, "State:");
+    char *blocked = strstr(buf, "SigBlk:");
+    if (state == NULL || blocked == NULL) return 0;
+    state += 6;
+    while (*state == ' ' || *state == '\t') state++;
+    if (*state != 'S') return 0;
+    unsigned long long mask = strtoull(blocked + 7, NULL, 16);
     return (int) ((mask >> (st_signal() - 1)) & 1);
+}
+
+/* Wall mode, at each refresh: a new thread is judged on one look (nothing of ours is queued to it
+   yet, and a tick sent to a thread that blocks for good would hold a queue entry for good); a known
+   one only when its last tick is still unhandled, and on two looks in a row. A thread judged to block
+   is looked at again each refresh and ticked again as soon as it does not. */
+static void judge_blocking(struct sampled_thread *t, int is_new) {
+    if (!is_new && !t->blocks && atomic_load(&tick_pending[t->slot]) == 0) {
+        t->looks = 0;
+        return;
+    }
+    t->looks = looks_blocking(t->tid) ? t->looks + 1 : 0;
+    int was = t->blocks;
+    t->blocks = t->looks >= (is_new || was ? 1 : 2);
+    if (t->blocks && !was && !is_new) {
+        /* the tick still queued and the ticks it stood for are counted now as not sent, and its
+           sample, if the thread ever takes it, counts nothing (its slot no longer names it) */
+        int tid = t->tid;
+        if (atomic_compare_exchange_strong(&tick_pending[t->slot], &tid, 0)) {
+            table_count(ST_PROFILE_SIGNAL_BLOCKED, 1 + atomic_exchange(&ticks_missed[t->slot], 0));
+        }
+    }
 }
 
 static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -200,10 +236,7 @@ static void refresh_threads(void) {
                 atomic_store(&tick_pending[t->slot], 0);
                 atomic_store(&ticks_missed[t->slot], 0);
             }
-            /* a tick still unhandled 100 ms on, or a thread that blocked: does it block the signal? */
-            if (mode == ST_PROFILE_WALL && (t->blocks || atomic_load(&tick_pending[t->slot]) != 0)) {
-                t->blocks = blocks_signal(t->tid);
-            }
+            if (mode == ST_PROFILE_WALL) judge_blocking(t, 0);
             if (mode == ST_PROFILE_CPU) cpu_clock_check(&t->clock, t->tid, interval_ns);
             threads[kept++] = *t;
         } else {
@@ -219,14 +252,14 @@ static void refresh_threads(void) {
         int known = 0;
         for (int k = 0; k < nthreads && !known; k++) known = threads[k].tid == tasks[i];
         if (known || !task_alive(tasks[i])) continue;
-        struct sampled_thread t = {tasks[i], {-1, 0, 0, 0, 0, 0}, take_slot(), 0};
+        struct sampled_thread t = {tasks[i], {-1, 0, 0, 0, 0, 0}, take_slot(), 0, 0};
         if (t.slot < 0) break;
         if (mode == ST_PROFILE_CPU && cpu_clock_start(&t.clock, t.tid, interval_ns) != 0) {
             slot_used[t.slot] = 0;
             table_count(ST_PROFILE_THREAD_GONE, 1);
             continue;
         }
-        if (mode == ST_PROFILE_WALL) t.blocks = blocks_signal(t.tid);
+        if (mode == ST_PROFILE_WALL) judge_blocking(&t, 1);
         threads[nthreads++] = t;
     }
 }

@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -126,7 +128,8 @@ class ProfilerSafetyTest {
      * Wall mode at 1 ms with threads that block the signal: the signals queued for this user stay
      * bounded (one per thread at most, never a tick per interval) and drop back after stop. SigQ
      * counts every process of this user, so the bounds leave room for others; a queue filled per
-     * tick would exceed them by thousands. The ticks not sent are counted, as signal_blocked.
+     * tick would exceed them by thousands. The ticks not sent are counted, as signal_blocked. Half
+     * the threads block before profiling starts, half once they are being ticked.
      */
     @Test
     void wallModeNeverFillsTheSignalQueue() throws Exception {
@@ -134,12 +137,21 @@ class ProfilerSafetyTest {
         int blockers = 8;
         List<Pipe> pipes = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
+        CountDownLatch later = new CountDownLatch(1);
         int before = queuedSignals();
         try {
             for (int i = 0; i < blockers; i++) {
                 Pipe pipe = new Pipe();
                 pipes.add(pipe);
-                Thread t = new Thread(() -> TestNative.stt_read_with_signal_blocked(signal, pipe.readFd()), "blocker-" + i);
+                boolean waits = i % 2 == 1;
+                Thread t = new Thread(() -> {
+                    try {
+                        if (waits) later.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    TestNative.stt_read_with_signal_blocked(signal, pipe.readFd());
+                }, "blocker-" + i);
                 t.setDaemon(true);
                 t.start();
                 threads.add(t);
@@ -151,6 +163,8 @@ class ProfilerSafetyTest {
             int highWater = 0;
             Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1)).build().start();
             try {
+                Thread.sleep(300);
+                later.countDown();
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
                 while (System.nanoTime() < end && highWater - before <= bound) {
                     highWater = Math.max(highWater, queuedSignals());
@@ -173,6 +187,47 @@ class ProfilerSafetyTest {
         int after = queuedSignals();
         assertTrue(after - before <= 2000, "after stop " + after + " signals are queued for this user, " + before
                 + " before");
+    }
+
+    /**
+     * Wall mode on more busy threads than cores: a thread preempted inside the handler has the signal
+     * masked by the kernel, and /proc shows that mask as if the thread blocked it. Such a thread is
+     * slow, not blocking: its ticks must come back as samples, none counted as signal_blocked.
+     */
+    @Test
+    void wallModeDoesNotTakeABusyThreadForOneThatBlocks() throws Exception {
+        int spinners = 8 * Runtime.getRuntime().availableProcessors();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < spinners; i++) {
+            Thread t = new Thread(() -> spinDeep(stop, 300), "spinner-" + i);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        try {
+            Profiler p = Profiler.builder().threads(threads).mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1))
+                    .build().start();
+            try {
+                Thread.sleep(3000);
+            } finally {
+                p.close();
+            }
+            long blocked = p.errorsByReason().get(SampleError.SIGNAL_BLOCKED);
+            assertTrue(p.sampleCount() > spinners * 100L, "only " + p.sampleCount() + " samples");
+            assertEquals(0, blocked, "ticks counted as signal_blocked for threads that never block it ("
+                    + p.sampleCount() + " samples)");
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) t.join(10_000);
+        }
+    }
+
+    private static long spinDeep(AtomicBoolean stop, int depth) {
+        if (depth > 0) return spinDeep(stop, depth - 1) + 1;
+        long x = 0;
+        while (!stop.get()) x += x * 31 + 7;
+        return x;
     }
 
     /** The first number of /proc/self/status SigQ: signals queued for this real user id (all its processes). */

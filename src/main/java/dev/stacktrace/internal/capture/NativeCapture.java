@@ -297,10 +297,12 @@ public final class NativeCapture {
      * masks the signal there too, and /proc's SigBlk cannot tell the two apart. Our handler records
      * the threads it runs on (st_in_handler), but the kernel's own steps just before it starts and
      * after it returns are not covered; a thread in them is runnable, never sleeping. So a look is
-     * conclusive only when SigBlk shows the signal, the thread sleeps (not R), and our handler runs
-     * on it neither just before nor just after the read; two such looks a moment apart are needed.
-     * A runnable thread that shows the signal blocked is given up to five looks to show otherwise,
-     * and is then reported as not answering (starved, or computing with the signal blocked).
+     * conclusive only when SigBlk shows the signal, the thread sleeps interruptibly (State S: a wait
+     * it chose, not a moment in the kernel such as D, which glibc's thread exit, with every signal
+     * blocked, can show on a loaded machine), and our handler runs on it neither just before nor
+     * just after the read; two such looks a moment apart are needed. A thread in any other state that
+     * shows the signal blocked is given up to five looks to show otherwise, and is then reported as
+     * not answering (starved, exiting, or computing with the signal blocked).
      */
     private boolean blocksSignal(TaskStatus first) {
         if (!first.blocks(signal)) return false;
@@ -319,7 +321,7 @@ public final class NativeCapture {
             Optional<TaskStatus> status = TaskStatus.read(tid);
             if (status.isEmpty() || !status.get().blocks(signal)) return false;
             if (inHandlerBefore || LibStacktrace.st_in_handler(tid) != 0) continue;
-            if (!status.get().state().startsWith("R") && ++conclusive == 2) return true;
+            if (status.get().state().startsWith("S") && ++conclusive == 2) return true;
         }
         return false;
     }
