@@ -28,7 +28,9 @@
 #include <linux/perf_event.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -99,7 +101,43 @@ static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
     return 0;
 }
 
+/*
+ * A POSIX timer keeps one entry of the user's pending-signal queue reserved for as long as it exists
+ * (RLIMIT_SIGPENDING counts every process of the user). So the profile takes at most a quarter of
+ * that limit for its timers, and makes none while the user's queue is half full: a thread beyond
+ * that is left unsampled and said to be, never allowed to starve another process's sigqueue or
+ * timer_create. Control thread only.
+ */
+static long timers_live;
+static long timer_room;  /* timers that may still be made until the next cpu_clock_budget */
+
+/* The first number of /proc/self/status "SigQ:", signals queued for this user; 0 if unreadable. */
+static long user_signals_queued(void) {
+    char buf[2048];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    char *line = strstr(buf, "SigQ:");
+    return line == NULL ? 0 : strtol(line + 5, NULL, 10);
+}
+
+void cpu_clock_budget(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_SIGPENDING, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (1L << 40)) {
+        timer_room = 1L << 40;
+        return;
+    }
+    long max = (long) limit.rlim_cur;
+    long ours = max / 4 - timers_live;
+    long shared = max / 2 - user_signals_queued();
+    timer_room = ours < shared ? ours : shared;
+}
+
 static int timer_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    if (timer_room <= 0) return -EAGAIN;
     struct sigevent ev;
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = SIGEV_THREAD_ID;
@@ -119,6 +157,8 @@ static int timer_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
         return -err;
     }
     c->has_timer = 1;
+    timers_live++;
+    timer_room--;
     return 0;
 }
 
@@ -141,6 +181,7 @@ void cpu_clock_stop(struct cpu_clock *c) {
     if (c->has_timer) {
         timer_delete(c->timer);
         c->has_timer = 0;
+        timers_live--;
     }
 }
 

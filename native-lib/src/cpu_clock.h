@@ -16,8 +16,13 @@ struct cpu_clock {
 };
 
 /* Starts a clock that sends the thread the capture signal per interval of its CPU time. Tries
-   perf_events first unless an earlier attempt showed the kernel refuses it. Returns 0, or -errno. */
+   perf_events first unless an earlier attempt showed the kernel refuses it. Returns 0, or -errno:
+   -EAGAIN when the user's pending-signal queue has no room for its timer (see cpu_clock_budget). */
 int cpu_clock_start(struct cpu_clock *c, int tid, int64_t interval_ns);
+
+/* Before starting clocks: how many POSIX timers the user's pending-signal queue can spare now (a
+   quarter of RLIMIT_SIGPENDING for the profile's timers, none once the queue is half full). */
+void cpu_clock_budget(void);
 
 /* From the control thread, now and then: re-arms a task-clock event that stayed disabled while
    its thread ran (a signal lost). */

@@ -201,15 +201,19 @@ static int nwanted;
 static struct sampled_thread threads[MAX_THREADS];
 static int nthreads;
 
-static int list_tasks(int *out, int max) {
+/* The process's threads but this one, up to max of them into out; *more says how many did not fit. */
+static int list_tasks(int *out, int max, int *more) {
     int n = 0;
+    *more = 0;
     DIR *dir = opendir("/proc/self/task");
     if (dir == NULL) return 0;
     struct dirent *d;
     int self = st_gettid();
-    while ((d = readdir(dir)) != NULL && n < max) {
+    while ((d = readdir(dir)) != NULL) {
         int tid = atoi(d->d_name);
-        if (tid > 0 && tid != self) out[n++] = tid;
+        if (tid <= 0 || tid == self) continue;
+        if (n < max) out[n++] = tid;
+        else (*more)++;
     }
     closedir(dir);
     return n;
@@ -222,7 +226,8 @@ static int task_alive(int tid) {
 /* Brings the sampled set up to date: new threads in, dead ones out (with their timers). */
 static void refresh_threads(void) {
     static int tasks[MAX_THREADS];
-    int ntasks = all_threads ? list_tasks(tasks, MAX_THREADS) : 0;
+    int beyond = 0;
+    int ntasks = all_threads ? list_tasks(tasks, MAX_THREADS, &beyond) : 0;
     if (!all_threads) {
         for (int i = 0; i < nwanted; i++) tasks[ntasks++] = wanted[i];
     }
@@ -247,21 +252,29 @@ static void refresh_threads(void) {
         }
     }
     nthreads = kept;
-    /* add the new */
-    for (int i = 0; i < ntasks && nthreads < MAX_THREADS; i++) {
+    /* add the new; those that get no slot or no clock are tried again at the next refresh */
+    if (mode == ST_PROFILE_CPU) cpu_clock_budget();
+    uint64_t unsampled = (uint64_t) beyond;
+    for (int i = 0; i < ntasks; i++) {
         int known = 0;
         for (int k = 0; k < nthreads && !known; k++) known = threads[k].tid == tasks[i];
         if (known || !task_alive(tasks[i])) continue;
-        struct sampled_thread t = {tasks[i], {-1, 0, 0, 0, 0, 0}, take_slot(), 0, 0};
-        if (t.slot < 0) break;
-        if (mode == ST_PROFILE_CPU && cpu_clock_start(&t.clock, t.tid, interval_ns) != 0) {
+        struct sampled_thread t = {tasks[i], {-1, 0, 0, 0, 0, 0}, nthreads < MAX_THREADS ? take_slot() : -1, 0, 0};
+        if (t.slot < 0) {
+            unsampled++;
+            continue;
+        }
+        int err = mode == ST_PROFILE_CPU ? cpu_clock_start(&t.clock, t.tid, interval_ns) : 0;
+        if (err != 0) {
             slot_used[t.slot] = 0;
-            table_count(ST_PROFILE_THREAD_GONE, 1);
+            if (err == -EAGAIN) unsampled++;
+            else table_count(ST_PROFILE_THREAD_GONE, 1);
             continue;
         }
         if (mode == ST_PROFILE_WALL) judge_blocking(&t, 1);
         threads[nthreads++] = t;
     }
+    table_set(ST_PROFILE_UNSAMPLED_THREADS, unsampled);
 }
 
 static void tick_all(void) {

@@ -159,6 +159,8 @@ enum st_profile_counter {
     ST_PROFILE_MAX_NANOS,     /* ... and at most in one sample */
     ST_PROFILE_SIGNAL_BLOCKED,/* wall ticks not sent: the thread blocks the signal (each tick counted) */
     ST_PROFILE_WALKS,         /* stacks walked by the handler (SAMPLES counts a wall sample once per tick it stands for) */
+    ST_PROFILE_UNSAMPLED_THREADS, /* not a count but a level: threads to sample that have no clock or
+                                 no slot at the last look (the signal budget, or over 4096 threads) */
     ST_PROFILE_COUNTERS
 };
 

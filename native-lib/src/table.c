@@ -90,6 +90,10 @@ void table_record(const uint64_t *frames, int words, uint32_t label, uint64_t we
     table_count(ST_PROFILE_TABLE_FULL, weight);
 }
 
+void table_set(int counter, uint64_t value) {
+    atomic_store_explicit(&counters[counter], value, memory_order_relaxed);
+}
+
 void table_count_max(int counter, uint64_t value) {
     uint64_t max = atomic_load_explicit(&counters[counter], memory_order_relaxed);
     while (value > max && !atomic_compare_exchange_weak(&counters[counter], &max, value)) {

@@ -9,9 +9,10 @@
 /* In a handler: adds `weight` samples of this stack (words = frames * WORDS_PER_FRAME) under this
    label set's id. Lock-free. */
 void table_record(const uint64_t *frames, int words, uint32_t label, uint64_t weight);
-/* Adds n to an ST_PROFILE_* counter; raises one to value if it is less. Lock-free. */
+/* Adds n to an ST_PROFILE_* counter; raises one to value if it is less; sets a level. Lock-free. */
 void table_count(int counter, uint64_t n);
 void table_count_max(int counter, uint64_t value);
+void table_set(int counter, uint64_t value);
 void table_reset_counters(void);
 
 /* Outside any handler, with no handler inside the table: an empty table of capacity entries (a

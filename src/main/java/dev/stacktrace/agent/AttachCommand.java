@@ -104,10 +104,12 @@ public final class AttachCommand {
     /** The status line, then the top symbols of the current or last profile. */
     private static String status(StacktraceService service) {
         Duration every = service.interval();
+        long unsampled = service.unsampledThreads();
         StringBuilder out = new StringBuilder(String.format("stacktrace %s: profiling %s, mode %s, interval %s, %d samples, "
-                        + "%d errors%s%n", NativeStacks.version(), service.isProfiling(), service.mode(),
+                        + "%d errors%s%s%n", NativeStacks.version(), service.isProfiling(), service.mode(),
                 every.isZero() ? "none" : Durations.format(every), service.sampleCount(), service.errorCount(),
-                errorReasons(service.errorCounts())));
+                errorReasons(service.errorCounts()),
+                unsampled > 0 ? ", " + unsampled + " threads not sampled (see Profiler.unsampledThreads)" : ""));
         var top = service.topSymbols(10);
         if (top.isEmpty()) return out.toString();
         out.append(String.format("%10s %10s  %s%n", "self", "total", "symbol (library)"));

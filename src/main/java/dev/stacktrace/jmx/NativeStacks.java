@@ -81,6 +81,8 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
             "ErrorCount", "Samples not recorded (table full, busy, thread gone), all reasons together",
             "ErrorCounts", "Samples not recorded, by reason",
             "IncompleteCount", "Samples recorded with a marker frame: the stack walk stopped early",
+            "UnsampledThreads", "Threads the running profile cannot sample: over 4,096, or no room in the user's "
+                    + "pending-signal queue for their timers",
             "IntervalMillis", "Sampling interval of the running or last session, in ms",
             "Mode", "cpu, wall, or off",
             "Version", "Version of stacktrace");
@@ -218,6 +220,11 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
     @Override
     public long getIncompleteCount() {
         return service.incompleteCount();
+    }
+
+    @Override
+    public long getUnsampledThreads() {
+        return service.unsampledThreads();
     }
 
     @Override

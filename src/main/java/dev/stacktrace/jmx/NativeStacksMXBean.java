@@ -51,6 +51,9 @@ public interface NativeStacksMXBean {
     /** Samples recorded with a marker frame: the stack walk stopped early. */
     long getIncompleteCount();
 
+    /** Threads the running profile cannot sample (over 4,096, or no room for their timers in the user's signal queue). */
+    long getUnsampledThreads();
+
     double getIntervalMillis();
 
     String getMode();

@@ -146,6 +146,9 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
                 .description("The longest sample").register(registry);
         Gauge.builder("stacktrace.profiling.active", service, s -> s.isProfiling() ? 1 : 0)
                 .description("1 while profiling runs").register(registry);
+        Gauge.builder("stacktrace.profiling.unsampled.threads", service, StacktraceService::unsampledThreads)
+                .description("Threads the running profile cannot sample: over 4,096, or no room in the user's "
+                        + "pending-signal queue for their timers").register(registry);
         synchronized (refreshLock) {
             symbols.bindTo(registry);
             libraries.bindTo(registry);

@@ -207,6 +207,12 @@ public final class StacktraceService {
         return ended.samples() + (live != null ? live.sampleCount() : 0);
     }
 
+    /** Threads the running profile could not sample at its last look ({@link Profiler#unsampledThreads()}); 0 when none runs. */
+    public long unsampledThreads() {
+        Profiler live = current;
+        return live != null ? live.unsampledThreads() : 0;
+    }
+
     /** Recorded samples whose stack ends in a marker frame (the walk stopped early), over all sessions. */
     public long incompleteCount() {
         Profiler live = current;

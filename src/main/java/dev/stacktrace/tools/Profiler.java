@@ -223,6 +223,18 @@ public final class Profiler implements AutoCloseable {
         return counters().incomplete();
     }
 
+    /**
+     * Threads this profile should sample that it did not at its last look (every 100 ms), so their
+     * samples are missing from it: threads beyond the first 4,096, or, in cpu mode with POSIX timers,
+     * threads for which the user's pending-signal queue had no room. Each such timer holds one entry
+     * of that queue (RLIMIT_SIGPENDING, shared by every process of the user) for as long as it
+     * exists, so the profile takes at most a quarter of the limit and none once the queue is half
+     * full. 0 when every thread is sampled; the threads are tried again at each look.
+     */
+    public long unsampledThreads() {
+        return counters().unsampledThreads();
+    }
+
     /** Time spent taking samples, inside the sampled threads: in total, and the longest one. */
     public Duration sampleTime() {
         return Duration.ofNanos(counters().nanos());
@@ -235,7 +247,7 @@ public final class Profiler implements AutoCloseable {
     private NativeSampler.Counters counters() {
         NativeSampler.Counters c = finalCounters;
         if (c != null) return c;
-        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0);
+        if (!running) return new NativeSampler.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         return NativeSampler.counters();
     }
 

@@ -79,7 +79,7 @@ class NativeStacksTest {
         assertEquals(List.of("threadId", "maxDepth", "showJvm"),
                 List.of(byId.getSignature()).stream().map(MBeanParameterInfo::getName).toList());
         assertEquals(Set.of("Profiling", "SampleCount", "ErrorCount", "ErrorCounts", "IncompleteCount", "IntervalMillis", "Mode",
-                        "Version"),
+                        "UnsampledThreads", "Version"),
                 Set.copyOf(List.of(info.getAttributes()).stream().map(MBeanAttributeInfo::getName).toList()));
         for (MBeanAttributeInfo a : info.getAttributes()) assertFalse(a.getDescription().equals(a.getName()), a.getName());
     }

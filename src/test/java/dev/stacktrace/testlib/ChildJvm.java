@@ -21,7 +21,13 @@ public final class ChildJvm {
     /** As {@link #run(Class, List, String...)}, waiting at most {@code limitSeconds} for the child to end. */
     public static Result run(int limitSeconds, Class<?> mainClass, List<String> jvmArgs, String... args)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
+        return run(List.of(), limitSeconds, mainClass, jvmArgs, args);
+    }
+
+    /** As {@link #run(int, Class, List, String...)}, the java command run by {@code launcher} (as {@code prlimit ... --}). */
+    public static Result run(List<String> launcher, int limitSeconds, Class<?> mainClass, List<String> jvmArgs,
+            String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(launcher);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(jvmArgs);

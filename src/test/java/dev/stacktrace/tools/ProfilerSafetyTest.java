@@ -230,8 +230,64 @@ class ProfilerSafetyTest {
         return x;
     }
 
+    /**
+     * cpu mode's POSIX timers each hold an entry of the user's pending-signal queue for as long as
+     * they exist. Under a low RLIMIT_SIGPENDING (400) a JVM of 600 threads must not fill that queue,
+     * which every process of the user shares: the profile takes at most a quarter of the limit, says
+     * how many threads it left unsampled, and still samples the threads it clocked.
+     */
+    @Test
+    void cpuModeTimersLeaveTheUsersSignalQueueRoom() throws Exception {
+        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", "--sigpending=400:400", "--"), 120,
+                ManyTimers.class, List.of());
+        assertEquals(0, result.exitCode(), result.output());
+    }
+
+    public static final class ManyTimers {
+        public static void main(String[] args) throws Exception {
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread spinner = new Thread(() -> spinDeep(stop, 10), "spinner");
+            spinner.setDaemon(true);
+            spinner.start();
+            CountDownLatch end = new CountDownLatch(1);
+            for (int i = 0; i < 600; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        end.await();
+                    } catch (InterruptedException e) {
+                        // ends
+                    }
+                }, "sleeper-" + i);
+                t.setDaemon(true);
+                t.start();
+            }
+            int before = queuedSignals();
+            int high = before;
+            Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10))
+                    .build().start();
+            long unsampled;
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                do {
+                    Thread.sleep(50);
+                    high = Math.max(high, queuedSignals());
+                } while ((p.sampleCount() < 20 || p.unsampledThreads() == 0) && System.nanoTime() < deadline);
+                unsampled = p.unsampledThreads();
+            } finally {
+                p.close();
+                stop.set(true);
+                end.countDown();
+            }
+            System.out.println("SigQ before " + before + ", high-water " + high + "; unsampled threads " + unsampled
+                    + ", samples " + p.sampleCount());
+            // the profile's timers: at most 100 (a quarter of 400); the rest of the 600 go unsampled
+            boolean ok = unsampled >= 450 && high <= 200 + 50 && p.sampleCount() >= 20;
+            System.exit(ok ? 0 : 1);
+        }
+    }
+
     /** The first number of /proc/self/status SigQ: signals queued for this real user id (all its processes). */
-    private static int queuedSignals() throws IOException {
+    static int queuedSignals() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("SigQ:")) return Integer.parseInt(line.substring(5).trim().split("/")[0]);
         }

@@ -93,7 +93,9 @@ public final class LibStacktrace {
                 Map.entry("ST_PROFILE_THREAD_GONE", (long) COUNTER_THREAD_GONE), Map.entry("ST_PROFILE_NANOS", (long) COUNTER_NANOS),
                 Map.entry("ST_PROFILE_MAX_NANOS", (long) COUNTER_MAX_NANOS),
                 Map.entry("ST_PROFILE_SIGNAL_BLOCKED", (long) COUNTER_SIGNAL_BLOCKED),
-                Map.entry("ST_PROFILE_WALKS", (long) COUNTER_WALKS), Map.entry("ST_PROFILE_COUNTERS", (long) COUNTERS));
+                Map.entry("ST_PROFILE_WALKS", (long) COUNTER_WALKS),
+                Map.entry("ST_PROFILE_UNSAMPLED_THREADS", (long) COUNTER_UNSAMPLED_THREADS),
+                Map.entry("ST_PROFILE_COUNTERS", (long) COUNTERS));
     }
 
     private LibStacktrace() {}
@@ -168,7 +170,8 @@ public final class LibStacktrace {
     public static final int COUNTER_MAX_NANOS = 6;
     public static final int COUNTER_SIGNAL_BLOCKED = 7;
     public static final int COUNTER_WALKS = 8;
-    public static final int COUNTERS = 9;
+    public static final int COUNTER_UNSAMPLED_THREADS = 9;
+    public static final int COUNTERS = 10;
     /** Words per frame of a st_profile_read stack: kind, id, bci. */
     public static final int PROFILE_WORDS_PER_FRAME = 3;
 

@@ -22,7 +22,7 @@ public final class NativeSampler {
 
     /** A snapshot of the counters (see enum st_profile_counter). */
     public record Counters(long samples, long incomplete, long tableFull, long busy, long threadGone, long nanos,
-                           long maxNanos, long signalBlocked, long walks) {
+                           long maxNanos, long signalBlocked, long walks, long unsampledThreads) {
         /** Samples that could not be recorded at all, all reasons together. */
         public long errors() {
             return tableFull + busy + threadGone + signalBlocked;
@@ -120,7 +120,7 @@ public final class NativeSampler {
         return new Counters(c[LibStacktrace.COUNTER_SAMPLES], c[LibStacktrace.COUNTER_INCOMPLETE],
                 c[LibStacktrace.COUNTER_TABLE_FULL], c[LibStacktrace.COUNTER_BUSY], c[LibStacktrace.COUNTER_THREAD_GONE],
                 c[LibStacktrace.COUNTER_NANOS], c[LibStacktrace.COUNTER_MAX_NANOS], c[LibStacktrace.COUNTER_SIGNAL_BLOCKED],
-                c[LibStacktrace.COUNTER_WALKS]);
+                c[LibStacktrace.COUNTER_WALKS], c[LibStacktrace.COUNTER_UNSAMPLED_THREADS]);
     }
 
     /** The longest Java array. */
