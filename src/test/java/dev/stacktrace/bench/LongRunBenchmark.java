@@ -1,12 +1,11 @@
 package dev.stacktrace.bench;
 
+import dev.stacktrace.testlib.ProcessStatus;
 import dev.stacktrace.tools.ProfileIntervals;
 import dev.stacktrace.tools.ProfileSnapshot;
 import dev.stacktrace.tools.Profiler;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,7 +109,7 @@ public final class LongRunBenchmark {
             whole.writePprof(pprof);
             long scrape = cpu.getCurrentThreadCpuTime() - c0;
             Row row = new Row(at, profiler.sampleCount(), whole.samples().size(),
-                    profiler.errorCounts().getOrDefault("table_full", 0L), rssKib(), liveHeapKib(),
+                    profiler.errorCounts().getOrDefault("table_full", 0L), ProcessStatus.rssKib(), liveHeapKib(),
                     pushes == 0 ? 0 : pushCpu / 1e6 / pushes, scrape / 1e6, pprof.count);
             rows.add(row);
             pushCpu = 0;
@@ -207,11 +206,6 @@ public final class LongRunBenchmark {
             while (!d.finished()) n += d.deflate(out);
         }
         return n;
-    }
-
-    private static long rssKib() throws Exception {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(-1);
     }
 
     private static long liveHeapKib() throws InterruptedException {

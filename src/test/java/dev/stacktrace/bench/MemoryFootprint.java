@@ -2,9 +2,8 @@ package dev.stacktrace.bench;
 
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.testlib.BlockedNativeThread;
+import dev.stacktrace.testlib.ProcessStatus;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * What the library costs in memory: resident set and live heap before it is loaded, after the
@@ -45,11 +44,7 @@ public final class MemoryFootprint {
                 Thread.sleep(50);
             }
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-            long rss = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                    .filter(l -> l.startsWith("VmRSS:"))
-                    .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
-                    .findFirst().orElse(-1);
-            return new Snapshot(rss, heap);
+            return new Snapshot(ProcessStatus.rssKib(), heap);
         }
 
         void print(String label) {

@@ -6,11 +6,10 @@ import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.testlib.JitChurn;
 import dev.stacktrace.testlib.Pipe;
+import dev.stacktrace.testlib.ProcessStatus;
 import dev.stacktrace.testlib.TestNative;
 import dev.stacktrace.tools.Profiler;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +37,8 @@ public final class Soak {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
         int restartSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int signal = NativeCapture.get().signal();
-        long rssBefore = statusNumber("VmRSS:");
-        int sigqBefore = (int) statusNumber("SigQ:");
+        long rssBefore = ProcessStatus.rssKib();
+        int sigqBefore = ProcessStatus.queuedSignals();
 
         Set<Thread> targets = ConcurrentHashMap.newKeySet();
         List<Thread> blockers = new ArrayList<>();
@@ -102,7 +101,7 @@ public final class Soak {
         background.add(daemon("soak-sigq", () -> {
             while (running) {
                 try {
-                    sigqHigh[0] = Math.max(sigqHigh[0], (int) statusNumber("SigQ:"));
+                    sigqHigh[0] = Math.max(sigqHigh[0], ProcessStatus.queuedSignals());
                 } catch (IOException e) {
                     return;
                 }
@@ -180,8 +179,8 @@ public final class Soak {
         pipes.forEach(Pipe::close);
         System.gc();
         Thread.sleep(200);
-        long rssAfter = statusNumber("VmRSS:");
-        int sigqAfter = (int) statusNumber("SigQ:");
+        long rssAfter = ProcessStatus.rssKib();
+        int sigqAfter = ProcessStatus.queuedSignals();
 
         long failed = failures.values().stream().mapToLong(AtomicLong::get).sum();
         System.out.printf("soak: JDK %d, %d s, samples %d (cpu %d, wall %d), stacks walked by the handler %d, "
@@ -220,13 +219,5 @@ public final class Soak {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** The first number of a /proc/self/status line (VmRSS: kB; SigQ: queued/limit). */
-    static long statusNumber(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key)) return Long.parseLong(line.substring(key.length()).trim().split("[/ ]")[0]);
-        }
-        throw new IllegalStateException("no " + key + " in /proc/self/status");
     }
 }

@@ -9,10 +9,8 @@ import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.testlib.ChildJvm;
 import dev.stacktrace.testlib.Pipe;
+import dev.stacktrace.testlib.ProcessStatus;
 import dev.stacktrace.testlib.TestNative;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,7 +136,7 @@ class ProfilerSafetyTest {
         List<Pipe> pipes = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         CountDownLatch later = new CountDownLatch(1);
-        int before = queuedSignals();
+        int before = ProcessStatus.queuedSignals();
         try {
             for (int i = 0; i < blockers; i++) {
                 Pipe pipe = new Pipe();
@@ -167,7 +165,7 @@ class ProfilerSafetyTest {
                 later.countDown();
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
                 while (System.nanoTime() < end && highWater - before <= bound) {
-                    highWater = Math.max(highWater, queuedSignals());
+                    highWater = Math.max(highWater, ProcessStatus.queuedSignals());
                     Thread.sleep(10);
                 }
             } finally {
@@ -184,7 +182,7 @@ class ProfilerSafetyTest {
             for (Thread t : threads) t.join(10_000);
             pipes.forEach(Pipe::close);
         }
-        int after = queuedSignals();
+        int after = ProcessStatus.queuedSignals();
         assertTrue(after - before <= 2000, "after stop " + after + " signals are queued for this user, " + before
                 + " before");
     }
@@ -261,7 +259,7 @@ class ProfilerSafetyTest {
                 t.setDaemon(true);
                 t.start();
             }
-            int before = queuedSignals();
+            int before = ProcessStatus.queuedSignals();
             int high = before;
             Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10))
                     .build().start();
@@ -270,7 +268,7 @@ class ProfilerSafetyTest {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 do {
                     Thread.sleep(50);
-                    high = Math.max(high, queuedSignals());
+                    high = Math.max(high, ProcessStatus.queuedSignals());
                 } while ((p.sampleCount() < 20 || p.unsampledThreads() == 0) && System.nanoTime() < deadline);
                 unsampled = p.unsampledThreads();
             } finally {
@@ -284,13 +282,5 @@ class ProfilerSafetyTest {
             boolean ok = unsampled >= 450 && high <= 200 + 50 && p.sampleCount() >= 20;
             System.exit(ok ? 0 : 1);
         }
-    }
-
-    /** The first number of /proc/self/status SigQ: signals queued for this real user id (all its processes). */
-    static int queuedSignals() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("SigQ:")) return Integer.parseInt(line.substring(5).trim().split("/")[0]);
-        }
-        throw new IllegalStateException("no SigQ in /proc/self/status");
     }
 }
