@@ -35,8 +35,6 @@
 #include "unwind.h"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -139,33 +137,6 @@ uint64_t profiler_tick_taken(uintptr_t value) {
     return 1 + atomic_exchange(&ticks_missed[slot - 1], 0);
 }
 
-/*
- * Whether the thread looks like it blocks our signal now, from /proc: SigBlk has it, the thread
- * sleeps in a wait it chose (State S: not running, not runnable, not a moment in the kernel such as
- * D), and it is not in our handler (the kernel masks the signal while the handler runs, and /proc
- * shows that mask the same way). One look can still be a passing moment; the caller asks for two
- * agreeing looks a refresh apart before it stops ticking a thread it has ticked.
- */
-static int looks_blocking(int tid) {
-    char path[64], buf[2048];
-    if (st_in_handler(tid)) return 0;
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0 || st_in_handler(tid)) return 0;
-    buf[n] = '\0';
-    char *state = strstr(buf, "State:");
-    char *blocked = strstr(buf, "SigBlk:");
-    if (state == NULL || blocked == NULL) return 0;
-    state += 6;
-    while (*state == ' ' || *state == '\t') state++;
-    if (*state != 'S') return 0;
-    unsigned long long mask = strtoull(blocked + 7, NULL, 16);
-    return (int) ((mask >> (st_signal() - 1)) & 1);
-}
-
 /* Wall mode, at each refresh: a new thread is judged on one look (nothing of ours is queued to it
    yet, and a tick sent to a thread that blocks for good would hold a queue entry for good); a known
    one only when its last tick is still unhandled, and on two looks in a row. A thread judged to block
@@ -175,7 +146,7 @@ static void judge_blocking(struct sampled_thread *t, int is_new) {
         t->looks = 0;
         return;
     }
-    t->looks = looks_blocking(t->tid) ? t->looks + 1 : 0;
+    t->looks = st_looks_blocking(t->tid) == ST_LOOK_BLOCKS ? t->looks + 1 : 0;
     int was = t->blocks;
     t->blocks = t->looks >= (is_new || was ? 1 : 2);
     if (t->blocks && !was && !is_new) {

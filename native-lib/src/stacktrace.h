@@ -50,6 +50,11 @@ int st_signal_owner_library(int signo, char *out, int outlen);
 int st_gettid(void);
 /* 1 while thread tid runs our signal handler (the kernel then shows the signal as blocked), else 0. */
 int st_in_handler(int tid);
+/* One look at whether thread tid blocks the capture signal (blocking.c): ST_LOOK_CLEAR (it does not,
+   or it is gone), ST_LOOK_BLOCKS (masked while it sleeps in a wait of its own, outside our handler),
+   or ST_LOOK_UNSURE (masked, but running, in the kernel or in our handler: perhaps only a moment). */
+enum st_look { ST_LOOK_CLEAR = 0, ST_LOOK_BLOCKS = 1, ST_LOOK_UNSURE = 2 };
+int st_looks_blocking(int tid);
 
 /* The calling thread's stack, innermost first, without this function's own frame. */
 int st_capture_self(int64_t *out, int max);

@@ -40,6 +40,10 @@ public final class LibStacktrace {
     /** Reasons of a marker frame (enum st_marker). */
     public static final int MARK_TRUNCATED = 1;
     public static final int MARK_UNKNOWN_JAVA = 2;
+    /** Answers of st_looks_blocking (enum st_look). */
+    public static final int LOOK_CLEAR = 0;
+    public static final int LOOK_BLOCKS = 1;
+    public static final int LOOK_UNSURE = 2;
     /** Words per frame of st_capture_mixed: kind, id, bci, pc, sp. */
     public static final int MIXED_WORDS = 5;
 
@@ -83,6 +87,8 @@ public final class LibStacktrace {
                 Map.entry("ST_FRAME_NATIVE_METHOD", (long) FRAME_NATIVE_METHOD), Map.entry("ST_FRAME_STUB", (long) FRAME_STUB),
                 Map.entry("ST_FRAME_MARKER", (long) FRAME_MARKER),
                 Map.entry("ST_MARK_TRUNCATED", (long) MARK_TRUNCATED), Map.entry("ST_MARK_UNKNOWN_JAVA", (long) MARK_UNKNOWN_JAVA),
+                Map.entry("ST_LOOK_CLEAR", (long) LOOK_CLEAR), Map.entry("ST_LOOK_BLOCKS", (long) LOOK_BLOCKS),
+                Map.entry("ST_LOOK_UNSURE", (long) LOOK_UNSURE),
                 Map.entry("ST_MIXED_WORDS", (long) MIXED_WORDS),
                 Map.entry("ST_PROFILE_CPU", (long) PROFILE_CPU), Map.entry("ST_PROFILE_WALL", (long) PROFILE_WALL),
                 Map.entry("ST_PROFILE_MAX_FRAMES", (long) PROFILE_MAX_FRAMES),
@@ -118,6 +124,9 @@ public final class LibStacktrace {
 
     /** 1 while thread tid runs the capture signal's handler (the kernel then lists the signal as blocked). */
     public static native int st_in_handler(int tid);
+
+    /** One look at whether thread tid blocks the capture signal: LOOK_CLEAR, LOOK_BLOCKS or LOOK_UNSURE. */
+    public static native int st_looks_blocking(int tid);
 
     public static native int st_capture_self(long[] out, int max);
 

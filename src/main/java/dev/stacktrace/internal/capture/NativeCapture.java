@@ -293,20 +293,14 @@ public final class NativeCapture {
     }
 
     /**
-     * Whether the thread really blocks our signal. While our handler runs on a thread the kernel
-     * masks the signal there too, and /proc's SigBlk cannot tell the two apart. Our handler records
-     * the threads it runs on (st_in_handler), but the kernel's own steps just before it starts and
-     * after it returns are not covered; a thread in them is runnable, never sleeping. So a look is
-     * conclusive only when SigBlk shows the signal, the thread sleeps interruptibly (State S: a wait
-     * it chose, not a moment in the kernel such as D, which glibc's thread exit, with every signal
-     * blocked, can show on a loaded machine), and our handler runs on it neither just before nor
-     * just after the read; two such looks a moment apart are needed. A thread in any other state that
-     * shows the signal blocked is given up to five looks to show otherwise, and is then reported as
-     * not answering (starved, exiting, or computing with the signal blocked).
+     * Whether the thread really blocks our signal: two conclusive looks ({@code st_looks_blocking},
+     * the rule wall mode's ticker uses too) within five, 10 ms apart. While our handler runs on a
+     * thread the kernel masks the signal there as well, so a thread that is running, in the kernel
+     * or in our handler is never judged on it; given five looks without two conclusive ones, it is
+     * reported as not answering (starved, exiting, or computing with the signal blocked).
      */
     private boolean blocksSignal(TaskStatus first) {
         if (!first.blocks(signal)) return false;
-        int tid = first.tid();
         int conclusive = 0;
         for (int look = 0; look < 5; look++) {
             if (look > 0) {
@@ -317,11 +311,9 @@ public final class NativeCapture {
                     return false;
                 }
             }
-            boolean inHandlerBefore = LibStacktrace.st_in_handler(tid) != 0;
-            Optional<TaskStatus> status = TaskStatus.read(tid);
-            if (status.isEmpty() || !status.get().blocks(signal)) return false;
-            if (inHandlerBefore || LibStacktrace.st_in_handler(tid) != 0) continue;
-            if (status.get().state().startsWith("S") && ++conclusive == 2) return true;
+            int seen = LibStacktrace.st_looks_blocking(first.tid());
+            if (seen == LibStacktrace.LOOK_CLEAR) return false;
+            if (seen == LibStacktrace.LOOK_BLOCKS && ++conclusive == 2) return true;
         }
         return false;
     }
