@@ -172,7 +172,8 @@ static int nwanted;
 static struct sampled_thread threads[MAX_THREADS];
 static int nthreads;
 
-/* The process's threads but this one, up to max of them into out; *more says how many did not fit. */
+/* The process's threads but our own quiet ones, up to max of them into out; *more says how many did
+   not fit. */
 static int list_tasks(int *out, int max, int *more) {
     int n = 0;
     *more = 0;
@@ -182,7 +183,7 @@ static int list_tasks(int *out, int max, int *more) {
     int self = st_gettid();
     while ((d = readdir(dir)) != NULL) {
         int tid = atoi(d->d_name);
-        if (tid <= 0 || tid == self) continue;
+        if (tid <= 0 || tid == self || signals_is_quiet_thread(tid)) continue;
         if (n < max) out[n++] = tid;
         else (*more)++;
     }
@@ -200,7 +201,9 @@ static void refresh_threads(void) {
     int beyond = 0;
     int ntasks = all_threads ? list_tasks(tasks, MAX_THREADS, &beyond) : 0;
     if (!all_threads) {
-        for (int i = 0; i < nwanted; i++) tasks[ntasks++] = wanted[i];
+        for (int i = 0; i < nwanted; i++) {
+            if (!signals_is_quiet_thread(wanted[i])) tasks[ntasks++] = wanted[i];
+        }
     }
     /* drop the dead */
     int kept = 0;

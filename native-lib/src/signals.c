@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -89,7 +90,38 @@ out:
     return result;
 }
 
+/* The threads of ours that are running, by tid (0: a free entry); a profile leaves them out. */
+#define QUIET_THREADS 8
+static _Atomic int quiet_tids[QUIET_THREADS];
+
+struct quiet_start {
+    void *(*body)(void *);
+};
+
+static void *quiet_thread(void *arg) {
+    struct quiet_start start = *(struct quiet_start *) arg;
+    free(arg);
+    int tid = st_gettid(), at = -1;
+    for (int i = 0; i < QUIET_THREADS && at < 0; i++) {
+        int none = 0;
+        if (atomic_compare_exchange_strong(&quiet_tids[i], &none, tid)) at = i;
+    }
+    void *result = start.body(NULL);
+    if (at >= 0) atomic_store(&quiet_tids[at], 0);
+    return result;
+}
+
+int signals_is_quiet_thread(int tid) {
+    for (int i = 0; i < QUIET_THREADS; i++) {
+        if (atomic_load(&quiet_tids[i]) == tid) return 1;
+    }
+    return 0;
+}
+
 int signals_start_quiet_thread(pthread_t *out, void *(*body)(void *), const char *name) {
+    struct quiet_start *start = malloc(sizeof *start);
+    if (start == NULL) return -ENOMEM;
+    start->body = body;
     sigset_t all, before;
     sigfillset(&all);
     /* a fault is never blocked, in the new thread or (for this moment) in the caller */
@@ -102,10 +134,13 @@ int signals_start_quiet_thread(pthread_t *out, void *(*body)(void *), const char
     pthread_attr_init(&attr);
     if (out == NULL) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
-    int rc = pthread_create(&thread, &attr, body, NULL);
+    int rc = pthread_create(&thread, &attr, quiet_thread, start);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &before, NULL);
-    if (rc != 0) return -rc;
+    if (rc != 0) {
+        free(start);
+        return -rc;
+    }
     pthread_setname_np(thread, name);
     if (out != NULL) *out = thread;
     return 0;

@@ -25,4 +25,8 @@ int signals_init(int signo, void (*handler)(int, siginfo_t *, void *), int (*pre
    JVM's threads; ours never take one), named for top and /proc. out NULL: detached. Returns 0 or -errno. */
 int signals_start_quiet_thread(pthread_t *out, void *(*body)(void *), const char *name);
 
+/* Whether tid is one of those threads, while it runs (the profiler's own, the unwind table's
+   refresher, the dump thread): they block the signal by design, so a profile leaves them out. */
+int signals_is_quiet_thread(int tid);
+
 #endif

@@ -11,12 +11,16 @@ import dev.stacktrace.testlib.ChildJvm;
 import dev.stacktrace.testlib.Pipe;
 import dev.stacktrace.testlib.ProcessStatus;
 import dev.stacktrace.testlib.TestNative;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -226,6 +230,58 @@ class ProfilerSafetyTest {
         long x = 0;
         while (!stop.get()) x += x * 31 + 7;
         return x;
+    }
+
+    /**
+     * The library's own threads (the profiler's control thread, the unwind table's refresher) block
+     * every signal by design: a wall profile of all threads leaves them out instead of counting a
+     * signal_blocked error for each of their ticks (about 1,000 a second each at 1 ms).
+     */
+    @Test
+    void wallModeLeavesTheLibrarysOwnThreadsOut() throws Exception {
+        ChildJvm.Result result = ChildJvm.run(60, AllThreadsWall.class, List.of());
+        assertEquals(0, result.exitCode(), result.output());
+    }
+
+    public static final class AllThreadsWall {
+        public static void main(String[] args) throws Exception {
+            CountDownLatch end = new CountDownLatch(1);
+            Thread other = new Thread(() -> {
+                try {
+                    end.await();
+                } catch (InterruptedException e) {
+                    // ends
+                }
+            }, "waiting");
+            other.start();
+            dev.stacktrace.Stacktrace.getThreadStack(other);  // starts the unwind table's refresher
+            Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1))
+                    .build().start();
+            try {
+                Thread.sleep(1500);
+            } finally {
+                p.close();
+            }
+            long blocked = p.errorsByReason().get(SampleError.SIGNAL_BLOCKED);
+            end.countDown();
+            boolean refresher = hasThreadNamed("stacktrace-cfi");
+            System.out.println("samples " + p.sampleCount() + ", errors " + p.errorCounts() + ", refresher running " + refresher);
+            System.exit(refresher && blocked == 0 && p.sampleCount() > 1000 ? 0 : 1);
+        }
+    }
+
+    /** Whether a thread of this process has this name in /proc (its comm). */
+    static boolean hasThreadNamed(String comm) throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (Files.readString(task.resolve("comm")).trim().equals(comm)) return true;
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return false;
     }
 
     /**
