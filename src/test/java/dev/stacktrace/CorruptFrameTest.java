@@ -11,6 +11,7 @@ import dev.stacktrace.tools.Profiler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,11 +54,14 @@ class CorruptFrameTest {
             Thread.sleep(200);
 
             int nativeHits = 0, nativeTotal = 0, mixedHits = 0, mixedTotal = 0;
+            Map<String, Integer> tops = new TreeMap<>();  // what was on top instead, for the failure's message
             for (int i = 0; i < 300; i++) {
                 try {
                     long[] raw = NativeCapture.get().captureThread(tid, 64);
                     nativeTotal++;
-                    if (topIsSpinner(StackResolver.interruptedStack(raw, 64, true))) nativeHits++;
+                    List<StackEntry> stack = StackResolver.interruptedStack(raw, 64, true);
+                    if (topIsSpinner(stack)) nativeHits++;
+                    else tops.merge(stack.isEmpty() ? "(empty)" : stack.get(0).toString(), 1, Integer::sum);
                 } catch (StacktraceException e) {
                     // a timeout on a loaded machine is no crash; counted by the totals
                 }
@@ -71,6 +75,7 @@ class CorruptFrameTest {
             }
             System.out.println("native=" + nativeHits + "/" + nativeTotal);
             System.out.println("mixed=" + mixedHits + "/" + mixedTotal);
+            System.out.println("other tops (native) " + tops);
             for (Profiler.Mode mode : Profiler.Mode.values()) {
                 try (Profiler p = Profiler.builder().thread(spinner).mode(mode).interval(Duration.ofMillis(2))
                         .build().start()) {

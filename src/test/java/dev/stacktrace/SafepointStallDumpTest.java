@@ -58,14 +58,16 @@ class SafepointStallDumpTest {
             assertTrue(parked.contains("at jdk.internal.misc.Unsafe.park(Native Method)"), parked);
             assertTrue(parked.contains("at java.util.concurrent.locks.LockSupport.parkNanos(LockSupport.java)"), parked);
 
-            // the kernel keeps 15 characters of a name; the requester is in System.gc, or still in its
-            // 200 ms park if some other safepoint request stopped the world first (the dump names each
-            // compiled frame by its outer method: parkNanos, once inlined into the lambda, is not shown)
+            // the kernel keeps 15 characters of a name; the requester is in System.gc, or, if some
+            // other safepoint request stopped the world first, still in its 200 ms park or printing
+            // the line before the gc (the dump names each compiled frame by its outer method:
+            // parkNanos, once inlined into the lambda, is not shown)
             String requester = section(text, "stall-requeste");
             assertTrue(requester.contains("at dev.stacktrace.testlib.SafepointStall.lambda$main$"), requester);
             assertTrue(requester.contains("at java.lang.Runtime.gc(Native Method)")
                     || requester.contains("at java.util.concurrent.locks.LockSupport.parkNanos(")
-                    || requester.contains("at jdk.internal.misc.Unsafe.park(Native Method)"), requester);
+                    || requester.contains("at jdk.internal.misc.Unsafe.park(Native Method)")
+                    || requester.contains("at java.io.PrintStream.println("), requester);
 
             assertTrue(text.contains("\"stacktrace-dump\""), "the dump thread lists itself");
         }
