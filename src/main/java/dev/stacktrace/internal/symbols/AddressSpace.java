@@ -9,8 +9,8 @@ import java.util.function.Supplier;
  * re-read when an address falls outside all of them (a library loaded since), at most once per
  * {@code minRereadNanos} so that a stream of garbage addresses cannot cause a storm of re-reads.
  *
- * <p>Known limit: an address still covered by a stale mapping (library unloaded and the range
- * reused) does not trigger a re-read; the JVM rarely unloads native libraries.
+ * <p>Known limit: an address still covered by a stale executable mapping (library unloaded and the
+ * range reused by another) does not trigger a re-read; the JVM rarely unloads native libraries.
  */
 final class AddressSpace {
 
@@ -34,19 +34,24 @@ final class AddressSpace {
         this.minRereadNanos = minRereadNanos;
     }
 
-    /** The owner of {@code address}, or null when no mapping covers it. */
+    /**
+     * The owner of {@code address}, a code address (a pc or a return address), or null when no
+     * mapping covers it. A file mapping that is not executable is looked at again in fresh maps
+     * (rate-limited like a miss): the dynamic loader first maps a whole library read-only and only
+     * then maps its segments in place, so maps read in between show the library's code as data, and
+     * such a snapshot would otherwise stay until some address fell outside every mapping.
+     */
     Located locate(long address) {
         Snapshot s = snapshot;
         if (s == null) {
             s = reread(null);
         }
         int i = s.maps.indexOf(address);
-        if (i < 0) {
-            if (System.nanoTime() - s.readAtNanos < minRereadNanos) {
-                return null;
+        if (i < 0 || suspect(s.maps.get(i))) {
+            if (System.nanoTime() - s.readAtNanos >= minRereadNanos) {
+                s = reread(s);
+                i = s.maps.indexOf(address);
             }
-            s = reread(s);
-            i = s.maps.indexOf(address);
             if (i < 0) {
                 return null;
             }
@@ -58,6 +63,11 @@ final class AddressSpace {
             s.located[i] = l;
         }
         return l;
+    }
+
+    /** A file's data mapping where code was looked for: perhaps a library half-way through loading. */
+    private static boolean suspect(Mapping m) {
+        return m.fileBacked() && !m.executable();
     }
 
     /** The first file-backed mapping of the object with this file name (e.g. "libjvm.so"), or null. */
