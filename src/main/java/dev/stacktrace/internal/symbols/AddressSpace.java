@@ -6,8 +6,9 @@ import java.util.function.Supplier;
 
 /**
  * This process's mappings, each bound on first use to its parsed ELF object. The mappings are
- * re-read when an address falls outside all of them (a library loaded since), at most once per
- * {@code minRereadNanos} so that a stream of garbage addresses cannot cause a storm of re-reads.
+ * re-read when a code address falls outside all of them (a library loaded since) or inside one that
+ * cannot hold code, at most once per {@code minRereadNanos} so that a stream of garbage addresses
+ * cannot cause a storm of re-reads.
  *
  * <p>Known limit: an address still covered by a stale executable mapping (library unloaded and the
  * range reused by another) does not trigger a re-read; the JVM rarely unloads native libraries.
@@ -36,10 +37,12 @@ final class AddressSpace {
 
     /**
      * The owner of {@code address}, a code address (a pc or a return address), or null when no
-     * mapping covers it. A file mapping that is not executable is looked at again in fresh maps
-     * (rate-limited like a miss): the dynamic loader first maps a whole library read-only and only
-     * then maps its segments in place, so maps read in between show the library's code as data, and
-     * such a snapshot would otherwise stay until some address fell outside every mapping.
+     * mapping covers it. A mapping that is not executable is looked at again in fresh maps
+     * (rate-limited like a miss), since a snapshot can show code as data in two ways, and would
+     * otherwise stay until some address fell outside every mapping: maps read while the dynamic
+     * loader is half-way through a library (it maps the whole file read-only first, then each
+     * segment in place), and maps read before a library was loaded into memory freed since (a
+     * thread's stack, a malloc arena), which still show that memory where the library now is.
      */
     Located locate(long address) {
         Snapshot s = snapshot;
@@ -65,9 +68,9 @@ final class AddressSpace {
         return l;
     }
 
-    /** A file's data mapping where code was looked for: perhaps a library half-way through loading. */
+    /** Memory that cannot hold code where code was looked for: perhaps the snapshot is stale. */
     private static boolean suspect(Mapping m) {
-        return m.fileBacked() && !m.executable();
+        return !m.executable();
     }
 
     /** The first file-backed mapping of the object with this file name (e.g. "libjvm.so"), or null. */
