@@ -7,8 +7,10 @@ import java.util.function.Supplier;
 /**
  * This process's mappings, each bound on first use to its parsed ELF object. The mappings are
  * re-read when a code address falls outside all of them (a library loaded since) or inside one that
- * cannot hold code, at most once per {@code minRereadNanos} so that a stream of garbage addresses
- * cannot cause a storm of re-reads.
+ * cannot hold code. Re-reads are rationed so that a stream of garbage addresses cannot cause a storm
+ * of them: a few back to back, then one per {@code minRereadNanos}. The few matter: a library loaded
+ * just after a re-read that a garbage address asked for would otherwise stay unnamed until the
+ * interval passed, and a profile keeps the names it got.
  *
  * <p>Known limit: an address still covered by a stale executable mapping (library unloaded and the
  * range reused by another) does not trigger a re-read; the JVM rarely unloads native libraries.
@@ -18,21 +20,39 @@ final class AddressSpace {
     /** The owning object of an address: its mapping, names for reports, and the object's symbols. */
     record Located(Mapping mapping, String library, String path, boolean inJvm, ElfObject object, long bias) {}
 
-    private record Snapshot(ProcessMaps maps, Located[] located, long readAtNanos) {}
+    private record Snapshot(ProcessMaps maps, Located[] located) {}
 
     static final long DEFAULT_MIN_REREAD_NANOS = 100_000_000L;
+    /** Re-reads allowed back to back before the interval applies. */
+    static final int DEFAULT_REREAD_BURST = 3;
 
     private final Supplier<ProcessMaps> reader;
     private final ElfObjectCache objects;
     private final ElfObjectLoader loader;
     private final long minRereadNanos;
+    private final int rereadBurst;
     private volatile Snapshot snapshot;
+    /** Re-reads that may still be made at once; one more each minRereadNanos, up to rereadBurst. */
+    private int rereadsLeft;
+    private long refilledAtNanos;
+    /** Before this time no re-read is allowed: checked without the lock. */
+    private volatile long rereadAllowedAtNanos;
 
-    AddressSpace(Supplier<ProcessMaps> reader, ElfObjectCache objects, ElfObjectLoader loader, long minRereadNanos) {
+    /**
+     * @param minRereadNanos the interval at which re-reads are allowed once the burst is spent (0: always)
+     * @param rereadBurst    re-reads allowed back to back (0 with {@code Long.MAX_VALUE}: never again
+     *                       after the first read)
+     */
+    AddressSpace(Supplier<ProcessMaps> reader, ElfObjectCache objects, ElfObjectLoader loader, long minRereadNanos,
+                 int rereadBurst) {
         this.reader = reader;
         this.objects = objects;
         this.loader = loader;
         this.minRereadNanos = minRereadNanos;
+        this.rereadBurst = rereadBurst;
+        this.rereadsLeft = rereadBurst;
+        this.refilledAtNanos = System.nanoTime();
+        this.rereadAllowedAtNanos = rereadBurst > 0 ? refilledAtNanos : nextRefill(refilledAtNanos);
     }
 
     /**
@@ -51,8 +71,8 @@ final class AddressSpace {
         }
         int i = s.maps.indexOf(address);
         if (i < 0 || suspect(s.maps.get(i))) {
-            if (System.nanoTime() - s.readAtNanos >= minRereadNanos) {
-                s = reread(s);
+            if (System.nanoTime() - rereadAllowedAtNanos >= 0) {
+                s = rereadIfAllowed(s);
                 i = s.maps.indexOf(address);
             }
             if (i < 0) {
@@ -88,15 +108,48 @@ final class AddressSpace {
         return null;
     }
 
+    private synchronized Snapshot rereadIfAllowed(Snapshot seen) {
+        Snapshot s = snapshot;
+        if (s != seen) {
+            return s; // another thread re-read meanwhile
+        }
+        return takeReread() ? reread(seen) : s;
+    }
+
     private synchronized Snapshot reread(Snapshot seen) {
         Snapshot s = snapshot;
         if (s != seen && s != null) {
             return s; // another thread re-read meanwhile
         }
         ProcessMaps maps = reader.get();
-        s = new Snapshot(maps, new Located[maps.size()], System.nanoTime());
+        s = new Snapshot(maps, new Located[maps.size()]);
         snapshot = s;
         return s;
+    }
+
+    /** Takes one re-read from the ration if one is left. Under the lock. */
+    private boolean takeReread() {
+        if (minRereadNanos == 0) {
+            return true;
+        }
+        long now = System.nanoTime();
+        long earned = (now - refilledAtNanos) / minRereadNanos;
+        if (earned > 0) {
+            rereadsLeft = (int) Math.min(rereadBurst, rereadsLeft + earned);
+            refilledAtNanos = rereadsLeft == rereadBurst ? now : refilledAtNanos + earned * minRereadNanos;
+        }
+        if (rereadsLeft == 0) {
+            rereadAllowedAtNanos = nextRefill(refilledAtNanos);
+            return false;
+        }
+        rereadsLeft--;
+        rereadAllowedAtNanos = rereadsLeft > 0 ? now : nextRefill(refilledAtNanos);
+        return true;
+    }
+
+    /** When the next re-read is earned; far in the future when none ever is. */
+    private long nextRefill(long from) {
+        return minRereadNanos > Long.MAX_VALUE / 4 ? from + Long.MAX_VALUE / 4 : from + minRereadNanos;
     }
 
     /** Every mapping of the file {@code m} maps. */

@@ -21,7 +21,7 @@ public final class Symbolizer {
     private static final class Process {
         static final AddressSpace SPACE = new AddressSpace(ProcessMaps::readSelf, new ElfObjectCache(),
                 new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)),
-                AddressSpace.DEFAULT_MIN_REREAD_NANOS);
+                AddressSpace.DEFAULT_MIN_REREAD_NANOS, AddressSpace.DEFAULT_REREAD_BURST);
         static final Symbolizer SHARED = new Symbolizer(UnaryOperator.identity());
     }
 

@@ -39,12 +39,36 @@ class StaleMapsTest {
         assertLibcFoundThrough(maps -> asIf(maps, "libc.so.6", f -> "rw-p 00000000 00:00 0"));
     }
 
+    /**
+     * A garbage address asks for a re-read just before a library loads; the library's first address
+     * must still get one, while a stream of garbage addresses gets no more than the ration.
+     */
+    @Test
+    void aLibraryLoadedRightAfterAReadIsNamedAndGarbageIsRationed() throws IOException {
+        List<String> real = Files.readAllLines(Path.of("/proc/self/maps"));
+        List<String> before = real.stream().filter(l -> !l.endsWith("/libc.so.6")).toList();
+        AtomicInteger reads = new AtomicInteger();
+        long hour = 3_600_000_000_000L;
+        AddressSpace space = new AddressSpace(() -> ProcessMaps.parse(reads.getAndIncrement() < 2 ? before : real),
+                new ElfObjectCache(), new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)), hour, 3);
+        Symbolizer symbolizer = new Symbolizer(space, UnaryOperator.identity());
+
+        assertEquals("[unknown]", symbolizer.resolve(0x10, false).library());
+        assertEquals(2, reads.get(), "the first read, then one for the address in no mapping");
+        long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");
+        assertEquals("getpid", symbolizer.resolve(getpid, false).name(), "libc, loaded after that re-read");
+        for (int i = 0; i < 1000; i++) {
+            symbolizer.resolve(0x10 + 16L * i, false);
+        }
+        assertEquals(4, reads.get(), "three re-reads at once, then none within the hour");
+    }
+
     private static void assertLibcFoundThrough(UnaryOperator<List<String>> staleOf) throws IOException {
         List<String> real = Files.readAllLines(Path.of("/proc/self/maps"));
         List<String> stale = staleOf.apply(real);
         AtomicInteger reads = new AtomicInteger();
         AddressSpace space = new AddressSpace(() -> ProcessMaps.parse(reads.getAndIncrement() == 0 ? stale : real),
-                new ElfObjectCache(), new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)), 0);
+                new ElfObjectCache(), new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)), 0, 0);
         Symbolizer symbolizer = new Symbolizer(space, UnaryOperator.identity());
 
         long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");

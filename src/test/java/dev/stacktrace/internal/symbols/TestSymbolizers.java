@@ -8,9 +8,11 @@ public final class TestSymbolizers {
     private TestSymbolizers() {
     }
 
+    /** @param minRereadNanos 0: the maps are re-read whenever asked; {@code Long.MAX_VALUE}: never after the first read */
     static Symbolizer fresh(long minRereadNanos) {
         AddressSpace space = new AddressSpace(ProcessMaps::readSelf, new ElfObjectCache(),
-                new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)), minRereadNanos);
+                new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT)), minRereadNanos,
+                minRereadNanos == Long.MAX_VALUE ? 0 : AddressSpace.DEFAULT_REREAD_BURST);
         return new Symbolizer(space, UnaryOperator.identity());
     }
 
@@ -21,7 +23,7 @@ public final class TestSymbolizers {
     public static Symbolizer withoutMapFiles() {
         AddressSpace space = new AddressSpace(ProcessMaps::readSelf, new ElfObjectCache(),
                 new ElfObjectLoader(new DebugFileLocator(DebugFileLocator.DEFAULT_ROOT), java.nio.file.Path.of("/nonexistent-map-files")),
-                0);
+                0, 0);
         return new Symbolizer(space, UnaryOperator.identity());
     }
 }
