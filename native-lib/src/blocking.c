@@ -10,13 +10,11 @@
  * the read. Callers still ask for two conclusive looks a moment apart.
  */
 #define _GNU_SOURCE
+#include "proc_status.h"
 #include "stacktrace.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 int st_looks_blocking(int tid) {
     char path[64], buf[2048];
@@ -24,18 +22,11 @@ int st_looks_blocking(int tid) {
     if (signo <= 0) return ST_LOOK_CLEAR;
     int in_handler = st_in_handler(tid);
     snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ST_LOOK_CLEAR;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return ST_LOOK_CLEAR;
+    if (proc_status_read(path, buf, sizeof buf) != 0) return ST_LOOK_CLEAR;
     in_handler |= st_in_handler(tid);
-    buf[n] = '\0';
-    char *state = strstr(buf, "State:");
-    char *blocked = strstr(buf, "SigBlk:");
+    const char *state = proc_status_field(buf, "State");
+    const char *blocked = proc_status_field(buf, "SigBlk");
     if (state == NULL || blocked == NULL) return ST_LOOK_CLEAR;
-    if (!((strtoull(blocked + 7, NULL, 16) >> (signo - 1)) & 1)) return ST_LOOK_CLEAR;
-    state += 6;
-    while (*state == ' ' || *state == '\t') state++;
+    if (!((strtoull(blocked, NULL, 16) >> (signo - 1)) & 1)) return ST_LOOK_CLEAR;
     return *state == 'S' && !in_handler ? ST_LOOK_BLOCKS : ST_LOOK_UNSURE;
 }

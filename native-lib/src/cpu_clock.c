@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "cpu_clock.h"
+#include "proc_status.h"
 #include "profiler.h"
 #include "stacktrace.h"
 
@@ -109,34 +110,37 @@ static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
  * timer_create. Control thread only.
  */
 static long timers_live;
-static long timer_room;  /* timers that may still be made until the next cpu_clock_budget */
+static long timer_room;   /* timers that may still be made this round */
+static int room_known;    /* whether timer_room was worked out this round */
 
 /* The first number of /proc/self/status "SigQ:", signals queued for this user; 0 if unreadable. */
 static long user_signals_queued(void) {
     char buf[2048];
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    char *line = strstr(buf, "SigQ:");
-    return line == NULL ? 0 : strtol(line + 5, NULL, 10);
+    if (proc_status_read("/proc/self/status", buf, sizeof buf) != 0) return 0;
+    const char *queued = proc_status_field(buf, "SigQ");
+    return queued == NULL ? 0 : strtol(queued, NULL, 10);
 }
 
-void cpu_clock_budget(void) {
+static long timers_allowed(void) {
     struct rlimit limit;
     if (getrlimit(RLIMIT_SIGPENDING, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (1L << 40)) {
-        timer_room = 1L << 40;
-        return;
+        return 1L << 40;
     }
     long max = (long) limit.rlim_cur;
     long ours = max / 4 - timers_live;
     long shared = max / 2 - user_signals_queued();
-    timer_room = ours < shared ? ours : shared;
+    return ours < shared ? ours : shared;
+}
+
+void cpu_clock_budget(void) {
+    room_known = 0;
 }
 
 static int timer_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    if (!room_known) {
+        timer_room = timers_allowed();
+        room_known = 1;
+    }
     if (timer_room <= 0) return -EAGAIN;
     struct sigevent ev;
     memset(&ev, 0, sizeof ev);

@@ -20,8 +20,9 @@ struct cpu_clock {
    -EAGAIN when the user's pending-signal queue has no room for its timer (see cpu_clock_budget). */
 int cpu_clock_start(struct cpu_clock *c, int tid, int64_t interval_ns);
 
-/* Before starting clocks: how many POSIX timers the user's pending-signal queue can spare now (a
-   quarter of RLIMIT_SIGPENDING for the profile's timers, none once the queue is half full). */
+/* Before starting clocks: the next POSIX timer made works out again how many the user's
+   pending-signal queue can spare now (a quarter of RLIMIT_SIGPENDING for the profile's timers, none
+   once the queue is half full). A round that makes no timer reads nothing. */
 void cpu_clock_budget(void);
 
 /* From the control thread, now and then: re-arms a task-clock event that stayed disabled while

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.internal.capture.NativeSampler;
@@ -208,13 +209,7 @@ class ProfilerSafetyTest {
             threads.add(t);
         }
         try {
-            Profiler p = Profiler.builder().threads(threads).mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1))
-                    .build().start();
-            try {
-                Thread.sleep(3000);
-            } finally {
-                p.close();
-            }
+            Profiler p = profileFor(Profiler.builder().threads(threads), 3000);
             long blocked = p.errorsByReason().get(SampleError.SIGNAL_BLOCKED);
             assertTrue(p.sampleCount() > spinners * 100L, "only " + p.sampleCount() + " samples");
             assertEquals(0, blocked, "ticks counted as signal_blocked for threads that never block it ("
@@ -254,20 +249,25 @@ class ProfilerSafetyTest {
                 }
             }, "waiting");
             other.start();
-            dev.stacktrace.Stacktrace.getThreadStack(other);  // starts the unwind table's refresher
-            Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1))
-                    .build().start();
-            try {
-                Thread.sleep(1500);
-            } finally {
-                p.close();
-            }
+            Stacktrace.getThreadStack(other);  // starts the unwind table's refresher
+            Profiler p = profileFor(Profiler.builder().allThreads(), 1500);
             long blocked = p.errorsByReason().get(SampleError.SIGNAL_BLOCKED);
             end.countDown();
             boolean refresher = hasThreadNamed("stacktrace-cfi");
             System.out.println("samples " + p.sampleCount() + ", errors " + p.errorCounts() + ", refresher running " + refresher);
             System.exit(refresher && blocked == 0 && p.sampleCount() > 1000 ? 0 : 1);
         }
+    }
+
+    /** A wall profile at 1 ms of {@code threads}' threads for {@code millis} ms, stopped. */
+    private static Profiler profileFor(Profiler.Builder threads, long millis) throws Exception {
+        Profiler p = threads.mode(Profiler.Mode.WALL).interval(Duration.ofMillis(1)).build().start();
+        try {
+            Thread.sleep(millis);
+        } finally {
+            p.close();
+        }
+        return p;
     }
 
     /** Whether a thread of this process has this name in /proc (its comm). */
