@@ -94,18 +94,23 @@ public abstract class AccuracyWorkload implements AutoCloseable {
         while (more.getAsBoolean()) {
             int nu = units(nativeSliceNanos, nativeUnitNanos);
             int ju = units(javaSliceNanos, javaUnitNanos);
+            // Each part's wall time is stamped right around it, and the CPU clock is read outside those
+            // stamps: reading the thread's own CPU clock is a system call at which a loaded kernel
+            // often switches the thread out (10% of the wall samples beside busy loops), and a
+            // wall-mode sample of that wait is truly in neither part.
             long c0 = THREADS.getCurrentThreadCpuTime();
             long w0 = System.nanoTime();
             sink += accuracyNativePart(nu, sink);
-            long c1 = THREADS.getCurrentThreadCpuTime();
             long w1 = System.nanoTime();
+            long c1 = THREADS.getCurrentThreadCpuTime();
+            long w1b = System.nanoTime();
             sink += accuracyJavaPart(ju, sink);
-            long c2 = THREADS.getCurrentThreadCpuTime();
             long w2 = System.nanoTime();
+            long c2 = THREADS.getCurrentThreadCpuTime();
             nativeCpu += c1 - c0;
             javaCpu += c2 - c1;
             nativeWall += w1 - w0;
-            javaWall += w2 - w1;
+            javaWall += w2 - w1b;
             nativeUnitNanos = 0.7 * nativeUnitNanos + 0.3 * Math.max(1, (c1 - c0) / (double) nu);
             javaUnitNanos = 0.7 * javaUnitNanos + 0.3 * Math.max(1, (c2 - c1) / (double) ju);
             slices++;

@@ -31,6 +31,17 @@ public record EntryShares(long nativeSamples, long javaSamples, long samples) {
         return new EntryShares(nat, java, Math.max(taken, recorded));
     }
 
+    /** The {@code top} most sampled stacks that hold neither part's entry frame, with their counts, for a failure's message. */
+    public static String neither(Map<List<StackEntry>, Long> stacks, int top) {
+        StringBuilder out = new StringBuilder();
+        stacks.entrySet().stream()
+                .filter(e -> !holds(e.getKey(), AccuracyWorkload.NATIVE_ENTRY) && !holds(e.getKey(), AccuracyWorkload.JAVA_ENTRY))
+                .sorted(Map.Entry.<List<StackEntry>, Long>comparingByValue().reversed()).limit(top)
+                .forEach(e -> out.append("\n").append(e.getValue()).append(" samples:\n")
+                        .append(dev.stacktrace.Stacktrace.format(e.getKey().subList(0, Math.min(12, e.getKey().size())))));
+        return out.length() == 0 ? " none" : out.toString();
+    }
+
     private static boolean holds(List<StackEntry> stack, String method) {
         for (StackEntry f : stack) {
             if (f.isJava() && method.equals(f.methodName())) return true;

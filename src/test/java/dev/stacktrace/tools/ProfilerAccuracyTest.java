@@ -43,7 +43,7 @@ class ProfilerAccuracyTest {
     private static final long MAX_RUN_NANOS = Duration.ofSeconds(30).toNanos();
     private static final double TOLERANCE = 0.05;
 
-    private record Outcome(AccuracyWorkload.Split truth, EntryShares measured, long recorded, String errors) {}
+    private record Outcome(AccuracyWorkload.Split truth, EntryShares measured, long recorded, String errors, String neither) {}
 
     @ParameterizedTest(name = "workload ({0}), {1} mode")
     @CsvSource({"a, CPU", "a, WALL", "b, CPU", "b, WALL"})
@@ -74,12 +74,13 @@ class ProfilerAccuracyTest {
                 cpu ? "" : String.format(Locale.ROOT, ", %.0f%% of the %d wall intervals sampled", 100.0 * m.samples()
                         / (o.truth().totalWall() / INTERVAL.toNanos()), o.truth().totalWall() / INTERVAL.toNanos()));
         System.out.println(figures);
+        String report = figures + "; most sampled stacks in neither part:" + o.neither();
 
-        assertTrue(m.samples() >= MIN_SAMPLES, "too few samples to judge: " + figures);
-        assertTrue(nativeTruth > 0.2 && javaTruth > 0.2, "the workload should mix both parts: " + figures);
+        assertTrue(m.samples() >= MIN_SAMPLES, "too few samples to judge: " + report);
+        assertTrue(nativeTruth > 0.2 && javaTruth > 0.2, "the workload should mix both parts: " + report);
         assertAll(
-                () -> assertTrue(Math.abs(m.nativeShare() - nativeTruth) <= TOLERANCE, "native part: " + figures),
-                () -> assertTrue(Math.abs(m.javaShare() - javaTruth) <= TOLERANCE, "java part: " + figures));
+                () -> assertTrue(Math.abs(m.nativeShare() - nativeTruth) <= TOLERANCE, "native part: " + report),
+                () -> assertTrue(Math.abs(m.javaShare() - javaTruth) <= TOLERANCE, "java part: " + report));
     }
 
     /** Warms the workload up, then profiles this thread while it runs slices, and measures both. */
@@ -102,7 +103,7 @@ class ProfilerAccuracyTest {
             var stacks = p.getStacks();
             long recorded = stacks.values().stream().mapToLong(Long::longValue).sum();
             return new Outcome(truth, EntryShares.ofStacks(stacks, p.sampleCount()), recorded,
-                    p.errorCounts().toString());
+                    p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3));
         }
     }
 }
