@@ -4,7 +4,8 @@
  * jmethodID into class, method, source file and line table for Java, outside any signal handler.
  * The environment is taken with GetEnv from an already running JVM: no agent flag is needed.
  * It also keeps the JVM's own account of the code it generates that is no Java method (stubs:
- * intrinsics, adapters, runtime stubs), so that Java can name a pc in one.
+ * intrinsics, adapters, runtime stubs), so that Java can name a pc in one, and listens for compiled
+ * methods so that the JIT records where all of their code came from (on_compiled_method_load).
  */
 #include "jvmti.h"          /* ours, beside this file */
 #include "stacktrace.h"
@@ -68,6 +69,18 @@ static void JNICALL on_class_load(jvmtiEnv *env, JNIEnv *jni, jthread thread, jc
     (void) env; (void) jni; (void) thread; (void) klass;  /* must be enabled, or AGCT refuses to walk */
 }
 
+/*
+ * Enabled for its side effect: while any JVMTI environment listens for compiled methods, HotSpot's
+ * JIT compilers record where every instruction's code came from (DebugNonSafepoints, unless set on
+ * the command line), not only at safepoints and calls. AsyncGetCallTrace then names the methods
+ * inlined at any pc, also at a call into a stub (an intrinsic's leaf call records none), instead of
+ * those of the nearest safepoint. Methods compiled before we were loaded keep the coarser records.
+ */
+static void JNICALL on_compiled_method_load(jvmtiEnv *env, jmethodID method, jint code_size, const void *code_addr,
+                                            jint map_length, const jvmtiAddrLocationMap *map, const void *compile_info) {
+    (void) env; (void) method; (void) code_size; (void) code_addr; (void) map_length; (void) map; (void) compile_info;
+}
+
 static void create_method_ids(jvmtiEnv *env, jclass klass) {
     jint count;
     jmethodID *methods;
@@ -90,15 +103,22 @@ int jvmti_setup(JavaVM *vm, JNIEnv *jni) {
     caps.can_get_line_numbers = 1;
     caps.can_get_source_file_name = 1;
     if ((*env)->AddCapabilities(env, &caps) != JVMTI_ERROR_NONE) return -2;
+    memset(&caps, 0, sizeof caps);
+    caps.can_generate_compiled_method_load_events = 1;
+    int compiled_methods = (*env)->AddCapabilities(env, &caps) == JVMTI_ERROR_NONE;
     jvmtiEventCallbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.ClassLoad = on_class_load;
     callbacks.ClassPrepare = on_class_prepare;
     callbacks.DynamicCodeGenerated = on_dynamic_code;
+    callbacks.CompiledMethodLoad = on_compiled_method_load;
     if ((*env)->SetEventCallbacks(env, &callbacks, sizeof callbacks) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_LOAD, NULL) != JVMTI_ERROR_NONE
         || (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_CLASS_PREPARE, NULL) != JVMTI_ERROR_NONE) {
         return -3;
+    }
+    if (compiled_methods) {
+        (*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_COMPILED_METHOD_LOAD, NULL);
     }
     /* stubs from now on, and those generated before we were loaded (replayed once); names only */
     if ((*env)->SetEventNotificationMode(env, JVMTI_ENABLE, JVMTI_EVENT_DYNAMIC_CODE_GENERATED, NULL) == JVMTI_ERROR_NONE) {

@@ -63,6 +63,49 @@ class StubSamplesTest {
         profile("arraycopyLoop", () -> arraycopyLoop(from, to), Pattern.compile(".*arraycopy.*"));
     }
 
+    static long crc32cFour(byte[] data) {
+        CRC32C crc = new CRC32C();
+        for (int i = 0; i < 4; i++) crc.update(data, 0, data.length);
+        return crc.getValue();
+    }
+
+    /**
+     * An intrinsic's stub called from a short loop that C2 unrolls and inlines into an outer loop: the
+     * call into the stub records no debug information, and the next place that does is the outer
+     * loop's, so without the JIT's records of every pc (DebugNonSafepoints, which the library turns on
+     * by listening for compiled methods) no sample names CRC32C.update or the method that called it
+     * (measured: 0 of 399; with the records 195-289 of 400, as with -XX:+DebugNonSafepoints, the rest
+     * being HotSpot's own limit).
+     */
+    @Test
+    void anIntrinsicInlinedIntoAnOuterLoopKeepsItsCallers() throws Exception {
+        dev.stacktrace.Stacktrace.getStack(1, false);  // the library first: code compiled from now on is recorded at every pc
+        byte[] data = new byte[1 << 16];
+        spin = true;
+        Thread worker = new Thread(() -> {
+            while (spin) sink += crc32cFour(data);
+        }, "stub-worker");
+        worker.start();
+        try {
+            Thread.sleep(1500);  // compiled by C2
+            Profiler p = Profiler.builder().thread(worker).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(5))
+                    .build().start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (p.sampleCount() < 2 * WANTED_SAMPLES && System.nanoTime() < deadline) Thread.sleep(50);
+            p.join();
+            long all = 0, withCallers = 0;
+            for (Map.Entry<List<StackEntry>, Long> e : p.getStacks().entrySet()) {
+                all += e.getValue();
+                if (e.getKey().stream().anyMatch(f -> f.isJava() && "crc32cFour".equals(f.methodName()))) withCallers += e.getValue();
+            }
+            assertTrue(all >= WANTED_SAMPLES, all + " samples");
+            assertTrue(withCallers >= 0.2 * all, "crc32cFour in " + withCallers + " of " + all + " samples");
+        } finally {
+            spin = false;
+            worker.join();
+        }
+    }
+
     private static void profile(String loop, LongSupplier work, Pattern stubName) throws Exception {
         spin = true;
         Thread worker = new Thread(() -> {
