@@ -32,16 +32,19 @@ final class AddressSpace {
     private final long minRereadNanos;
     private final int rereadBurst;
     private volatile Snapshot snapshot;
-    /** Re-reads that may still be made at once; one more each minRereadNanos, up to rereadBurst. */
-    private int rereadsLeft;
-    private long refilledAtNanos;
-    /** Before this time no re-read is allowed: checked without the lock. */
+    /**
+     * The ration as one due time: each re-read moves it one interval on from now or from where it
+     * was, whichever is later, and a re-read is allowed while it is at most {@code rereadBurst - 1}
+     * intervals ahead of now. Guarded by this.
+     */
+    private long rereadDueNanos;
+    /** When the next re-read is allowed, derived from rereadDueNanos: checked without the lock. */
     private volatile long rereadAllowedAtNanos;
 
     /**
      * @param minRereadNanos the interval at which re-reads are allowed once the burst is spent (0: always)
-     * @param rereadBurst    re-reads allowed back to back (0 with {@code Long.MAX_VALUE}: never again
-     *                       after the first read)
+     * @param rereadBurst    re-reads allowed back to back (0: none after the first read, unless
+     *                       {@code minRereadNanos} is 0)
      */
     AddressSpace(Supplier<ProcessMaps> reader, ElfObjectCache objects, ElfObjectLoader loader, long minRereadNanos,
                  int rereadBurst) {
@@ -50,9 +53,8 @@ final class AddressSpace {
         this.loader = loader;
         this.minRereadNanos = minRereadNanos;
         this.rereadBurst = rereadBurst;
-        this.rereadsLeft = rereadBurst;
-        this.refilledAtNanos = System.nanoTime();
-        this.rereadAllowedAtNanos = rereadBurst > 0 ? refilledAtNanos : nextRefill(refilledAtNanos);
+        this.rereadDueNanos = System.nanoTime();
+        this.rereadAllowedAtNanos = allowedAt(rereadDueNanos);
     }
 
     /**
@@ -133,23 +135,18 @@ final class AddressSpace {
             return true;
         }
         long now = System.nanoTime();
-        long earned = (now - refilledAtNanos) / minRereadNanos;
-        if (earned > 0) {
-            rereadsLeft = (int) Math.min(rereadBurst, rereadsLeft + earned);
-            refilledAtNanos = rereadsLeft == rereadBurst ? now : refilledAtNanos + earned * minRereadNanos;
-        }
-        if (rereadsLeft == 0) {
-            rereadAllowedAtNanos = nextRefill(refilledAtNanos);
+        if (now - allowedAt(rereadDueNanos) < 0) {
             return false;
         }
-        rereadsLeft--;
-        rereadAllowedAtNanos = rereadsLeft > 0 ? now : nextRefill(refilledAtNanos);
+        rereadDueNanos = (now - rereadDueNanos > 0 ? now : rereadDueNanos) + minRereadNanos;
+        rereadAllowedAtNanos = allowedAt(rereadDueNanos);
         return true;
     }
 
-    /** When the next re-read is earned; far in the future when none ever is. */
-    private long nextRefill(long from) {
-        return minRereadNanos > Long.MAX_VALUE / 4 ? from + Long.MAX_VALUE / 4 : from + minRereadNanos;
+    /** The first time a re-read is allowed with the ration due at {@code due}; far ahead when none ever is. */
+    private long allowedAt(long due) {
+        if (minRereadNanos == 0) return due;
+        return rereadBurst == 0 ? due + Long.MAX_VALUE / 4 : due - (rereadBurst - 1) * minRereadNanos;
     }
 
     /** Every mapping of the file {@code m} maps. */
