@@ -43,7 +43,10 @@ class AgentServiceIT {
         List<String> jmx = List.of("-Dcom.sun.management.jmxremote.port=" + jmxPort,
                 "-Dcom.sun.management.jmxremote.rmi.port=" + jmxPort,
                 "-Dcom.sun.management.jmxremote.host=127.0.0.1", "-Djava.rmi.server.hostname=127.0.0.1",
-                "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false");
+                "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
+                // this test is about the operations, not latency: a thread starved of CPU on a loaded machine
+                // may take longer than the default 100 ms to answer (a true TIMEOUT, seen beside busy loops)
+                "-Ddev.stacktrace.timeoutMillis=3000");
         try (DemoProcess demo = DemoProcess.start("port=" + httpPort + ",host=127.0.0.1,top=10", jmx, Duration.ofSeconds(150))) {
             demo.awaitReady(Duration.ofSeconds(60));
             JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi");
