@@ -48,19 +48,21 @@ class StubSamplesTest {
 
     @Test
     void mathIntrinsics() throws Exception {
-        profile("sinLogLoop", StubSamplesTest::sinLogLoop, Pattern.compile("libmSin|libmLog|dsin|dlog"));
+        profile("sinLogLoop", StubSamplesTest::sinLogLoop, Pattern.compile("libmSin|libmLog|dsin|dlog"), 0.3);
     }
 
     @Test
     void crc32c() throws Exception {
         byte[] data = new byte[1 << 20];
-        profile("crc32cLoop", () -> crc32cLoop(data), Pattern.compile(".*CRC32C.*"));
+        // HotSpot's records at this stub's call name the loop in 26-100 % of samples depending on how
+        // C2 shaped the code: 26 % without the JIT's records of every pc and 29 % with them, in two loaded CI runs
+        profile("crc32cLoop", () -> crc32cLoop(data), Pattern.compile(".*CRC32C.*"), 0.15);
     }
 
     @Test
     void arraycopy() throws Exception {
         byte[] from = new byte[1 << 20], to = new byte[1 << 20];
-        profile("arraycopyLoop", () -> arraycopyLoop(from, to), Pattern.compile(".*arraycopy.*"));
+        profile("arraycopyLoop", () -> arraycopyLoop(from, to), Pattern.compile(".*arraycopy.*"), 0.3);
     }
 
     static long crc32cFour(byte[] data) {
@@ -106,7 +108,8 @@ class StubSamplesTest {
         }
     }
 
-    private static void profile(String loop, LongSupplier work, Pattern stubName) throws Exception {
+    /** @param minWithLoop the least share of the samples whose stack names {@code loop} */
+    private static void profile(String loop, LongSupplier work, Pattern stubName, double minWithLoop) throws Exception {
         spin = true;
         Thread worker = new Thread(() -> {
             while (spin) sink += work.getAsLong();
@@ -148,7 +151,7 @@ class StubSamplesTest {
             assertTrue(p.incompleteCount() <= 0.2 * recorded, report);
             assertTrue(callerBelowStub >= 0.8 * namedStub, "the Java caller below the stub: " + report);
             // the loop's own name needs AsyncGetCallTrace's inlining information where C2 inlined it into its caller
-            assertTrue(withLoop >= 0.3 * recorded, "the loop method in the stacks: " + report);
+            assertTrue(withLoop >= minWithLoop * recorded, "the loop method in the stacks: " + report);
         } finally {
             spin = false;
             worker.join();
