@@ -4,19 +4,14 @@ import dev.stacktrace.service.ProfileDelta;
 import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.tools.ProfileSnapshot;
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -64,7 +59,7 @@ public final class ProfilePusher implements AutoCloseable {
     private final Duration requestTimeout;
     private final List<Lane> lanes = new ArrayList<>();
     private final Consumer<String> log;
-    private final HttpClient client;
+    private final HttpPost http = new HttpPost();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -76,8 +71,6 @@ public final class ProfilePusher implements AutoCloseable {
         this.connectTimeout = clamp(interval.dividedBy(4), Duration.ofMillis(100), Duration.ofSeconds(5));
         this.requestTimeout = clamp(interval.dividedBy(2), Duration.ofSeconds(1), Duration.ofSeconds(10));
         for (PushTarget t : targets) lanes.add(new Lane(t));
-        this.client = HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
         this.thread = new Thread(this::run, THREAD_NAME);
         thread.setDaemon(true);
     }
@@ -127,7 +120,7 @@ public final class ProfilePusher implements AutoCloseable {
         throw new IllegalArgumentException("no push target " + target + "; there are " + targets());
     }
 
-    /** The pusher thread's id (its CPU time is the push's cost, with the HTTP client's threads). */
+    /** The pusher thread's id: its CPU time is the push's cost (with the deadline's watchdog, which sleeps). */
     public long threadId() {
         return thread.getId();
     }
@@ -136,11 +129,12 @@ public final class ProfilePusher implements AutoCloseable {
         return thread.isAlive();
     }
 
-    /** Stops the thread (a request under way is abandoned) and waits for it, a few seconds at most. */
+    /** Stops the thread (a request under way is disconnected) and waits for it, a few seconds at most. */
     @Override
     public void close() {
         closed = true;
         thread.interrupt();
+        http.close();
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {
@@ -224,15 +218,10 @@ public final class ProfilePusher implements AutoCloseable {
             return true;
         }
         Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), left));
-        HttpRequest request = HttpRequest.newBuilder(r.uri()).timeout(timeout)
-                .header("Content-Type", r.contentType())
-                .header("User-Agent", "stacktrace-jvm")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(r.body())).build();
-        CompletableFuture<HttpResponse<Void>> call = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
         String failure;
         String kind;
         try {
-            int status = call.get(timeout.toNanos(), TimeUnit.NANOSECONDS).statusCode();
+            int status = http.send(r.uri(), r.contentType(), r.body(), connectTimeout, timeout);
             if (status / 100 == 2) {
                 lane.queue.pollFirst();
                 lane.queued = lane.queue.size();
@@ -255,18 +244,15 @@ public final class ProfilePusher implements AutoCloseable {
                 report(lane, "HTTP " + status, "HTTP " + status + " from " + r.uri() + "; the profile is dropped");
                 return true;
             }
-        } catch (InterruptedException e) {
-            call.cancel(true);
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            failure = "no answer within " + timeout.toMillis() + " ms";
+        } catch (SocketTimeoutException e) {
+            if (closed) return false;
+            failure = e.getMessage();
             kind = "timeout";
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            failure = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-            kind = cause.getClass().getName();
+        } catch (IOException | RuntimeException e) {
+            // RuntimeException: what HttpURLConnection throws for a URL it cannot take; counted, not fatal to the thread
+            if (closed) return false;
+            failure = e.getMessage() == null ? e.toString() : e.getMessage();
+            kind = e.getClass().getName();
         }
         lane.failed.incrementAndGet();
         lane.attempts++;

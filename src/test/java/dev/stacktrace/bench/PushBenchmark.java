@@ -27,7 +27,7 @@ import java.util.zip.Deflater;
  * The CPU cost of pushing: a JVM profiling every thread (cpu, 10 ms) while two threads work (zlib
  * through JNI, and Java code in a few methods), pushing to a loopback Pyroscope and OTLP receiver
  * in this JVM every {@code --interval}. The push's cost is the CPU time of the pusher thread and of
- * the HTTP client's threads (polled every 200 ms, so threads that end are counted too); the
+ * the HTTP threads (polled every 200 ms, so threads that end are counted too); the
  * receiver's threads are left out of the process's CPU time. Prints per push, per minute, and as a
  * share of one core and of the process.
  *
@@ -85,7 +85,7 @@ public final class PushBenchmark {
         long wallStart = System.nanoTime();
         ProfilePusher pusher = ProfilePusher.start(service, List.of(new PyroscopeTarget(base, "bench", Map.of("env", "bench")),
                 new OtlpTarget(base, "bench", Map.of("env", "bench"))), interval, m -> System.out.println("[push] " + m));
-        // the first push loads and first runs the HTTP client, protobuf and the encoders: a cost paid
+        // the first push loads and first runs HTTP, protobuf and the encoders: a cost paid
         // once per JVM, shown apart from the steady state that follows it
         long firstPushCpu = -1;
         long firstPushWall = 0;
@@ -122,7 +122,7 @@ public final class PushBenchmark {
                 System.getProperty("java.vm.name"), System.getProperty("java.version"));
         System.out.printf("push every %s for %.1f s: pyroscope %s, otlp %s; %d requests, %.1f KB a request%n",
                 interval, wall / 1e9, p, o, received.get(), bytes.get() / 1024.0 / Math.max(1, received.get()));
-        System.out.printf("pusher CPU (its thread + the HTTP client's): %.1f ms in all, %.2f ms a push interval "
+        System.out.printf("pusher CPU (its thread, its deadline watchdog, the JDK keep-alive timer): %.1f ms in all, %.2f ms a push interval "
                 + "(both targets), %.1f ms a minute%n", push / 1e6, push / 1e6 / intervals, push / 1e6 * 60e9 / wall);
         System.out.printf("share of one core: %.4f %%; share of the process's CPU (receiver left out): %.4f %% "
                 + "(process %.1f%% of one core)%n", 100.0 * push / wall, 100.0 * push / processWithoutReceiver,
@@ -132,7 +132,7 @@ public final class PushBenchmark {
             long steady = push - firstPushCpu;
             long steadyWall = wall - firstPushWall;
             long steadyPushes = p.sent() - firstPushSent;
-            System.out.printf("first push (starts the HTTP client, loads protobuf and the encoders; once per JVM): "
+            System.out.printf("first push (loads HTTP, protobuf and the encoders; once per JVM): "
                     + "%.1f ms of CPU until both targets had one%n", firstPushCpu / 1e6);
             System.out.printf("after it (steady state, %.1f s, %d pushes to each target): %.1f ms in all, %.2f ms a push, "
                     + "%.1f ms a minute, share of one core: %.4f %%%n", steadyWall / 1e9, steadyPushes, steady / 1e6,
@@ -201,7 +201,9 @@ public final class PushBenchmark {
             String name = t.getThreadName();
             long cpu = threads.getThreadCpuTime(t.getThreadId());
             if (cpu < 0) continue;
-            boolean isPush = pusher != null && (t.getThreadId() == pusher.threadId() || name.startsWith("HttpClient-"));
+            // the pusher, its deadline's watchdog, and the JDK's thread that closes idle kept-alive connections
+            boolean isPush = pusher != null && (t.getThreadId() == pusher.threadId()
+                    || name.startsWith(ProfilePusher.THREAD_NAME) || name.equals("Keep-Alive-Timer"));
             if (isPush) push.merge(t.getThreadId(), cpu, Math::max);
             if (name.equals("bench-receiver")) receiver.merge(t.getThreadId(), cpu, Math::max);
         }
