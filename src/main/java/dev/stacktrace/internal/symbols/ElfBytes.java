@@ -32,6 +32,19 @@ abstract class ElfBytes implements Closeable {
 
     abstract ByteBuffer load(long offset, int length) throws IOException;
 
+    /**
+     * Fills {@code into} (from its position to its limit) with the image's bytes from {@code offset}:
+     * a copy, never a mapping, for regions read once in pieces.
+     */
+    final void readFully(long offset, ByteBuffer into) throws IOException {
+        if (offset < 0 || offset > size() || into.remaining() > size() - offset) {
+            throw new ElfFormatException("region " + offset + "+" + into.remaining() + " outside image of " + size() + " bytes");
+        }
+        copy(offset, into);
+    }
+
+    abstract void copy(long offset, ByteBuffer into) throws IOException;
+
     @Override
     public void close() throws IOException {
     }
@@ -65,12 +78,18 @@ abstract class ElfBytes implements Closeable {
                 return channel.map(FileChannel.MapMode.READ_ONLY, offset, length);
             }
             ByteBuffer buf = ByteBuffer.allocate(length);
-            while (buf.hasRemaining()) {
-                if (channel.read(buf, offset + buf.position()) < 0) {
+            copy(offset, buf);
+            return buf.flip();
+        }
+
+        @Override
+        void copy(long offset, ByteBuffer into) throws IOException {
+            long start = offset - into.position();
+            while (into.hasRemaining()) {
+                if (channel.read(into, start + into.position()) < 0) {
                     throw new ElfFormatException("file shrank while reading");
                 }
             }
-            return buf.flip();
         }
 
         @Override
@@ -94,6 +113,11 @@ abstract class ElfBytes implements Closeable {
         @Override
         ByteBuffer load(long offset, int length) {
             return image.slice((int) offset, length);
+        }
+
+        @Override
+        void copy(long offset, ByteBuffer into) {
+            into.put(image.slice((int) offset, into.remaining()));
         }
     }
 }

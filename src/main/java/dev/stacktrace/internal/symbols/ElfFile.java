@@ -236,6 +236,41 @@ final class ElfFile {
         return bytes.read(s.offset(), s.size());
     }
 
+    /**
+     * A piece of {@code s} for a scan that reads a big table once (symbols, relocations, a string
+     * table searched): its bytes from {@code from}, as many whole {@code entrySize}-byte entries as
+     * {@code buffer} holds, copied into {@code buffer}, which comes back flipped (empty at the end).
+     * A copy through one small buffer, where a mapping would stay resident until the collector
+     * frees it.
+     */
+    ByteBuffer piece(Section s, long from, ByteBuffer buffer, int entrySize) throws IOException {
+        buffer.clear();
+        long size = s.type() == SHT_NOBITS ? 0 : s.size();
+        long left = from < size ? size - from : 0;
+        int length = (int) Math.min(left, buffer.capacity() / entrySize * entrySize);
+        buffer.limit(length);
+        bytes.readFully(s.offset() + from, buffer);
+        return buffer.flip();
+    }
+
+    /** Fails unless the section's bytes lie inside the image (a corrupt header can claim any size). */
+    void requireInImage(Section s) throws ElfFormatException {
+        if (s.type() != SHT_NOBITS && (s.offset() < 0 || s.size() < 0 || s.offset() > bytes.size()
+                || s.size() > bytes.size() - s.offset())) {
+            throw new ElfFormatException("section " + s.name() + " at " + s.offset() + "+" + s.size()
+                    + " outside image of " + bytes.size() + " bytes");
+        }
+    }
+
+    /** A buffer for {@link #piece}: little-endian, big enough for long runs of reads, small enough to stay young. */
+    static ByteBuffer pieceBuffer() {
+        return pieceBuffer(64 * 1024);
+    }
+
+    static ByteBuffer pieceBuffer(int capacity) {
+        return ByteBuffer.allocate(capacity).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
     Section section(String name) {
         for (Section s : sections) {
             if (s.name().equals(name)) {

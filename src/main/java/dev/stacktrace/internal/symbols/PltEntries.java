@@ -4,9 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Names the entries of an x86-64 object's procedure linkage table ({@code .plt}, {@code .plt.sec},
@@ -31,12 +31,7 @@ final class PltEntries {
 
     /** The named PLT entries of {@code elf}; empty when it has no PLT or no dynamic relocations. */
     static List<Entry> of(ElfFile elf) throws IOException {
-        Map<Long, String> slotNames = new HashMap<>();
-        for (ElfFile.Section s : elf.sections()) {
-            if (s.type() == SHT_RELA) readRelocations(elf, s, slotNames);
-        }
-        if (slotNames.isEmpty()) return List.of();
-        List<Entry> entries = new java.util.ArrayList<>();
+        List<long[]> stubs = new ArrayList<>(); // {address, size, GOT slot}
         for (String name : PLT_SECTIONS) {
             ElfFile.Section plt = elf.section(name);
             if (plt == null || plt.type() == ElfFile.SHT_NOBITS || plt.size() == 0) continue;
@@ -45,9 +40,26 @@ final class PltEntries {
             ByteBuffer code = elf.contents(plt);
             for (int at = 0; at + entrySize <= code.limit(); at += (int) entrySize) {
                 long slot = jumpSlot(code, at, (int) entrySize, plt.addr());
-                String symbol = slot == 0 ? null : slotNames.get(slot);
-                if (symbol != null) entries.add(new Entry(plt.addr() + at, entrySize, symbol + "@plt"));
+                if (slot != 0) stubs.add(new long[] {plt.addr() + at, entrySize, slot});
             }
+        }
+        if (stubs.isEmpty()) return List.of();
+        long[] slots = new long[stubs.size()];
+        for (int i = 0; i < slots.length; i++) slots[i] = stubs.get(i)[2];
+        Arrays.sort(slots);
+        int distinct = 0;
+        for (int i = 0; i < slots.length; i++) {
+            if (distinct == 0 || slots[distinct - 1] != slots[i]) slots[distinct++] = slots[i];
+        }
+        slots = Arrays.copyOf(slots, distinct);
+        String[] slotNames = new String[slots.length];
+        for (ElfFile.Section s : elf.sections()) {
+            if (s.type() == SHT_RELA) readRelocations(elf, s, slots, slotNames);
+        }
+        List<Entry> entries = new ArrayList<>();
+        for (long[] stub : stubs) {
+            String symbol = slotNames[Arrays.binarySearch(slots, stub[2])];
+            if (symbol != null) entries.add(new Entry(stub[0], stub[1], symbol + "@plt"));
         }
         return entries;
     }
@@ -63,24 +75,37 @@ final class PltEntries {
         return 0;
     }
 
-    /** GOT slot → symbol name for every relocation of {@code rela} that names a symbol. */
-    private static void readRelocations(ElfFile elf, ElfFile.Section rela, Map<Long, String> out) throws IOException {
+    /**
+     * Names each of the sorted {@code slots} that a relocation of {@code rela} names a symbol for
+     * (the first such relocation wins). The relocations, megabytes in a big C++ library, are read
+     * once in pieces; only the few that hit a slot are looked up.
+     */
+    private static void readRelocations(ElfFile elf, ElfFile.Section rela, long[] slots, String[] slotNames)
+            throws IOException {
         List<ElfFile.Section> sections = elf.sections();
         if (rela.link() <= 0 || rela.link() >= sections.size()) return;
         ElfFile.Section symbols = sections.get(rela.link());
         if (symbols.link() <= 0 || symbols.link() >= sections.size()) return;
-        ByteBuffer relocations = elf.contents(rela);
-        ByteBuffer syms = elf.contents(symbols);
-        ByteBuffer strings = elf.contents(sections.get(symbols.link()));
-        int n = Math.min(relocations.limit() / RELA_SIZE, MAX_ENTRIES);
-        for (int i = 0; i < n; i++) {
-            int b = i * RELA_SIZE;
-            long offset = relocations.getLong(b);
-            long symbol = relocations.getLong(b + 8) >>> 32;
-            long at = symbol * SYM_SIZE;
-            if (symbol == 0 || at + SYM_SIZE > syms.limit()) continue;
-            String name = ElfFile.cString(strings, syms.getInt((int) at));
-            if (!name.isEmpty()) out.putIfAbsent(offset, name);
+        ByteBuffer syms = null;
+        ByteBuffer strings = null;
+        ByteBuffer piece = ElfFile.pieceBuffer();
+        long read = 0;
+        long limit = Math.min(rela.size(), (long) MAX_ENTRIES * RELA_SIZE);
+        for (ByteBuffer relocations; read < limit && (relocations = elf.piece(rela, read, piece, RELA_SIZE)).hasRemaining();
+             read += relocations.limit()) {
+            for (int b = 0; b + RELA_SIZE <= relocations.limit(); b += RELA_SIZE) {
+                int slot = Arrays.binarySearch(slots, relocations.getLong(b));
+                long symbol = relocations.getLong(b + 8) >>> 32;
+                if (slot < 0 || slotNames[slot] != null || symbol == 0) continue;
+                if (syms == null) {
+                    syms = elf.contents(symbols);
+                    strings = elf.contents(sections.get(symbols.link()));
+                }
+                long at = symbol * SYM_SIZE;
+                if (at + SYM_SIZE > syms.limit()) continue;
+                String name = ElfFile.cString(strings, syms.getInt((int) at));
+                if (!name.isEmpty()) slotNames[slot] = name;
+            }
         }
     }
 

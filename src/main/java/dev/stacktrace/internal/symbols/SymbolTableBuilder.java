@@ -28,14 +28,16 @@ final class SymbolTableBuilder {
     private static final int RANK_EXPORTED = 1;
 
     private final List<ByteBuffer> stringTables = new ArrayList<>();
+    private final ByteBuffer piece = ElfFile.pieceBuffer();
     private int count;
-    private long[] starts = new long[1024];
-    private long[] sizes = new long[1024];
-    private long[] sectionEnds = new long[1024];
-    private int[] nameOffsets = new int[1024];
-    private byte[] nameTables = new byte[1024];
-    private int[] ranks = new int[1024];
-    private byte[] bindScores = new byte[1024];
+    private long[] starts = new long[0];
+    private long[] sizes = new long[0];
+    /** Bytes from the start to the end of the symbol's section: the reach of a symbol without a size. */
+    private int[] sectionRooms = new int[0];
+    private int[] nameOffsets = new int[0];
+    private byte[] nameTables = new byte[0];
+    private byte[] ranks = new byte[0];
+    private byte[] bindScores = new byte[0];
 
     /**
      * Adds the code symbols of {@code table} (a SYMTAB or DYNSYM section of {@code elf}).
@@ -54,35 +56,38 @@ final class SymbolTableBuilder {
                 || stringTables.size() >= Byte.MAX_VALUE) {
             return;
         }
+        // The string table stays mapped for names decoded on lookup; the symbols are read once, in pieces.
         ByteBuffer strings = elf.contents(strSection);
-        ByteBuffer syms = elf.contents(table);
         int entsize = table.entsize() >= SYM_SIZE && table.entsize() < 1024 ? (int) table.entsize() : SYM_SIZE;
-        int n = syms.limit() / entsize;
+        elf.requireInImage(table);
+        ensureCapacity(count + (int) Math.min(table.size() / entsize, Integer.MAX_VALUE - 8 - count));
         byte tableId = (byte) stringTables.size();
         boolean used = false;
-        for (int i = 1; i < n; i++) { // entry 0 is the reserved null symbol
-            int b = i * entsize;
-            int info = syms.get(b + 4) & 0xff;
-            int type = info & 0xf;
-            int bind = info >>> 4;
-            int shndx = Short.toUnsignedInt(syms.getShort(b + 6));
-            int nameOffset = syms.getInt(b);
-            long value = syms.getLong(b + 8);
-            long size = syms.getLong(b + 16);
-            if (shndx == 0 || shndx >= SHN_LORESERVE || shndx >= sections.size()) {
-                continue; // undefined, absolute or common: no code address
+        long at = entsize; // entry 0 is the reserved null symbol
+        for (ByteBuffer syms; (syms = elf.piece(table, at, piece, entsize)).hasRemaining(); at += syms.limit()) {
+            for (int b = 0; b + entsize <= syms.limit(); b += entsize) {
+                int info = syms.get(b + 4) & 0xff;
+                int type = info & 0xf;
+                int bind = info >>> 4;
+                int shndx = Short.toUnsignedInt(syms.getShort(b + 6));
+                int nameOffset = syms.getInt(b);
+                long value = syms.getLong(b + 8);
+                long size = syms.getLong(b + 16);
+                if (shndx == 0 || shndx >= SHN_LORESERVE || shndx >= sections.size()) {
+                    continue; // undefined, absolute or common: no code address
+                }
+                ElfFile.Section section = sections.get(shndx);
+                boolean function = type == STT_FUNC || type == STT_GNU_IFUNC;
+                if (!function && !((type == STT_NOTYPE || type == STT_OBJECT) && size > 0 && section.executable())) {
+                    continue;
+                }
+                if (nameOffset <= 0 || nameOffset >= strings.limit() || strings.get(nameOffset) == 0) {
+                    continue;
+                }
+                int rank = (function ? RANK_FUNC : 0) | (exported ? RANK_EXPORTED : 0);
+                append(value, size, section.addr() + section.size() - value, nameOffset, tableId, rank, bindScore(bind));
+                used = true;
             }
-            ElfFile.Section section = sections.get(shndx);
-            boolean function = type == STT_FUNC || type == STT_GNU_IFUNC;
-            if (!function && !((type == STT_NOTYPE || type == STT_OBJECT) && size > 0 && section.executable())) {
-                continue;
-            }
-            if (nameOffset <= 0 || nameOffset >= strings.limit() || strings.get(nameOffset) == 0) {
-                continue;
-            }
-            int rank = (function ? RANK_FUNC : 0) | (exported ? RANK_EXPORTED : 0);
-            append(value, size, section.addr() + section.size(), nameOffset, tableId, rank, bindScore(bind));
-            used = true;
         }
         if (used) {
             stringTables.add(strings);
@@ -98,9 +103,10 @@ final class SymbolTableBuilder {
         ByteBuffer strings = PltEntries.stringTable(entries, offsets);
         byte tableId = (byte) stringTables.size();
         stringTables.add(strings);
+        ensureCapacity(count + entries.size());
         for (int i = 0; i < entries.size(); i++) {
             PltEntries.Entry e = entries.get(i);
-            append(e.address(), e.size(), e.address() + e.size(), offsets[i], tableId, RANK_FUNC, bindScore(STB_GLOBAL));
+            append(e.address(), e.size(), e.size(), offsets[i], tableId, RANK_FUNC, bindScore(STB_GLOBAL));
         }
     }
 
@@ -112,23 +118,27 @@ final class SymbolTableBuilder {
         };
     }
 
-    private void append(long start, long size, long sectionEnd, int nameOffset, byte table, int rank, byte bindScore) {
-        if (count == starts.length) {
-            int cap = count * 2;
-            starts = Arrays.copyOf(starts, cap);
-            sizes = Arrays.copyOf(sizes, cap);
-            sectionEnds = Arrays.copyOf(sectionEnds, cap);
-            nameOffsets = Arrays.copyOf(nameOffsets, cap);
-            nameTables = Arrays.copyOf(nameTables, cap);
-            ranks = Arrays.copyOf(ranks, cap);
-            bindScores = Arrays.copyOf(bindScores, cap);
+    /** Grows the arrays once per table, to what it can add at most: no doubling garbage. */
+    private void ensureCapacity(int capacity) {
+        if (capacity <= starts.length) {
+            return;
         }
+        starts = Arrays.copyOf(starts, capacity);
+        sizes = Arrays.copyOf(sizes, capacity);
+        sectionRooms = Arrays.copyOf(sectionRooms, capacity);
+        nameOffsets = Arrays.copyOf(nameOffsets, capacity);
+        nameTables = Arrays.copyOf(nameTables, capacity);
+        ranks = Arrays.copyOf(ranks, capacity);
+        bindScores = Arrays.copyOf(bindScores, capacity);
+    }
+
+    private void append(long start, long size, long sectionRoom, int nameOffset, byte table, int rank, byte bindScore) {
         starts[count] = start;
         sizes[count] = size;
-        sectionEnds[count] = sectionEnd;
+        sectionRooms[count] = (int) Math.max(1, Math.min(sectionRoom, Integer.MAX_VALUE));
         nameOffsets[count] = nameOffset;
         nameTables[count] = table;
-        ranks[count] = rank;
+        ranks[count] = (byte) rank;
         bindScores[count] = bindScore;
         count++;
     }
@@ -176,7 +186,7 @@ final class SymbolTableBuilder {
             int w = best[k];
             long size = sizes[w] > 0 ? sizes[w] : aliasSize[k];
             outStarts[k] = starts[w];
-            outExtents[k] = size > 0 ? clampToInt(size) : -clampToInt(Math.max(1, sectionEnds[w] - starts[w]));
+            outExtents[k] = size > 0 ? clampToInt(size) : -sectionRooms[w];
             outNames[k] = nameOffsets[w];
             outTables[k] = nameTables[w];
         }

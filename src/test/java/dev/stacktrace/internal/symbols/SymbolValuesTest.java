@@ -41,6 +41,16 @@ class SymbolValuesTest {
     }
 
     @Test
+    void namesAreFoundAcrossThePiecesTheTablesAreReadIn() throws Exception {
+        // small pieces put piece boundaries inside many names, the wanted ones included
+        String[] names = {"SafeFetchN_impl", "_ZN12StubRoutines18_safefetchN_entryE", "AsyncGetCallTrace", "JNI_CreateJavaVM"};
+        Map<String, Long> whole = SymbolValues.find(libjvm(), names);
+        for (int size : new int[] {97, 1000, 4099}) {
+            assertEquals(whole, SymbolValues.find(libjvm(), ElfFile.pieceBuffer(size), names), "pieces of " + size);
+        }
+    }
+
+    @Test
     void namesThatAreNotThereAreAbsent() throws Exception {
         // a prefix of a real name is not that name
         Map<String, Long> values = SymbolValues.find(libjvm(), "AsyncGetCall", "no_such_symbol_in_libjvm");
