@@ -2,6 +2,8 @@ package dev.stacktrace.internal.jvm;
 
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -15,7 +17,34 @@ import java.util.OptionalLong;
  * always match the running JVM. Empty on a JVM that does not export it (not HotSpot).
  */
 public final class VMStructs {
-    private record Key(String type, String field) {}
+    /** (type, field). Not a record: a record's equals and hashCode are linked at first use, tens of ms in a cold JVM. */
+    private static final class Key {
+        private final String type;
+        private final String field;
+
+        Key(String type, String field) {
+            this.type = type;
+            this.field = field;
+        }
+
+        String type() {
+            return type;
+        }
+
+        String field() {
+            return field;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && type.equals(k.type) && field.equals(k.field);
+        }
+
+        @Override
+        public int hashCode() {
+            return type.hashCode() * 31 + field.hashCode();
+        }
+    }
 
     private static final VMStructs INSTANCE = load();
 
@@ -101,28 +130,28 @@ public final class VMStructs {
             if (path.isEmpty()) return unavailable("libjvm.so not found under java.home");
             NativeLibrary jvm = libjvm();
             Pointer table = jvm.getGlobalVariableAddress("gHotSpotVMStructs").getPointer(0);
-            long stride = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryArrayStride").getLong(0);
-            long typeNameAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryTypeNameOffset").getLong(0);
-            long fieldNameAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryFieldNameOffset").getLong(0);
-            long isStaticAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryIsStaticOffset").getLong(0);
-            long offsetAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryOffsetOffset").getLong(0);
-            long addressAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryAddressOffset").getLong(0);
-            long typeStringAt = jvm.getGlobalVariableAddress("gHotSpotVMStructEntryTypeStringOffset").getLong(0);
+            int stride = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryArrayStride").getLong(0);
+            int typeNameAt = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryTypeNameOffset").getLong(0);
+            int fieldNameAt = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryFieldNameOffset").getLong(0);
+            int isStaticAt = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryIsStaticOffset").getLong(0);
+            int offsetAt = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryOffsetOffset").getLong(0);
+            int addressAt = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryAddressOffset").getLong(0);
+            int typeStringAt = (int) jvm.getGlobalVariableAddress("gHotSpotVMStructEntryTypeStringOffset").getLong(0);
             Map<Key, Long> offsets = new HashMap<>();
             Map<Key, Long> statics = new HashMap<>();
             Map<Key, String> fieldTypes = new HashMap<>();
-            for (long entry = 0; ; entry += stride) {
-                Pointer typeName = table.getPointer(entry + typeNameAt);
-                if (typeName == null) break;  // the table ends with an all-null entry
-                Pointer fieldName = table.getPointer(entry + fieldNameAt);
-                if (fieldName == null) continue;
-                Key key = new Key(typeName.getString(0), fieldName.getString(0));
-                Pointer typeString = table.getPointer(entry + typeStringAt);
-                if (typeString != null) fieldTypes.put(key, typeString.getString(0));
-                if (table.getInt(entry + isStaticAt) != 0) {
-                    statics.put(key, Pointer.nativeValue(table.getPointer(entry + addressAt)));
+            CStrings strings = new CStrings();
+            for (Entries entries = new Entries(table, stride, typeNameAt); entries.next(); ) {
+                ByteBuffer e = entries.entry;
+                long fieldName = e.getLong(fieldNameAt);
+                if (fieldName == 0) continue;
+                Key key = new Key(strings.shared(e.getLong(typeNameAt)), CStrings.read(fieldName));
+                long typeString = e.getLong(typeStringAt);
+                if (typeString != 0) fieldTypes.put(key, strings.shared(typeString));
+                if (e.getInt(isStaticAt) != 0) {
+                    statics.put(key, e.getLong(addressAt));
                 } else {
-                    offsets.put(key, table.getLong(entry + offsetAt));
+                    offsets.put(key, e.getLong(offsetAt));
                 }
             }
             return new VMStructs(Map.copyOf(offsets), Map.copyOf(statics), Map.copyOf(fieldTypes), readTypeSizes(jvm),
@@ -146,16 +175,65 @@ public final class VMStructs {
     private static Map<String, Long> readNamedValues(NativeLibrary jvm, String tableSymbol, String strideSymbol,
                                                      String nameSymbol, String valueSymbol, boolean intValues) {
         Pointer table = jvm.getGlobalVariableAddress(tableSymbol).getPointer(0);
-        long stride = jvm.getGlobalVariableAddress(strideSymbol).getLong(0);
-        long nameAt = jvm.getGlobalVariableAddress(nameSymbol).getLong(0);
-        long valueAt = jvm.getGlobalVariableAddress(valueSymbol).getLong(0);
+        int stride = (int) jvm.getGlobalVariableAddress(strideSymbol).getLong(0);
+        int nameAt = (int) jvm.getGlobalVariableAddress(nameSymbol).getLong(0);
+        int valueAt = (int) jvm.getGlobalVariableAddress(valueSymbol).getLong(0);
         Map<String, Long> values = new HashMap<>();
-        for (long entry = 0; ; entry += stride) {
-            Pointer name = table.getPointer(entry + nameAt);
-            if (name == null) break;
-            values.put(name.getString(0), intValues ? (long) table.getInt(entry + valueAt) : table.getLong(entry + valueAt));
+        for (Entries entries = new Entries(table, stride, nameAt); entries.next(); ) {
+            ByteBuffer e = entries.entry;
+            values.put(CStrings.read(e.getLong(nameAt)), intValues ? (long) e.getInt(valueAt) : e.getLong(valueAt));
         }
         return Map.copyOf(values);
+    }
+
+    /**
+     * The entries of one of libjvm's tables, one at a time up to the one whose name pointer (at
+     * {@code nameAt}) is null: one native copy an entry into one buffer, never a byte past the end.
+     */
+    private static final class Entries {
+        private final Pointer table;
+        private final int stride;
+        private final int nameAt;
+        private final byte[] bytes;
+        /** The current entry, native byte order. */
+        final ByteBuffer entry;
+        private long at;
+
+        Entries(Pointer table, int stride, int nameAt) {
+            if (stride <= 0 || stride > 4096 || nameAt < 0 || nameAt + 8 > stride) {
+                throw new IllegalStateException("unexpected table layout: stride " + stride + ", name at " + nameAt);
+            }
+            this.table = table;
+            this.stride = stride;
+            this.nameAt = nameAt;
+            this.bytes = new byte[stride];
+            this.entry = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
+            this.at = -stride;
+        }
+
+        boolean next() {
+            at += stride;
+            table.read(at, bytes, 0, stride);
+            return entry.getLong(nameAt) != 0;
+        }
+    }
+
+    /** C strings of libjvm's tables; names of types, which many entries share, are read once. */
+    private static final class CStrings {
+        private final Map<Long, String> shared = new HashMap<>();
+
+        static String read(long address) {
+            return new Pointer(address).getString(0);
+        }
+
+        String shared(long address) {
+            String s = shared.get(address);
+            if (s == null) {
+                s = read(address);
+                shared.put(address, s);
+            }
+            return s;
+        }
     }
 
     /** libjvm, already loaded by the launcher: this only takes another reference to it. */
