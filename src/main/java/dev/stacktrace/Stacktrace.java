@@ -4,6 +4,7 @@ import dev.stacktrace.internal.binding.LibraryStatus;
 import dev.stacktrace.internal.capture.NativeCapture;
 import dev.stacktrace.internal.jvm.NativeThreadIds;
 import dev.stacktrace.internal.stacks.StackResolver;
+import dev.stacktrace.internal.stacks.SymbolPrefetch;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Objects;
@@ -53,6 +54,7 @@ public final class Stacktrace {
 
     public static List<StackEntry> getStack(int maxDepth, boolean showJvm) {
         checkDepth(maxDepth);
+        SymbolPrefetch.start();
         NativeCapture capture = NativeCapture.get();
         if (capture.javaFramesUnavailable() == null) {
             int raw = Math.min(MAX_DEPTH, rawDepth(maxDepth, showJvm) + OWN_FRAMES);
@@ -83,6 +85,7 @@ public final class Stacktrace {
     public static List<StackEntry> getThreadStack(Thread thread, int maxDepth, boolean showJvm) {
         Objects.requireNonNull(thread, "thread is null");
         checkDepth(maxDepth);
+        SymbolPrefetch.start();
         if (thread == Thread.currentThread() && !NativeThreadIds.isVirtual(thread)) return getStack(maxDepth, showJvm);
         return getNativeThreadStack(NativeThreadIds.of(thread), maxDepth, showJvm);
     }
@@ -94,6 +97,7 @@ public final class Stacktrace {
     public static List<StackEntry> getNativeThreadStack(int nativeTid, int maxDepth, boolean showJvm) {
         checkTid(nativeTid);
         checkDepth(maxDepth);
+        SymbolPrefetch.start();
         if (nativeTid == NativeThreadIds.current()) return getStack(maxDepth, showJvm);
         NativeCapture capture = NativeCapture.get();
         if (capture.javaFramesUnavailable() == null) {

@@ -48,6 +48,14 @@ public final class Symbolizer {
         return Process.SHARED;
     }
 
+    /**
+     * Parses the library mapped under this file name (e.g. "libjvm.so") now, on the calling thread,
+     * so that later lookups in it find its symbols ready. Does nothing when it is not mapped.
+     */
+    public void preload(String fileName) {
+        space.locateLibrary(fileName);
+    }
+
     /** Shows the object mapped from {@code path} as {@code displayName} in every resolved address. */
     public void nameLibrary(String path, String displayName) {
         libraryNames.put(path, displayName);
