@@ -6,7 +6,6 @@ import dev.stacktrace.internal.capture.NativeSampler;
 import dev.stacktrace.internal.labels.LabelSets;
 import dev.stacktrace.internal.stacks.ProfileStacks;
 import dev.stacktrace.internal.stacks.RawStack;
-import dev.stacktrace.internal.stacks.SymbolPrefetch;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -122,7 +121,6 @@ public final class Profiler implements AutoCloseable {
     /** Starts sampling; returns this. */
     public synchronized Profiler start() {
         if (running || stopped) throw new IllegalStateException("a Profiler starts once; make a new one");
-        SymbolPrefetch.start();
         int[] tids;
         if (allThreads) {
             tids = new int[0];

@@ -4,10 +4,11 @@ import dev.stacktrace.internal.symbols.Symbolizer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Builds libjvm's symbol table on a background thread when stacks are first asked for. Nearly every
+ * Builds libjvm's symbol table on a background thread when a stack is first asked for. Nearly every
  * stack has libjvm frames (each Java thread starts and runs in it), and its table is the biggest to
  * build (~100 ms in a cold JVM); built while JNA and the native library load, which take longer,
  * it is ready when the first stack is named. A lookup that comes first waits for the same build.
+ * Not started by a profile, which names its stacks only when it is read.
  */
 public final class SymbolPrefetch {
     private static final AtomicBoolean STARTED = new AtomicBoolean();
