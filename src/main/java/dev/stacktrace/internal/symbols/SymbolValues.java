@@ -4,19 +4,19 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * The link-time values of a few named symbols of an ELF file, found without building a
- * {@link SymbolTable}: for the handful of addresses needed before any stack is named. The string
- * table is searched for the names and the symbol table is scanned for those name offsets, both read
- * once in small pieces, so that nothing of libjvm's megabytes of tables is mapped or kept.
+ * {@link SymbolTable}: for the handful of addresses needed before any stack is named. Both sections
+ * are read once in small pieces, so that nothing of libjvm's megabytes of tables is mapped or kept:
+ * the symbol section for each defined symbol's name offset, then the string section window by window,
+ * comparing the names of the symbols whose names start in that window.
  */
 public final class SymbolValues {
     private static final int SYM_SIZE = 24;
-    /** Longer names are not looked for: a search piece must hold one whole. */
-    private static final int MAX_NAME = 1024;
 
     private SymbolValues() {}
 
@@ -25,7 +25,10 @@ public final class SymbolValues {
         return find(file, ElfFile.pieceBuffer(), names);
     }
 
-    /** As {@link #find(Path, String...)}, reading through {@code piece} (whose size tests vary). */
+    /**
+     * As {@link #find(Path, String...)}, reading through {@code piece} (whose size tests vary). A
+     * name is looked for only if it fits in a piece: {@code piece} must hold it and its NUL twice.
+     */
     static Map<String, Long> find(Path file, ByteBuffer piece, String... names) throws IOException {
         Map<String, Long> found = new HashMap<>();
         try (ElfBytes bytes = ElfBytes.open(file)) {
@@ -36,72 +39,77 @@ public final class SymbolValues {
                         || table.link() <= 0 || table.link() >= elf.sections().size()) continue;
                 ElfFile.Section strSection = elf.sections().get(table.link());
                 if (strSection.type() != ElfFile.SHT_STRTAB || (strSection.flags() & ElfFile.SHF_COMPRESSED) != 0) continue;
-                Map<Integer, String> nameAt = offsetsOf(elf, strSection, names, found, piece);
-                if (!nameAt.isEmpty()) scan(elf, table, nameAt, found, piece);
+                elf.requireInImage(table);
+                search(elf, table, strSection, names, found, piece);
                 if (found.size() == names.length) break;
             }
         }
         return found;
     }
 
-    /**
-     * Every offset of the string table where one of the names not yet found starts, NUL-terminated.
-     * Any offset, not only after a NUL: a linker may point a name into the tail of a longer one.
-     */
-    private static Map<Integer, String> offsetsOf(ElfFile elf, ElfFile.Section strings, String[] names,
-                                                  Map<String, Long> found, ByteBuffer piece) throws IOException {
+    private static void search(ElfFile elf, ElfFile.Section table, ElfFile.Section strings, String[] names,
+                               Map<String, Long> found, ByteBuffer piece) throws IOException {
         byte[][] wanted = new byte[names.length][];
         int longest = 0;
         for (int w = 0; w < names.length; w++) {
             byte[] name = names[w].getBytes(StandardCharsets.UTF_8);
-            if (found.containsKey(names[w]) || name.length == 0 || name.length > Math.min(MAX_NAME, piece.capacity() - 1)) continue;
+            if (found.containsKey(names[w]) || name.length == 0) continue;
             wanted[w] = name;
-            longest = Math.max(longest, name.length);
+            longest = Math.max(longest, name.length + 1);
         }
-        Map<Integer, String> nameAt = new HashMap<>();
-        if (longest == 0) return nameAt;
-        long size = strings.size();
-        for (long from = 0; from < size; ) {
-            ByteBuffer b = elf.piece(strings, from, piece, 1);
-            if (!b.hasRemaining()) break;
-            boolean last = from + b.limit() >= size;
-            // a match must end (NUL included) inside the piece; the next piece starts at the first position not tried
-            int end = last ? b.limit() : b.limit() - longest;
-            for (int p = 0; p < end; p++) {
-                byte first = b.get(p);
-                for (int w = 0; w < wanted.length; w++) {
-                    if (wanted[w] != null && wanted[w][0] == first && equalsAt(b, p, wanted[w])) {
-                        nameAt.put((int) (from + p), names[w]);
-                    }
-                }
-            }
-            from += end;
-        }
-        return nameAt;
-    }
+        // A window's names, NUL included, must fit in the piece read from the window's start.
+        int window = piece.capacity() - longest;
+        if (longest == 0 || window < longest) return;
 
-    /** Records st_value of each defined symbol whose name offset is one of {@code nameAt}'s. */
-    private static void scan(ElfFile elf, ElfFile.Section table, Map<Integer, String> nameAt, Map<String, Long> found,
-                             ByteBuffer piece) throws IOException {
-        // a few offsets, compared in place: a map lookup would box every symbol's offset
-        int[] offsets = new int[nameAt.size()];
-        String[] offsetNames = new String[nameAt.size()];
-        int n = 0;
-        for (Map.Entry<Integer, String> e : nameAt.entrySet()) {
-            offsets[n] = e.getKey();
-            offsetNames[n++] = e.getValue();
-        }
+        // The defined symbols: their name offsets, and their indexes to read a value back.
         int step = table.entsize() >= SYM_SIZE && table.entsize() < 1024 ? (int) table.entsize() : SYM_SIZE;
+        int n = (int) Math.min(table.size() / step, Integer.MAX_VALUE - 8);
+        int[] nameOffsets = new int[n];
+        int[] indexes = new int[n];
+        int count = 0;
         long at = step; // entry 0 is the reserved null symbol
         for (ByteBuffer syms; (syms = elf.piece(table, at, piece, step)).hasRemaining(); at += syms.limit()) {
             for (int b = 0; b + step <= syms.limit(); b += step) {
                 int nameOffset = syms.getInt(b);
-                int shndx = Short.toUnsignedInt(syms.getShort(b + 6));
-                if (nameOffset <= 0 || shndx == 0) continue;
-                for (int k = 0; k < offsets.length; k++) {
-                    if (offsets[k] == nameOffset) found.putIfAbsent(offsetNames[k], syms.getLong(b + 8));
+                if (nameOffset > 0 && Short.toUnsignedInt(syms.getShort(b + 6)) != 0 && count < n) {
+                    nameOffsets[count] = nameOffset;
+                    indexes[count++] = (int) ((at + b) / step);
                 }
             }
+        }
+
+        // Symbols in the order of their names' windows (a counting sort), then each window read once.
+        long windows = strings.size() / window + 1;
+        if (windows > Integer.MAX_VALUE - 8) return;
+        int[] starts = new int[(int) windows + 1];
+        for (int i = 0; i < count; i++) {
+            if (nameOffsets[i] < strings.size()) starts[nameOffsets[i] / window + 1]++;
+        }
+        for (int w = 0; w < windows; w++) starts[w + 1] += starts[w];
+        int[] byWindow = new int[starts[(int) windows]];
+        int[] next = starts.clone();
+        for (int i = 0; i < count; i++) {
+            if (nameOffsets[i] < strings.size()) byWindow[next[nameOffsets[i] / window]++] = i;
+        }
+        int[] matched = new int[names.length];
+        Arrays.fill(matched, -1);
+        for (int w = 0; w < windows; w++) {
+            if (starts[w] == starts[w + 1]) continue;
+            long from = (long) w * window;
+            ByteBuffer text = elf.piece(strings, from, piece, 1);
+            for (int k = starts[w]; k < starts[w + 1]; k++) {
+                int i = byWindow[k];
+                int offset = (int) (nameOffsets[i] - from);
+                for (int x = 0; x < wanted.length; x++) {
+                    if (wanted[x] != null && matched[x] < 0 && equalsAt(text, offset, wanted[x])) matched[x] = indexes[i];
+                }
+            }
+        }
+        ByteBuffer entry = ElfFile.pieceBuffer(step);
+        for (int x = 0; x < names.length; x++) {
+            if (matched[x] < 0) continue;
+            ByteBuffer sym = elf.piece(table, (long) matched[x] * step, entry, step);
+            if (sym.limit() == step) found.put(names[x], sym.getLong(8));
         }
     }
 
