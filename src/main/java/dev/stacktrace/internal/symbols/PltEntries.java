@@ -94,9 +94,10 @@ final class PltEntries {
         for (ByteBuffer relocations; read < limit && (relocations = elf.piece(rela, read, piece, RELA_SIZE)).hasRemaining();
              read += relocations.limit()) {
             for (int b = 0; b + RELA_SIZE <= relocations.limit(); b += RELA_SIZE) {
-                int slot = Arrays.binarySearch(slots, relocations.getLong(b));
                 long symbol = relocations.getLong(b + 8) >>> 32;
-                if (slot < 0 || slotNames[slot] != null || symbol == 0) continue;
+                if (symbol == 0) continue; // most relocations of a big library name none
+                int slot = Arrays.binarySearch(slots, relocations.getLong(b));
+                if (slot < 0 || slotNames[slot] != null) continue;
                 if (syms == null) {
                     syms = elf.contents(symbols);
                     strings = elf.contents(sections.get(symbols.link()));
