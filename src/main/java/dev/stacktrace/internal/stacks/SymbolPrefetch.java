@@ -15,13 +15,20 @@ public final class SymbolPrefetch {
 
     private SymbolPrefetch() {}
 
-    /** Starts the build once per process; cheap on every later call. */
+    /**
+     * Starts the build once per process; cheap on every later call. Never fails: when no thread can
+     * be started (a JVM out of native threads), the first lookup builds the table itself.
+     */
     public static void start() {
         if (STARTED.get() || !STARTED.compareAndSet(false, true)) return;
-        Thread builder = new Thread(SymbolPrefetch::build, "stacktrace-symbols");
-        builder.setDaemon(true);
-        builder.setContextClassLoader(null); // holds no application class loader
-        builder.start();
+        try {
+            Thread builder = new Thread(SymbolPrefetch::build, "stacktrace-symbols");
+            builder.setDaemon(true);
+            builder.setContextClassLoader(null); // holds no application class loader
+            builder.start();
+        } catch (OutOfMemoryError | RuntimeException e) {
+            // only a head start is lost
+        }
     }
 
     private static void build() {
