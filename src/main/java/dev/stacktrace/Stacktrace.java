@@ -85,7 +85,7 @@ public final class Stacktrace {
     public static List<StackEntry> getThreadStack(Thread thread, int maxDepth, boolean showJvm) {
         Objects.requireNonNull(thread, "thread is null");
         checkDepth(maxDepth);
-        SymbolPrefetch.start();
+        SymbolPrefetch.start(); // before NativeThreadIds loads JNA, which the build overlaps
         if (thread == Thread.currentThread() && !NativeThreadIds.isVirtual(thread)) return getStack(maxDepth, showJvm);
         return getNativeThreadStack(NativeThreadIds.of(thread), maxDepth, showJvm);
     }

@@ -20,6 +20,8 @@ final class ElfFile {
     static final int SHT_DYNSYM = 11;
     static final long SHF_EXECINSTR = 0x4;
     static final long SHF_COMPRESSED = 0x800;
+    /** sizeof(Elf64_Sym) */
+    static final int SYM_SIZE = 24;
     private static final int PT_LOAD = 1;
     private static final int PT_NOTE = 4;
     private static final int NT_GNU_BUILD_ID = 3;
@@ -251,6 +253,24 @@ final class ElfFile {
         buffer.limit(length);
         bytes.readFully(s.offset() + from, buffer);
         return buffer.flip();
+    }
+
+    /**
+     * The string section of the symbol section {@code symbols} (SYMTAB or DYNSYM), or null when
+     * either cannot be read as it is: absent, without contents, compressed, or linked to no string table.
+     */
+    Section stringsOf(Section symbols) {
+        if (symbols == null || symbols.type() == SHT_NOBITS || (symbols.flags() & SHF_COMPRESSED) != 0
+                || symbols.link() <= 0 || symbols.link() >= sections.size()) {
+            return null;
+        }
+        Section strings = sections.get(symbols.link());
+        return strings.type() == SHT_STRTAB && (strings.flags() & SHF_COMPRESSED) == 0 ? strings : null;
+    }
+
+    /** The size of one entry of a symbol section: its sh_entsize when plausible, else ELF64's 24. */
+    static int symbolSize(Section symbols) {
+        return symbols.entsize() >= SYM_SIZE && symbols.entsize() < 1024 ? (int) symbols.entsize() : SYM_SIZE;
     }
 
     /** Fails unless the section's bytes lie inside the image (a corrupt header can claim any size). */

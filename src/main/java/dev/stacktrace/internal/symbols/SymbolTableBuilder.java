@@ -12,7 +12,6 @@ import java.util.List;
  */
 final class SymbolTableBuilder {
 
-    private static final int SYM_SIZE = 24;
     private static final int STT_NOTYPE = 0;
     private static final int STT_OBJECT = 1;
     private static final int STT_FUNC = 2;
@@ -44,21 +43,14 @@ final class SymbolTableBuilder {
      * {@code exported} marks .dynsym, whose names are the ones callers link against.
      */
     void add(ElfFile elf, ElfFile.Section table, boolean exported) throws IOException {
-        if (table == null || table.type() == ElfFile.SHT_NOBITS || (table.flags() & ElfFile.SHF_COMPRESSED) != 0) {
+        ElfFile.Section strSection = elf.stringsOf(table);
+        if (strSection == null || stringTables.size() >= Byte.MAX_VALUE) {
             return;
         }
         List<ElfFile.Section> sections = elf.sections();
-        if (table.link() <= 0 || table.link() >= sections.size()) {
-            return;
-        }
-        ElfFile.Section strSection = sections.get(table.link());
-        if (strSection.type() != ElfFile.SHT_STRTAB || (strSection.flags() & ElfFile.SHF_COMPRESSED) != 0
-                || stringTables.size() >= Byte.MAX_VALUE) {
-            return;
-        }
         // The string table stays mapped for names decoded on lookup; the symbols are read once, in pieces.
         ByteBuffer strings = elf.contents(strSection);
-        int entsize = table.entsize() >= SYM_SIZE && table.entsize() < 1024 ? (int) table.entsize() : SYM_SIZE;
+        int entsize = ElfFile.symbolSize(table);
         elf.requireInImage(table);
         ensureCapacity(count + (int) Math.min(table.size() / entsize, Integer.MAX_VALUE - 8 - count));
         byte tableId = (byte) stringTables.size();

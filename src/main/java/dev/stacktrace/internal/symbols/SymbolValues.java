@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -16,8 +15,6 @@ import java.util.Map;
  * comparing the names of the symbols whose names start in that window.
  */
 public final class SymbolValues {
-    private static final int SYM_SIZE = 24;
-
     private SymbolValues() {}
 
     /** Name to st_value of each of {@code names} defined in the file (those not found are absent). */
@@ -35,10 +32,8 @@ public final class SymbolValues {
             ElfFile elf = ElfFile.parse(bytes);
             for (int type : new int[] {ElfFile.SHT_SYMTAB, ElfFile.SHT_DYNSYM}) {
                 ElfFile.Section table = elf.sectionOfType(type);
-                if (table == null || table.type() == ElfFile.SHT_NOBITS || (table.flags() & ElfFile.SHF_COMPRESSED) != 0
-                        || table.link() <= 0 || table.link() >= elf.sections().size()) continue;
-                ElfFile.Section strSection = elf.sections().get(table.link());
-                if (strSection.type() != ElfFile.SHT_STRTAB || (strSection.flags() & ElfFile.SHF_COMPRESSED) != 0) continue;
+                ElfFile.Section strSection = elf.stringsOf(table);
+                if (strSection == null) continue;
                 elf.requireInImage(table);
                 search(elf, table, strSection, names, found, piece);
                 if (found.size() == names.length) break;
@@ -61,11 +56,11 @@ public final class SymbolValues {
         int window = piece.capacity() - longest;
         if (longest == 0 || window < longest) return;
 
-        // The defined symbols: their name offsets, and their indexes to read a value back.
-        int step = table.entsize() >= SYM_SIZE && table.entsize() < 1024 ? (int) table.entsize() : SYM_SIZE;
+        // The defined symbols: their name offsets and values.
+        int step = ElfFile.symbolSize(table);
         int n = (int) Math.min(table.size() / step, Integer.MAX_VALUE - 8);
         int[] nameOffsets = new int[n];
-        int[] indexes = new int[n];
+        long[] values = new long[n];
         int count = 0;
         long at = step; // entry 0 is the reserved null symbol
         for (ByteBuffer syms; (syms = elf.piece(table, at, piece, step)).hasRemaining(); at += syms.limit()) {
@@ -73,7 +68,7 @@ public final class SymbolValues {
                 int nameOffset = syms.getInt(b);
                 if (nameOffset > 0 && Short.toUnsignedInt(syms.getShort(b + 6)) != 0 && count < n) {
                     nameOffsets[count] = nameOffset;
-                    indexes[count++] = (int) ((at + b) / step);
+                    values[count++] = syms.getLong(b + 8);
                 }
             }
         }
@@ -91,8 +86,6 @@ public final class SymbolValues {
         for (int i = 0; i < count; i++) {
             if (nameOffsets[i] < strings.size()) byWindow[next[nameOffsets[i] / window]++] = i;
         }
-        int[] matched = new int[names.length];
-        Arrays.fill(matched, -1);
         for (int w = 0; w < windows; w++) {
             if (starts[w] == starts[w + 1]) continue;
             long from = (long) w * window;
@@ -101,15 +94,9 @@ public final class SymbolValues {
                 int i = byWindow[k];
                 int offset = (int) (nameOffsets[i] - from);
                 for (int x = 0; x < wanted.length; x++) {
-                    if (wanted[x] != null && matched[x] < 0 && equalsAt(text, offset, wanted[x])) matched[x] = indexes[i];
+                    if (wanted[x] != null && equalsAt(text, offset, wanted[x])) found.putIfAbsent(names[x], values[i]);
                 }
             }
-        }
-        ByteBuffer entry = ElfFile.pieceBuffer(step);
-        for (int x = 0; x < names.length; x++) {
-            if (matched[x] < 0) continue;
-            ByteBuffer sym = elf.piece(table, (long) matched[x] * step, entry, step);
-            if (sym.limit() == step) found.put(names[x], sym.getLong(8));
         }
     }
 
