@@ -14,14 +14,24 @@
  * signal stops being sampled instead of piling signals up. The handler knows an event by si_fd and
  * re-arms only an fd the owner table says is that thread's event.
  *
+ * Events count user-mode overflows only (exclude_kernel), whatever the process may do. An overflow
+ * taken while the thread runs in the kernel would raise the signal there, and a system call about to
+ * block (poll, nanosleep, epoll_wait...) would return EINTR, which cpu mode must never cause. Raised
+ * from user mode, the signal is handled before the thread can make another system call. The cost:
+ * the thread's time inside system calls is not sampled by a task-clock.
+ *
  * Where perf_event_open is refused (seccomp, paranoid 3, no kernel support), the first refusal
  * turns it off for the process and every thread gets a POSIX timer; cpu_clock_tick_ns says what
- * rate those deliver.
+ * rate those deliver. Linux 6.16 and 6.17 can hang the whole machine when an hrtimer-driven event
+ * disables itself on overflow (async-profiler issue 1578), which is how these events are armed, so
+ * there perf_events are never used.
  */
 #define _GNU_SOURCE
 #include "cpu_clock.h"
 #include "proc_status.h"
 #include "profiler.h"
+#include "signals.h"
+#include "table.h"
 #include "stacktrace.h"
 
 #include <errno.h>
@@ -33,16 +43,20 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* perf_owner[fd] = the tid whose task-clock event that fd is (0: not ours). fds beyond it use timers. */
 #define PERF_FDS 65536
 static _Atomic int perf_owner[PERF_FDS];
+/* perf_weighed[fd] = the part of that event's count (its thread's CPU time, ns) that samples stand
+   for already; only the owner's handler moves it once the event runs. */
+static _Atomic int64_t perf_weighed[PERF_FDS];
+static _Atomic int64_t perf_period;         /* the interval of the events running, ns */
 
 static _Atomic int perf_allowed = 1;        /* cleared by the kernel's first refusal, or by st_profile_use_perf */
-static _Atomic int perf_user_only;          /* the kernel wants exclude_kernel (perf_event_paranoid >= 2) */
 
-static int perf_open(int tid, int64_t interval_ns, int user_only) {
+static int perf_open(int tid, int64_t interval_ns) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.size = sizeof attr;
@@ -51,10 +65,17 @@ static int perf_open(int tid, int64_t interval_ns, int user_only) {
     attr.sample_period = (uint64_t) interval_ns;
     attr.wakeup_events = 1;
     attr.disabled = 1;
-    attr.exclude_kernel = user_only ? 1 : 0;
+    attr.exclude_kernel = 1;   /* see the top of this file: no signal raised inside a system call */
     attr.exclude_hv = 1;
     attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED;
     return (int) syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* Linux 6.16.x and 6.17.x: an hrtimer event that disables itself on overflow can hang the machine. */
+static int kernel_hangs_on_refresh(void) {
+    struct utsname u;
+    if (uname(&u) != 0) return 0;
+    return strncmp(u.release, "6.16.", 5) == 0 || strncmp(u.release, "6.17.", 5) == 0;
 }
 
 /* A refusal by policy or by a missing feature, not by this thread's circumstances. */
@@ -62,15 +83,13 @@ static int refused(int err) {
     return err == EACCES || err == EPERM || err == ENOSYS || err == ENOENT || err == EOPNOTSUPP || err == EINVAL;
 }
 
-/* A disabled event, user and kernel time if the kernel allows, else user time only; a refusal by
-   policy turns perf_events off for the process. Returns the fd, or -errno. */
+/* A disabled event; a refusal by policy turns perf_events off for the process. Returns the fd, or -errno. */
 static int open_event(int tid, int64_t interval_ns) {
-    int user_only = atomic_load(&perf_user_only);
-    int fd = perf_open(tid, interval_ns, user_only);
-    if (fd < 0 && !user_only && (errno == EACCES || errno == EPERM)) {
-        fd = perf_open(tid, interval_ns, 1);
-        if (fd >= 0) atomic_store(&perf_user_only, 1);
+    if (kernel_hangs_on_refresh()) {
+        atomic_store(&perf_allowed, 0);
+        return -EOPNOTSUPP;
     }
+    int fd = perf_open(tid, interval_ns);
     if (fd < 0) {
         int err = errno;
         if (refused(err)) atomic_store(&perf_allowed, 0);
@@ -79,10 +98,27 @@ static int open_event(int tid, int64_t interval_ns) {
     return fd;
 }
 
+/* Events take file descriptors from the application's table: only those numbered below a quarter of
+   RLIMIT_NOFILE (descriptors are given lowest first, so that leaves it three quarters); a thread
+   beyond gets a timer. */
+static int perf_fd_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur / 4 >= PERF_FDS) return PERF_FDS;
+    return (int) (limit.rlim_cur / 4);
+}
+
 static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
+    /* An overflow's signal that the user's full queue cannot take comes as SIGIO, whose default
+       action would end the JVM: no event until SIGIO is harmless. */
+    static int sigio_harmless;
+    if (!sigio_harmless) {
+        if (signals_keep_sigio_harmless() != 0) return -EAGAIN;
+        sigio_harmless = 1;
+    }
     int fd = open_event(tid, interval_ns);
     if (fd < 0) return fd;
-    if (fd >= PERF_FDS) { close(fd); return -EMFILE; }
+    if (fd >= perf_fd_limit()) { close(fd); return -EMFILE; }
     struct f_owner_ex owner = {F_OWNER_TID, tid};
     /* owner and signal first: O_ASYNC with neither would mean SIGIO to the process */
     if (fcntl(fd, F_SETOWN_EX, &owner) != 0 || fcntl(fd, F_SETSIG, st_signal()) != 0
@@ -91,6 +127,8 @@ static int perf_start(struct cpu_clock *c, int tid, int64_t interval_ns) {
         close(fd);
         return -err;
     }
+    atomic_store(&perf_weighed[fd], 0);
+    atomic_store(&perf_period, interval_ns);
     atomic_store(&perf_owner[fd], tid);
     if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) != 0) {
         int err = errno;
@@ -190,7 +228,7 @@ void cpu_clock_stop(struct cpu_clock *c) {
 }
 
 int cpu_clock_perf_allowed(int allowed) {
-    int was = atomic_exchange(&perf_allowed, allowed ? 1 : 0);
+    int was = atomic_exchange(&perf_allowed, allowed && !kernel_hangs_on_refresh() ? 1 : 0);
     return was;
 }
 
@@ -211,13 +249,25 @@ int64_t cpu_clock_tick_ns(void) {
     return (int64_t) res.tv_sec * 1000000000 + res.tv_nsec;
 }
 
-int cpu_clock_taken(const siginfo_t *info) {
-    if (info->si_code != POLL_IN && info->si_code != POLL_HUP) return 0;
+int64_t cpu_clock_taken(const siginfo_t *info) {
+    if (info->si_code != POLL_IN && info->si_code != POLL_HUP) return -1;
     int fd = info->si_fd;
-    if (fd < 0 || fd >= PERF_FDS || atomic_load(&perf_owner[fd]) != st_gettid()) return 0;
+    if (fd < 0 || fd >= PERF_FDS || atomic_load(&perf_owner[fd]) != st_gettid()) return -1;
+    /* The count is all the thread's CPU time while the event was enabled, system calls included,
+       though it overflows only in user mode: the sample stands for every whole interval of it since
+       the last one (the rest is carried to the next), so time in the kernel is not lost. */
+    int64_t weight = 1;
+    uint64_t v[2];
+    int64_t period = atomic_load(&perf_period);
+    if (period > 0 && read(fd, v, sizeof v) == (ssize_t) sizeof v) {
+        int64_t weighed = atomic_load(&perf_weighed[fd]);
+        weight = ((int64_t) v[0] - weighed) / period;
+        if (weight < 0) weight = 0;
+        atomic_store(&perf_weighed[fd], weighed + weight * period);
+    }
     /* one more overflow allowed per signal taken, whatever code the kernel gave it */
     ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
-    return 1;
+    return weight;
 }
 
 /* The thread's CPU time and the event's enabled time, ns (-1 when unreadable). */
@@ -239,6 +289,8 @@ void cpu_clock_check(struct cpu_clock *c, int tid, int64_t interval_ns) {
     if (c->last_cpu > 0 && enabled == c->last_enabled && cpu - c->last_cpu > 4 * interval_ns + 10000000) {
         ioctl(c->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
         c->rearmed++;
+        /* the count stood still meanwhile, so no sample will stand for that CPU time: counted lost */
+        table_count(ST_PROFILE_BUSY, (uint64_t) ((cpu - c->last_cpu) / interval_ns));
     }
     c->last_cpu = cpu;
     c->last_enabled = enabled;

@@ -32,8 +32,8 @@ void cpu_clock_check(struct cpu_clock *c, int tid, int64_t interval_ns);
 /* Stops and closes it (idempotent). */
 void cpu_clock_stop(struct cpu_clock *c);
 
-/* Whether cpu_clock_start tries perf_events (it stops trying after the kernel's first refusal).
-   Returns the previous setting. */
+/* Whether cpu_clock_start tries perf_events (it stops trying after the kernel's first refusal, and
+   never does on a kernel they could hang). Returns the previous setting. */
 int cpu_clock_perf_allowed(int allowed);
 
 /* Opens and closes one task-clock event on the calling thread, so that a refusal is known before
@@ -44,8 +44,9 @@ int cpu_clock_perf_allowed_now(void);
 /* The scheduler tick in ns: POSIX CPU timers fire no more often than this. */
 int64_t cpu_clock_tick_ns(void);
 
-/* In the signal handler: whether this signal is an overflow of one of our task-clock events for
-   the calling thread; if so, it is re-armed for the next interval. Async-signal-safe. */
-int cpu_clock_taken(const siginfo_t *info);
+/* In the signal handler: -1 unless this signal is an overflow of one of our task-clock events for
+   the calling thread; if it is, the event is re-armed for the next interval and the result is the
+   number of intervals of the thread's CPU time the sample stands for (0 or more). Async-signal-safe. */
+int64_t cpu_clock_taken(const siginfo_t *info);
 
 #endif

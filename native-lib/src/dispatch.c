@@ -51,8 +51,9 @@ static void on_signal(int signo, siginfo_t *info, void *context) {
     int entry = handler_enter();
     /* Profiling ticks: from our timers (SI_TIMER), our wall-clock thread (SI_QUEUE), or one of our
        task-clock events (a POLL_ code, si_fd an event of this thread's). */
-    if (info != NULL && info->si_code > 0 && cpu_clock_taken(info)) {
-        profiler_sample(context, 1);
+    int64_t intervals = info != NULL && info->si_code > 0 ? cpu_clock_taken(info) : -1;
+    if (intervals >= 0) {
+        if (intervals > 0) profiler_sample(context, (uint64_t) intervals);
     } else if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
         && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
         uint64_t weight = profiler_tick_taken((uintptr_t) info->si_value.sival_ptr);

@@ -71,6 +71,22 @@ int install_handler(int signo, void (*handler)(int, siginfo_t *, void *)) {
     return sigaction(signo, &sa, NULL) == 0 ? 0 : -errno;
 }
 
+static void on_stray_sigio(int signo) {
+    (void) signo;
+}
+
+int signals_keep_sigio_harmless(void) {
+    struct sigaction old;
+    if (sigaction(SIGIO, NULL, &old) != 0) return -errno;
+    if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stray_sigio;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGIO, &sa, NULL) == 0 ? 0 : -errno;
+}
+
 int signals_init(int signo, void (*handler)(int, siginfo_t *, void *), int (*prepare)(void)) {
     if (signo < SIGRTMIN || signo > SIGRTMAX) return -ST_ESIGNAL;
     pthread_mutex_lock(&init_lock);

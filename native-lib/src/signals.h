@@ -17,6 +17,11 @@ int signals_send(int tid, int signo, uintptr_t value);
    Returns 0, -ST_EBUSY (taken), or -errno. */
 int install_handler(int signo, void (*handler)(int, siginfo_t *, void *));
 
+/* Makes a stray SIGIO harmless: a handler that does nothing where SIGIO has its default action
+   (ending the process); any other disposition is left as it is. A perf_events signal that the
+   user's full pending-signal queue cannot take comes as SIGIO instead. Returns 0 or -errno. */
+int signals_keep_sigio_harmless(void);
+
 /* The capture signal's set-up, once per process (st_init): signo must be a free realtime signal;
    prepare runs after the ownership check and before the handler is installed (0: go on). */
 int signals_init(int signo, void (*handler)(int, siginfo_t *, void *), int (*prepare)(void));

@@ -26,13 +26,13 @@ constexpr int WAIT_MS = 20;
 
 extern "C" {
 
-// Calls one blocking call (each with a 20 ms timeout) for millis ms; returns how many returned
+// Calls one blocking call (each with a timeout of wait_ms) for millis ms; returns how many returned
 // EINTR, and the number of calls in *calls. call: 0 poll, 1 epoll_wait, 2 nanosleep, 3 recv on a
 // socket with SO_RCVTIMEO, 4 futex wait, 5 select, 6 pthread_cond_timedwait. -1 if set-up failed.
-long stt_eintr_probe(int call, int millis, long *calls) {
+long stt_eintr_probe_waiting(int call, int millis, int wait_ms, long *calls) {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return -1;
-    struct timeval tv = {0, WAIT_MS * 1000};
+    struct timeval tv = {0, wait_ms * 1000};
     setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev {};
@@ -48,12 +48,12 @@ long stt_eintr_probe(int call, int millis, long *calls) {
         switch (call) {
             case 0: {
                 struct pollfd p = {fds[0], POLLIN, 0};
-                rc = poll(&p, 1, WAIT_MS);
+                rc = poll(&p, 1, wait_ms);
                 break;
             }
-            case 1: rc = epoll_wait(ep, &ev, 1, WAIT_MS); break;
+            case 1: rc = epoll_wait(ep, &ev, 1, wait_ms); break;
             case 2: {
-                struct timespec ts = {0, WAIT_MS * 1000000L};
+                struct timespec ts = {0, wait_ms * 1000000L};
                 rc = nanosleep(&ts, nullptr);
                 break;
             }
@@ -63,7 +63,7 @@ long stt_eintr_probe(int call, int millis, long *calls) {
                 break;
             }
             case 4: {
-                struct timespec ts = {0, WAIT_MS * 1000000L};
+                struct timespec ts = {0, wait_ms * 1000000L};
                 rc = (int) syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, &ts, nullptr, 0);
                 break;
             }
@@ -71,14 +71,14 @@ long stt_eintr_probe(int call, int millis, long *calls) {
                 fd_set set;
                 FD_ZERO(&set);
                 FD_SET(fds[0], &set);
-                struct timeval t = {0, WAIT_MS * 1000};
+                struct timeval t = {0, wait_ms * 1000};
                 rc = select(fds[0] + 1, &set, nullptr, nullptr, &t);
                 break;
             }
             case 6: {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += WAIT_MS * 1000000L;
+                ts.tv_nsec += wait_ms * 1000000L;
                 if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
                 pthread_mutex_lock(&mutex);
                 int err = pthread_cond_timedwait(&cond, &mutex, &ts);
@@ -97,5 +97,7 @@ long stt_eintr_probe(int call, int millis, long *calls) {
     if (calls != nullptr) *calls = n;
     return eintr;
 }
+
+long stt_eintr_probe(int call, int millis, long *calls) { return stt_eintr_probe_waiting(call, millis, WAIT_MS, calls); }
 
 }

@@ -49,7 +49,11 @@ import java.util.Set;
 public final class Profiler implements AutoCloseable {
     /** How samples are timed. */
     public enum Mode {
-        /** Per interval of each thread's own CPU time: idle threads are not sampled. */
+        /**
+         * Per interval of each thread's own CPU time: idle threads are not sampled. Where a thread is
+         * clocked by a perf_events task-clock (see {@link #effectiveInterval()}), that is its time in
+         * user mode: time inside system calls is not sampled.
+         */
         CPU,
         /** Per interval of wall-clock time, every sampled thread, running or blocked. */
         WALL,
@@ -137,8 +141,10 @@ public final class Profiler implements AutoCloseable {
         if (effective.compareTo(interval) > 0) {
             System.getLogger(Profiler.class.getName()).log(System.Logger.Level.WARNING,
                     "cpu mode samples every " + effective.toNanos() / 1e6 + " ms, not every " + interval.toNanos() / 1e6
-                            + " ms as asked: POSIX CPU timers fire on the scheduler tick (perf_events task-clocks,"
-                            + " -Ddev.stacktrace.perfEvents=true, deliver the interval where the kernel allows them)");
+                            + " ms as asked: POSIX CPU timers fire on the scheduler tick, and perf_events task-clocks, which"
+                            + " deliver the interval, are " + (NativeSampler.perfEventsWanted()
+                                    ? "refused by this kernel (or it is a 6.16/6.17 kernel, which they could hang)"
+                                    : "turned off (-Ddev.stacktrace.perfEvents=false)"));
         }
         return this;
     }
@@ -174,10 +180,11 @@ public final class Profiler implements AutoCloseable {
 
     /**
      * The interval actually delivered to each sampled thread. In cpu mode each thread is clocked by a
-     * POSIX CPU-time timer, which fires on the scheduler tick at the earliest (4 ms at CONFIG_HZ=250),
-     * and this says so (start also logs a warning); with {@code -Ddev.stacktrace.perfEvents=true} and a
-     * kernel that allows it, by a perf_events task-clock, which delivers {@link #interval()} down to
-     * about 1 ms. Wall mode delivers the interval. Before start, the interval asked.
+     * perf_events task-clock where the kernel allows it, which delivers {@link #interval()} down to
+     * about 1 ms of the thread's CPU time in user mode (its time inside system calls is not sampled);
+     * elsewhere, or with {@code -Ddev.stacktrace.perfEvents=false}, by a POSIX CPU-time timer, which
+     * fires on the scheduler tick at the earliest (4 ms at CONFIG_HZ=250), and this says so (start also
+     * logs a warning). Wall mode delivers the interval. Before start, the interval asked.
      */
     public Duration effectiveInterval() {
         Duration last = finalEffectiveInterval;
@@ -187,9 +194,18 @@ public final class Profiler implements AutoCloseable {
         return nanos > interval.toNanos() ? Duration.ofNanos(nanos) : interval;
     }
 
-    /** Samples taken so far (recorded or not). */
+    /**
+     * Samples taken so far (recorded or not), in intervals: a stack walked stands for every interval
+     * its thread was due a sample since the last one (in wall mode, ticks that waited behind a queued
+     * one; in cpu mode on a task-clock, CPU time in system calls, where the clock does not fire).
+     */
     public long sampleCount() {
         return counters().samples();
+    }
+
+    /** Stacks walked so far: the signals handled, each one sample of {@link #sampleCount()} or more. */
+    public long walkCount() {
+        return counters().walks();
     }
 
     /**

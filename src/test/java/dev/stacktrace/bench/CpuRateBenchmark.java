@@ -11,8 +11,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The rate cpu mode delivers: one busy Java thread per core, the Profiler in cpu mode at each
  * interval, first with perf_events task-clocks (where the kernel allows them), then with POSIX CPU
- * timers only; prints samples per CPU-second of the busy threads against the rate asked, and the
- * effective interval the Profiler reports. Per CPU-second, so other load on the machine does not
+ * timers only; prints stacks walked (signals handled) per CPU-second of the busy threads against
+ * the rate asked, the samples (intervals of CPU time they stand for: a task-clock's sample stands
+ * for the time since the last one), and the effective interval the Profiler reports. Per CPU-second, so other load on the machine does not
  * change the figure much (it only makes each run take longer).
  *
  * <p>Run through {@code bench/cpu-rate.sh [--cpu-seconds S] [--intervals-us 1000,4000,10000]}.
@@ -50,8 +51,8 @@ public final class CpuRateBenchmark {
             busy[i].start();
         }
         Thread.sleep(300);
-        System.out.printf("%-8s %-10s %12s %12s %14s %10s %16s%n", "clock", "asked", "samples", "CPU s", "per CPU-s",
-                "/asked", "effective");
+        System.out.printf("%-8s %-10s %10s %10s %10s %14s %10s %16s%n", "clock", "asked", "walks", "samples", "CPU s",
+                "walks/CPU-s", "/asked", "effective");
         for (String clock : new String[] {"perf", "timer"}) {
             System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, clock.equals("perf") ? "true" : "false");
             for (String us : intervals.split(",")) {
@@ -62,6 +63,7 @@ public final class CpuRateBenchmark {
                 for (Thread t : busy) cpuBefore += mx.getThreadCpuTime(t.getId());
                 Profiler p = b.build().start();
                 long samplesBefore = p.sampleCount();
+                long walksBefore = p.walkCount();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
                 long used;
                 do {
@@ -70,13 +72,14 @@ public final class CpuRateBenchmark {
                     for (Thread t : busy) used += mx.getThreadCpuTime(t.getId());
                 } while (used < cpuSeconds * cores * 1e9 && System.nanoTime() < deadline);
                 long samples = p.sampleCount() - samplesBefore;
+                long walks = p.walkCount() - walksBefore;
                 Duration effective = p.effectiveInterval();
                 NativeSampler.Clock c = NativeSampler.clock();
                 p.join();
-                double rate = samples / (used / 1e9);
+                double rate = walks / (used / 1e9);
                 double asked = 1e9 / intervalNanos;
-                System.out.printf("%-8s %7.1f ms %12d %12.2f %14.1f %10.2f %13.1f ms  (%d perf, %d timer threads)%n",
-                        clock, intervalNanos / 1e6, samples, used / 1e9, rate, rate / asked, effective.toNanos() / 1e6,
+                System.out.printf("%-8s %7.1f ms %10d %10d %10.2f %14.1f %10.2f %13.1f ms  (%d perf, %d timer threads)%n",
+                        clock, intervalNanos / 1e6, walks, samples, used / 1e9, rate, rate / asked, effective.toNanos() / 1e6,
                         c.perfThreads(), c.timerThreads());
             }
         }

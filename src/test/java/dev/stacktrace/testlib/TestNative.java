@@ -21,6 +21,9 @@ public final class TestNative {
     /** See eintr_probe.cpp: EINTR returns of one blocking call (0 poll .. 6 pthread_cond_timedwait) in millis ms. */
     public static native long stt_eintr_probe(int call, int millis, long[] calls);
 
+    /** The same with each call's timeout waitMillis instead of 20 ms. */
+    public static native long stt_eintr_probe_waiting(int call, int millis, int waitMillis, long[] calls);
+
     public static native long stt_recurse_then_spin(int depth, int millis);
 
     public static native void stt_start_spinning();
@@ -36,6 +39,12 @@ public final class TestNative {
     public static native int stt_errno_survives(int value, int millis);
 
     public static native int stt_install_dummy_handler(int signo);
+
+    /** See signal_queue.cpp: queues signo to the calling thread, which blocks it, until the user's queue stays full for 200 ms, or max. */
+    public static native long stt_fill_signal_queue(int signo, long max);
+
+    /** Takes back the calling thread's pending signo; returns how many. */
+    public static native long stt_drain_signal_queue(int signo);
 
     public static native int stt_pipe(int[] fds);
 

@@ -114,16 +114,22 @@ class CpuClockTest {
             assertEquals(1, clock.perfThreads() + clock.timerThreads(), "one clock for the one thread: " + clock);
             long cpuStart = THREADS.getThreadCpuTime(busy.getId());
             long samplesStart = p.sampleCount();
+            long walksStart = p.walkCount();
             long used = awaitCpu(busy, cpuStart, 1_000_000_000L);
             long samples = p.sampleCount() - samplesStart;
+            long walks = p.walkCount() - walksStart;
             p.join();
-            double perCpuSecond = samples * 1e9 / used;
+            double perCpuSecond = walks * 1e9 / used;
             if (clock.perfThreads() == 1) {
                 // a task-clock counts the thread's own CPU time, so load elsewhere does not lower this;
                 // the time between an overflow and the handler's re-arm is not counted (a few %).
                 // Timers would give at most 1e9 / tick (250 at CONFIG_HZ=250).
-                assertTrue(perCpuSecond > 600, perCpuSecond + " samples per CPU-second at 1 ms (" + samples + " in "
+                assertTrue(perCpuSecond > 600, perCpuSecond + " stacks walked per CPU-second at 1 ms (" + walks + " in "
                         + used / 1_000_000 + " ms of CPU)");
+                // and the samples stand for the thread's CPU time, one per interval of it
+                double perInterval = samples * 1e6 / used;
+                assertTrue(perInterval > 0.9 && perInterval < 1.1, perInterval + " samples per ms of CPU (" + samples
+                        + " in " + used / 1_000_000 + " ms, " + walks + " walks)");
                 assertEquals(Duration.ofMillis(1), p.effectiveInterval());
             } else {
                 // this kernel refuses perf_events: the profiler must say what it delivers instead
@@ -133,6 +139,62 @@ class CpuClockTest {
         } finally {
             spin = false;
             busy.join();
+        }
+    }
+
+    /**
+     * A task-clock overflows only in user mode, so a thread that spends most of its CPU time in
+     * system calls is walked less often than a thread of pure user code; each of its samples then
+     * stands for the intervals of CPU time since its last one. Both threads' shares of the samples
+     * must be their shares of the CPU time, whichever clock they have (timers: the tick).
+     */
+    @Test
+    void timeInSystemCallsCountsAsMuchAsTimeInUserCode() throws Exception {
+        AtomicLong sink = new AtomicLong();
+        spin = true;
+        Thread busy = new Thread(() -> busyClock(sink), "busy-user");
+        Thread reader = new Thread(CpuClockTest::readZeros, "busy-kernel");
+        busy.start();
+        reader.start();
+        try {
+            Profiler p = Profiler.builder().thread(busy).thread(reader).mode(Profiler.Mode.CPU)
+                    .interval(Duration.ofMillis(1)).build().start();
+            NativeSampler.Clock clock = clocked(2);
+            long busyStart = THREADS.getThreadCpuTime(busy.getId());
+            long readerStart = THREADS.getThreadCpuTime(reader.getId());
+            long readerUserStart = THREADS.getThreadUserTime(reader.getId());
+            awaitCpu(reader, readerStart, 1_000_000_000L);
+            p.join();
+            long busyCpu = THREADS.getThreadCpuTime(busy.getId()) - busyStart;
+            long readerCpu = THREADS.getThreadCpuTime(reader.getId()) - readerStart;
+            long readerUser = THREADS.getThreadUserTime(reader.getId()) - readerUserStart;
+            long busySamples = samplesOf(p, "busyClock");
+            long readerSamples = samplesOf(p, "readZeros");
+            double truth = readerCpu / (double) (busyCpu + readerCpu);
+            double measured = readerSamples / (double) (busySamples + readerSamples);
+            String what = String.format("reader's share of the samples %.3f, of the CPU time %.3f (%.0f%% of its own in user"
+                    + " mode); samples %d + %d, walks %d; %s", measured, truth, 100.0 * readerUser / readerCpu, busySamples,
+                    readerSamples, p.walkCount(), clock);
+            System.out.println(what);
+            assertTrue(readerUser < readerCpu * 0.7, "the reader must spend most of its time in the kernel: " + what);
+            assertTrue(Math.abs(measured - truth) < 0.05, what);
+        } finally {
+            spin = false;
+            busy.join();
+            reader.join();
+        }
+    }
+
+    /** Reads /dev/zero into native memory while {@link #spin}: the kernel's copy is most of its time. */
+    private static void readZeros() {
+        try (java.nio.channels.FileChannel zero = java.nio.channels.FileChannel.open(Path.of("/dev/zero"))) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 16);
+            while (spin) {
+                buffer.clear();
+                zero.read(buffer);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

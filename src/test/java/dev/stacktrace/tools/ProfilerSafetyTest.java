@@ -297,8 +297,120 @@ class ProfilerSafetyTest {
         assertEquals(0, result.exitCode(), result.output());
     }
 
+    /**
+     * A task-clock's overflow signal that the user's pending-signal queue has no room for comes as a
+     * plain SIGIO (fcntl F_SETSIG's fallback), whose default action ends the process. With the queue
+     * full (another process of the user could do it), cpu mode must keep the JVM alive, and count the
+     * samples it lost.
+     */
+    @Test
+    void cpuModeSurvivesAFullSignalQueue() throws Exception {
+        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", "--sigpending=300:300", "--"), 120,
+                FullSignalQueue.class, List.of());
+        System.out.print(result.output());
+        assertEquals(0, result.exitCode(), result.output());
+    }
+
+    public static final class FullSignalQueue {
+        /** A realtime signal neither the JVM nor the capture (58) uses, kept pending to fill the queue. */
+        private static final int FILLER = 50;
+
+        public static void main(String[] args) throws Exception {
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread spinner = new Thread(() -> spinDeep(stop, 10), "spinner");
+            spinner.setDaemon(true);
+            spinner.start();
+            Profiler p = Profiler.builder().thread(spinner).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1))
+                    .build().start();
+            long queued;
+            long before = p.sampleCount();
+            NativeSampler.Clock clock;
+            try {
+                Thread.sleep(300);  // sampled while the queue has room
+                long sampledBefore = p.sampleCount() - before;
+                clock = NativeSampler.clock();
+                queued = TestNative.stt_fill_signal_queue(FILLER, 10_000);
+                long full = p.sampleCount();
+                Thread.sleep(1000);
+                long drained = TestNative.stt_drain_signal_queue(FILLER);
+                Thread.sleep(300);  // and again once it has room
+                p.join();
+                System.out.println("clock " + clock + "; sampled " + sampledBefore + " before, queued " + queued
+                        + " fillers, samples while full " + (p.sampleCount() - full) + ", drained " + drained
+                        + ", errors " + p.errorCounts() + ", samples in all " + p.sampleCount());
+                boolean perf = clock.perfThreads() == 1;
+                boolean ok = queued > 200 && drained == queued && sampledBefore > 0
+                        && (!perf || p.errorCounts().get("busy") > 0);
+                System.exit(ok ? 0 : 1);
+            } finally {
+                stop.set(true);
+            }
+        }
+    }
+
+    /**
+     * A task-clock takes a file descriptor per thread from the application's table: a JVM of 300
+     * threads under RLIMIT_NOFILE 400 must keep three quarters of it, the threads beyond getting
+     * timers instead.
+     */
+    @Test
+    void cpuModeLeavesTheFileDescriptorTableRoom() throws Exception {
+        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", "--nofile=400:400", "--"), 120,
+                ManyDescriptors.class, List.of());
+        System.out.print(result.output());
+        assertEquals(0, result.exitCode(), result.output());
+    }
+
+    public static final class ManyDescriptors {
+        public static void main(String[] args) throws Exception {
+            CountDownLatch end = new CountDownLatch(1);
+            for (int i = 0; i < 300; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        end.await();
+                    } catch (InterruptedException e) {
+                        // ends
+                    }
+                }, "sleeper-" + i);
+                t.setDaemon(true);
+                t.start();
+            }
+            Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10))
+                    .build().start();
+            try {
+                NativeSampler.Clock clock = NativeSampler.clock();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (clock.perfThreads() + clock.timerThreads() < 300 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                    clock = NativeSampler.clock();
+                }
+                int highest = 0, perf = 0;
+                try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                    for (Path fd : fds.toList()) {
+                        try {
+                            if (Files.readSymbolicLink(fd).toString().contains("perf_event")) {
+                                perf++;
+                                highest = Math.max(highest, Integer.parseInt(fd.getFileName().toString()));
+                            }
+                        } catch (IOException gone) {
+                            // closed meanwhile
+                        }
+                    }
+                }
+                System.out.println(clock + "; perf_event descriptors " + perf + ", the highest " + highest);
+                boolean ok = clock.perfThreads() + clock.timerThreads() >= 300 && highest < 100
+                        && perf == clock.perfThreads() && (clock.perfThreads() == 0 || clock.timerThreads() > 0);
+                System.exit(ok ? 0 : 1);
+            } finally {
+                p.close();
+                end.countDown();
+            }
+        }
+    }
+
     public static final class ManyTimers {
         public static void main(String[] args) throws Exception {
+            System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, "false");  // the timers are what is tested
             AtomicBoolean stop = new AtomicBoolean();
             Thread spinner = new Thread(() -> spinDeep(stop, 10), "spinner");
             spinner.setDaemon(true);

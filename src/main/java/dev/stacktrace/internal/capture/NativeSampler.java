@@ -39,13 +39,19 @@ public final class NativeSampler {
     public record Clock(int perfThreads, int timerThreads, long tickNanos, long effectiveIntervalNanos) {}
 
     /**
-     * System property: {@code true} makes cpu mode clock each thread with a perf_events task-clock
-     * where the kernel allows it (the interval asked, down to 1 ms); by default, and where the kernel
-     * refuses, POSIX CPU timers (at most one sample per scheduler tick). Off by default: a task-clock's
-     * signal is sent a little after the overflow, and a thread that enters a blocking call in that
-     * window gets EINTR from it, which cpu mode otherwise never causes (InterruptedCallsTest).
+     * System property: {@code false} makes cpu mode clock each thread with a POSIX CPU timer (at most
+     * one sample per scheduler tick); by default ({@code true}) with a perf_events task-clock where
+     * the kernel allows it, which delivers the interval asked down to about 1 ms. A task-clock
+     * overflows only in user mode, so a thread's time inside system calls is not sampled by it, and
+     * it never interrupts a blocking call (InterruptedCallsTest). Never used on Linux 6.16 and 6.17,
+     * which can hang on the way these events are armed.
      */
     public static final String PERF_EVENTS_PROPERTY = "dev.stacktrace.perfEvents";
+
+    /** Whether {@link #PERF_EVENTS_PROPERTY} lets cpu mode try perf_events (the default). */
+    public static boolean perfEventsWanted() {
+        return Boolean.parseBoolean(System.getProperty(PERF_EVENTS_PROPERTY, "true"));
+    }
 
     /** Words the last read returned (guarded by the class's lock). */
     private static int lastReadWords;
@@ -75,7 +81,7 @@ public final class NativeSampler {
         NativeCapture capture = NativeCapture.get();
         String unavailable = capture.javaFramesUnavailable();
         if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "cannot profile: " + unavailable);
-        LibStacktrace.st_profile_use_perf(Boolean.parseBoolean(System.getProperty(PERF_EVENTS_PROPERTY, "false")) ? 1 : 0);
+        LibStacktrace.st_profile_use_perf(perfEventsWanted() ? 1 : 0);
         int rc = LibStacktrace.st_profile_start(cpu ? LibStacktrace.PROFILE_CPU : LibStacktrace.PROFILE_WALL,
                 interval.toNanos(), tids, tids.length, maxFrames, tableEntries);
         if (rc == -16 /* EBUSY */) {
