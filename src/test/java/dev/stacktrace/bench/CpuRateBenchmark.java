@@ -59,9 +59,16 @@ public final class CpuRateBenchmark {
                 long intervalNanos = Long.parseLong(us.trim()) * 1000;
                 Profiler.Builder b = Profiler.builder().mode(Profiler.Mode.CPU).interval(Duration.ofNanos(intervalNanos));
                 for (Thread t : busy) b.thread(t);
+                Profiler p = b.build().start();
+                // counted from when every thread has its clock (the control thread gives them out)
+                long armDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                for (NativeSampler.Clock armed = NativeSampler.clock();
+                        armed.perfThreads() + armed.timerThreads() < cores && System.nanoTime() < armDeadline;
+                        armed = NativeSampler.clock()) {
+                    Thread.sleep(5);
+                }
                 long cpuBefore = 0;
                 for (Thread t : busy) cpuBefore += mx.getThreadCpuTime(t.getId());
-                Profiler p = b.build().start();
                 long samplesBefore = p.sampleCount();
                 long walksBefore = p.walkCount();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

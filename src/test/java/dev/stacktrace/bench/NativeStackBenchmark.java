@@ -29,7 +29,10 @@ import java.util.function.IntSupplier;
  * (per-row time cap for the slow JVM rows, 12), {@code --target blocked|spinning|both|java-spin|all}
  * (default all; both = the two native targets; all adds a Java thread spinning in JIT code, as
  * context for Thread.getStackTrace),
- * {@code --print-stack} (print one resolved stack per target).
+ * {@code --print-stack} (print one resolved stack per target). java-deep is a thread ~30 Java
+ * frames deep spinning in compiled code, started after the library was set up; java-deep-old the
+ * same started before; java-deep-attached the same in a JVM of its own that never touched the
+ * library until it was attached to (the CLI's case), measured there by an agent.
  */
 public final class NativeStackBenchmark {
 
@@ -46,6 +49,11 @@ public final class NativeStackBenchmark {
     private static volatile long sink;
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals(ATTACHED_CHILD)) {
+            parse(Arrays.copyOfRange(args, 1, args.length));
+            attachedChild();
+            return;
+        }
         parse(args);
         // A thread that exists before the library is loaded (as every thread of a JVM the CLI
         // attaches to): started first, it waits for the library before it goes deep.
@@ -66,6 +74,7 @@ public final class NativeStackBenchmark {
         if (wants("java-spin")) done.add(run(new JavaSpinningTarget()));
         if (wants("java-deep")) done.add(run(new DeepJavaTarget("java-deep")));
         if (early != null) done.add(run(early));
+        if (wants("java-deep-attached")) done.add(runAttached());
         System.out.println();
         System.out.println("== Goals (p50 ratios) ==");
         for (Scenario s : done) {
@@ -81,13 +90,15 @@ public final class NativeStackBenchmark {
                     mixed / jvm, mixed / jvm <= 0.25 ? "met" : "MISSED");
         }
         Scenario fresh = find(done, "java-deep");
-        Scenario old = find(done, "java-deep-old");
-        if (fresh != null && old != null) {
+        for (String label : new String[] {"java-deep-old", "java-deep-attached"}) {
+            Scenario old = find(done, label);
+            if (fresh == null || old == null) continue;
             double ratio = old.p50("mixed") / fresh.p50("mixed");
-            System.out.printf("java-deep, thread started before the library / after it: mixed p50 %.1f / %.1f us = %.2f "
-                            + "(goal <= 1.1: %s); floors %.1f / %.1f us%n", old.p50("mixed") / 1e3,
-                    fresh.p50("mixed") / 1e3, ratio, ratio <= 1.1 ? "met" : "MISSED", old.p50("ping") / 1e3,
-                    fresh.p50("ping") / 1e3);
+            System.out.printf("java-deep, %s / a thread started after the library: mixed p50 %.1f / %.1f us = %.2f "
+                            + "(goal <= 1.1: %s); floors %.1f / %.1f us%n", label.equals("java-deep-old")
+                            ? "a thread started before the library" : "a JVM the library was attached to",
+                    old.p50("mixed") / 1e3, fresh.p50("mixed") / 1e3, ratio, ratio <= 1.1 ? "met" : "MISSED",
+                    old.p50("ping") / 1e3, fresh.p50("ping") / 1e3);
         }
         System.out.printf("total run time %.1f s, load average after: %s%n", (System.nanoTime() - start) / 1e9,
                 Machine.loadAverage());
@@ -99,6 +110,102 @@ public final class NativeStackBenchmark {
                     || (t.equals("both") && (target.equals("blocked") || target.equals("spinning")))) return true;
         }
         return false;
+    }
+
+    // ---- a JVM the library is attached to ----
+
+    private static final String ATTACHED_CHILD = "--attached-child";
+    private static final String ATTACHED_THREAD = "bench-java-deep-attached";
+    private static final String ATTACHED_RESULT = "ATTACHED-P50";
+    private static final String[] ATTACHED_KEYS = {"ping", "raw", "names", "mixedRaw", "mixed", "getStackTrace"};
+
+    /**
+     * The java-deep target in a JVM of its own that never touched the library, which is then loaded
+     * into it through the Attach API, as the CLI does: an agent whose agentmain is {@link #agentmain}
+     * measures there, in the same way, and prints its table (echoed here) and its p50s.
+     */
+    private static Scenario runAttached() throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-XX:+IgnoreUnrecognizedVMOptions", "-XX:+EnableDynamicAgentLoading",
+                "-cp", System.getProperty("java.class.path"), NativeStackBenchmark.class.getName(), ATTACHED_CHILD,
+                "--depth", Integer.toString(depth)));
+        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        java.nio.file.Path agentJar = java.nio.file.Files.createTempFile("stacktrace-bench-agent", ".jar");
+        try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()))) {
+            java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+            manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+            manifest.getMainAttributes().putValue("Agent-Class", NativeStackBenchmark.class.getName());
+            try (var jar = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(agentJar), manifest)) {
+                // the class itself is on the child's class path already
+            }
+            Scenario s = new Scenario("java-deep-attached");
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.equals("READY")) {
+                    com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(Long.toString(child.pid()));
+                    try {
+                        vm.loadAgent(agentJar.toString(), String.join(" ", "--warmup", Integer.toString(warmup), "--calls",
+                                Integer.toString(calls), "--depth", Integer.toString(depth), "--max-seconds",
+                                Double.toString(maxSeconds), printStack ? "--print-stack" : ""));
+                    } finally {
+                        vm.detach();
+                    }
+                } else if (line.startsWith(ATTACHED_RESULT)) {
+                    String[] values = line.substring(ATTACHED_RESULT.length()).trim().split(" ");
+                    for (int i = 0; i < ATTACHED_KEYS.length; i++) {
+                        long p50 = Long.parseLong(values[i]);
+                        s.add(new Row(ATTACHED_KEYS[i], ATTACHED_KEYS[i], 0, p50, 0, 0, 0));
+                    }
+                } else {
+                    System.out.println(line);
+                }
+            }
+            if (!child.waitFor(60, TimeUnit.SECONDS)) throw new IllegalStateException("the attached JVM did not end");
+            if (child.exitValue() != 0 || s.rows.isEmpty()) {
+                throw new IllegalStateException("the attached JVM failed (exit " + child.exitValue() + ")");
+            }
+            return s;
+        } finally {
+            child.destroyForcibly();
+            java.nio.file.Files.deleteIfExists(agentJar);
+        }
+    }
+
+    /** The attached JVM before the attach: the java-deep target spinning, the library never touched. */
+    private static void attachedChild() throws Exception {
+        DeepJavaTarget target = new DeepJavaTarget("java-deep-attached");
+        Thread thread = new Thread(target::body, ATTACHED_THREAD);
+        thread.setDaemon(true);
+        thread.start();
+        Thread.sleep(1500);  // long enough for C2 to compile the loop
+        System.out.println("READY");
+        System.out.flush();
+        Thread.sleep(TimeUnit.MINUTES.toMillis(10));  // the agent's measurement ends the JVM
+        System.exit(3);
+    }
+
+    /** In the attached JVM: measures the target there on a thread of its own, prints, and ends the JVM. */
+    public static void agentmain(String args, java.lang.instrument.Instrumentation instrumentation) {
+        parse(args.isBlank() ? new String[0] : args.trim().split(" "));
+        Thread measure = new Thread(() -> {
+            int status = 1;
+            try {
+                Locale.setDefault(Locale.ROOT);
+                Thread target = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().equals(ATTACHED_THREAD)).findFirst().orElseThrow();
+                Scenario s = run(new AttachedTarget(target));
+                StringBuilder line = new StringBuilder(ATTACHED_RESULT);
+                for (String key : ATTACHED_KEYS) line.append(' ').append((long) s.p50(key));
+                System.out.println(line);
+                status = 0;
+            } catch (Throwable e) {
+                e.printStackTrace();
+            }
+            System.out.flush();
+            System.exit(status);
+        }, "bench-attached-measure");
+        measure.start();
     }
 
     private static Scenario find(List<Scenario> done, String label) {
@@ -410,7 +517,11 @@ public final class NativeStackBenchmark {
             if (thread == null) spawn();
             released.countDown();
             if (!ready.await(10, TimeUnit.SECONDS)) throw new IllegalStateException("target did not start");
-            // Wait until the target is inside its deepest native frame.
+            awaitArrival();
+        }
+
+        /** Waits until the target is inside its deepest frame. */
+        void awaitArrival() throws Exception {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (true) {
                 List<StackEntry> s = Stacktrace.getNativeThreadStack(tid, 100, true);
@@ -429,6 +540,35 @@ public final class NativeStackBenchmark {
         abstract void body();
 
         abstract void stop() throws Exception;
+    }
+
+    /** The java-deep target of a JVM the library was attached to: a thread that was running all along. */
+    private static final class AttachedTarget extends Target {
+        AttachedTarget(Thread running) {
+            super("java-deep-attached", "descendJava");
+            thread = running;
+        }
+
+        @Override
+        void start() throws Exception {
+            tid = Stacktrace.nativeThreadId(thread);
+            awaitArrival();
+        }
+
+        @Override
+        boolean arrived(List<StackEntry> stack) {
+            return count(stack, "descendJava") >= depth - 2;
+        }
+
+        @Override
+        void body() {
+            throw new UnsupportedOperationException("runs in its own JVM's thread");
+        }
+
+        @Override
+        void stop() {
+            // the JVM ends after the measurement
+        }
     }
 
     /** Blocked in read(2) on a pipe, about 30 native frames deep. */
@@ -569,7 +709,7 @@ public final class NativeStackBenchmark {
                 case "--print-stack" -> printStack = true;
                 default -> {
                     System.err.println("usage: NativeStackBenchmark [--warmup N] [--calls N] [--depth N] "
-                            + "[--max-seconds S] [--target blocked|spinning|both|java-spin|java-deep|java-deep-old|all[,...]] "
+                            + "[--max-seconds S] [--target blocked|spinning|both|java-spin|java-deep|java-deep-old|java-deep-attached|all[,...]] "
                             + "[--print-stack]");
                     System.exit(2);
                 }
