@@ -249,10 +249,10 @@ int64_t cpu_clock_tick_ns(void) {
     return (int64_t) res.tv_sec * 1000000000 + res.tv_nsec;
 }
 
-int64_t cpu_clock_taken(const siginfo_t *info) {
+int64_t cpu_clock_taken(const siginfo_t *info, int tid) {
     if (info->si_code != POLL_IN && info->si_code != POLL_HUP) return -1;
     int fd = info->si_fd;
-    if (fd < 0 || fd >= PERF_FDS || atomic_load(&perf_owner[fd]) != st_gettid()) return -1;
+    if (fd < 0 || fd >= PERF_FDS || atomic_load(&perf_owner[fd]) != tid) return -1;
     /* The count is all the thread's CPU time while the event was enabled, system calls included,
        though it overflows only in user mode: the sample stands for every whole interval of it since
        the last one (the rest is carried to the next), so time in the kernel is not lost. */

@@ -44,9 +44,9 @@ int cpu_clock_perf_allowed_now(void);
 /* The scheduler tick in ns: POSIX CPU timers fire no more often than this. */
 int64_t cpu_clock_tick_ns(void);
 
-/* In the signal handler: -1 unless this signal is an overflow of one of our task-clock events for
-   the calling thread; if it is, the event is re-armed for the next interval and the result is the
+/* In the signal handler of thread tid: -1 unless this signal is an overflow of one of our task-clock
+   events for that thread; if it is, the event is re-armed for the next interval and the result is the
    number of intervals of the thread's CPU time the sample stands for (0 or more). Async-signal-safe. */
-int64_t cpu_clock_taken(const siginfo_t *info);
+int64_t cpu_clock_taken(const siginfo_t *info, int tid);
 
 #endif

@@ -25,8 +25,7 @@ static _Atomic int handler_tids[HANDLER_TIDS];
 
 /* Returns the entry taken, or -1. (No thread-local variable: in a dlopen'ed library its first use
    in a thread may allocate.) */
-static int handler_enter(void) {
-    int tid = st_gettid();
+static int handler_enter(int tid) {
     for (int i = 0; i < HANDLER_TIDS; i++) {
         int at = (int) (((unsigned) tid + (unsigned) i) % HANDLER_TIDS), none = 0;
         if (atomic_compare_exchange_strong(&handler_tids[at], &none, tid)) return at;
@@ -48,15 +47,16 @@ int st_in_handler(int tid) {
 static void on_signal(int signo, siginfo_t *info, void *context) {
     (void) signo;
     int saved_errno = errno;
-    int entry = handler_enter();
+    int tid = st_gettid();  /* once: a system call costs about a microsecond */
+    int entry = handler_enter(tid);
     /* Profiling ticks: from our timers (SI_TIMER), our wall-clock thread (SI_QUEUE), or one of our
        task-clock events (a POLL_ code, si_fd an event of this thread's). */
-    int64_t intervals = info != NULL && info->si_code > 0 ? cpu_clock_taken(info) : -1;
+    int64_t intervals = info != NULL && info->si_code > 0 ? cpu_clock_taken(info, tid) : -1;
     if (intervals >= 0) {
         if (intervals > 0) profiler_sample(context, (uint64_t) intervals);
     } else if (info != NULL && IS_PROFILE_TICK(info->si_value.sival_ptr)
         && (info->si_code == SI_TIMER || (info->si_code == SI_QUEUE && info->si_pid == getpid()))) {
-        uint64_t weight = profiler_tick_taken((uintptr_t) info->si_value.sival_ptr);
+        uint64_t weight = profiler_tick_taken((uintptr_t) info->si_value.sival_ptr, tid);
         if (weight > 0) profiler_sample(context, weight);
     } else if (info != NULL && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
         /* Only our own queued requests: anything else sent to this signal is ignored. */

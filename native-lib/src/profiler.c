@@ -127,10 +127,9 @@ static int take_slot(void) {
     return -1;
 }
 
-uint64_t profiler_tick_taken(uintptr_t value) {
+uint64_t profiler_tick_taken(uintptr_t value, int tid) {
     uintptr_t slot = value >> 8;
     if (slot == 0 || slot > MAX_THREADS) return 1;  /* a timer's tick: nothing pending to clear */
-    int tid = st_gettid();
     /* not ours (any more): its ticks were counted when the thread was judged to block the signal,
        or it is left from a session that ended */
     if (!atomic_compare_exchange_strong(&tick_pending[slot - 1], &tid, 0)) return 0;

@@ -13,9 +13,9 @@
 /* Records the interrupted thread's stack as `weight` samples. */
 void profiler_sample(ucontext_t *uc, uint64_t weight);
 
-/* The handler took the tick with this si_value: the ticker may queue the next one to this thread.
+/* The handler of thread tid took the tick with this si_value: the ticker may queue the next one to it.
    Returns how many ticks the sample stands for: 1, plus those that came while this one was queued;
    0 for a wall tick already counted (its thread was judged to block the signal) or of an ended session. */
-uint64_t profiler_tick_taken(uintptr_t value);
+uint64_t profiler_tick_taken(uintptr_t value, int tid);
 
 #endif

@@ -361,20 +361,25 @@ class ProfilerSafetyTest {
         assertEquals(0, result.exitCode(), result.output());
     }
 
+    /** Starts n daemon threads that wait for end. */
+    static void startSleepers(int n, CountDownLatch end) {
+        for (int i = 0; i < n; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    end.await();
+                } catch (InterruptedException e) {
+                    // ends
+                }
+            }, "sleeper-" + i);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
     public static final class ManyDescriptors {
         public static void main(String[] args) throws Exception {
             CountDownLatch end = new CountDownLatch(1);
-            for (int i = 0; i < 300; i++) {
-                Thread t = new Thread(() -> {
-                    try {
-                        end.await();
-                    } catch (InterruptedException e) {
-                        // ends
-                    }
-                }, "sleeper-" + i);
-                t.setDaemon(true);
-                t.start();
-            }
+            startSleepers(300, end);
             Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10))
                     .build().start();
             try {
@@ -416,17 +421,7 @@ class ProfilerSafetyTest {
             spinner.setDaemon(true);
             spinner.start();
             CountDownLatch end = new CountDownLatch(1);
-            for (int i = 0; i < 600; i++) {
-                Thread t = new Thread(() -> {
-                    try {
-                        end.await();
-                    } catch (InterruptedException e) {
-                        // ends
-                    }
-                }, "sleeper-" + i);
-                t.setDaemon(true);
-                t.start();
-            }
+            startSleepers(600, end);
             int before = ProcessStatus.queuedSignals();
             int high = before;
             Profiler p = Profiler.builder().allThreads().mode(Profiler.Mode.CPU).interval(Duration.ofMillis(10))
