@@ -17,8 +17,10 @@
  * Events count user-mode overflows only (exclude_kernel), whatever the process may do. An overflow
  * taken while the thread runs in the kernel would raise the signal there, and a system call about to
  * block (poll, nanosleep, epoll_wait...) would return EINTR, which cpu mode must never cause. Raised
- * from user mode, the signal is handled before the thread can make another system call. The cost:
- * the thread's time inside system calls is not sampled by a task-clock.
+ * from user mode, the signal is handled before the thread can make another system call. The
+ * event's count is still all the thread's CPU time, so time inside system calls is not lost: each
+ * sample stands for every interval of it since the last one (cpu_clock_taken), and lands on the
+ * stack the thread has when it next overflows in user code.
  *
  * Where perf_event_open is refused (seccomp, paranoid 3, no kernel support), the first refusal
  * turns it off for the process and every thread gets a POSIX timer; cpu_clock_tick_ns says what

@@ -104,10 +104,13 @@ public final class AttachCommand {
     /** The status line, then the top symbols of the current or last profile. */
     private static String status(StacktraceService service) {
         Duration every = service.interval();
+        Duration effective = service.effectiveInterval();
         long unsampled = service.unsampledThreads();
         StringBuilder out = new StringBuilder(String.format("stacktrace %s: profiling %s, mode %s, interval %s, %d samples, "
                         + "%d errors%s%s%n", NativeStacks.version(), service.isProfiling(), service.mode(),
-                every.isZero() ? "none" : Durations.format(every), service.sampleCount(), service.errorCount(),
+                every.isZero() ? "none" : Durations.format(every)
+                        + (effective.compareTo(every) > 0 ? " (the tick's " + Durations.format(effective) + " delivered)" : ""),
+                service.sampleCount(), service.errorCount(),
                 errorReasons(service.errorCounts()),
                 unsampled > 0 ? ", " + unsampled + " threads not sampled (see Profiler.unsampledThreads)" : ""));
         var top = service.topSymbols(10);

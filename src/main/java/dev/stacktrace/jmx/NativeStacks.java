@@ -84,6 +84,8 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
             "UnsampledThreads", "Threads the running profile cannot sample: over 4,096, or no room in the user's "
                     + "pending-signal queue for their timers",
             "IntervalMillis", "Sampling interval of the running or last session, in ms",
+            "EffectiveIntervalMillis", "The interval each thread of that session actually gets, in ms: in cpu mode on "
+                    + "POSIX timers (where perf_events are refused), the scheduler tick when it is longer",
             "Mode", "cpu, wall, or off",
             "Version", "Version of stacktrace");
 
@@ -230,6 +232,11 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
     @Override
     public double getIntervalMillis() {
         return service.interval().toNanos() / 1e6;
+    }
+
+    @Override
+    public double getEffectiveIntervalMillis() {
+        return service.effectiveInterval().toNanos() / 1e6;
     }
 
     @Override

@@ -56,6 +56,9 @@ public interface NativeStacksMXBean {
 
     double getIntervalMillis();
 
+    /** The interval each sampled thread actually gets, in ms: the tick's in cpu mode on POSIX timers when longer than asked. */
+    double getEffectiveIntervalMillis();
+
     String getMode();
 
     String getVersion();

@@ -202,6 +202,16 @@ public final class StacktraceService {
         return interval;
     }
 
+    /**
+     * The interval each thread of the running or last session actually gets ({@link
+     * Profiler#effectiveInterval()}: in cpu mode on POSIX timers, the scheduler tick when it is longer
+     * than asked); zero before any session.
+     */
+    public Duration effectiveInterval() {
+        Profiler p = profile();
+        return p == null ? Duration.ZERO : p.effectiveInterval();
+    }
+
     public long sampleCount() {
         Profiler live = current;
         return ended.samples() + (live != null ? live.sampleCount() : 0);

@@ -50,9 +50,9 @@ public final class Profiler implements AutoCloseable {
     /** How samples are timed. */
     public enum Mode {
         /**
-         * Per interval of each thread's own CPU time: idle threads are not sampled. Where a thread is
-         * clocked by a perf_events task-clock (see {@link #effectiveInterval()}), that is its time in
-         * user mode: time inside system calls is not sampled.
+         * Per interval of each thread's own CPU time: idle threads are not sampled. A thread clocked by
+         * a perf_events task-clock (see {@link #effectiveInterval()}) is walked only in user code; its
+         * time inside system calls is counted in its next sample (see {@link #sampleCount()}).
          */
         CPU,
         /** Per interval of wall-clock time, every sampled thread, running or blocked. */
@@ -181,8 +181,7 @@ public final class Profiler implements AutoCloseable {
     /**
      * The interval actually delivered to each sampled thread. In cpu mode each thread is clocked by a
      * perf_events task-clock where the kernel allows it, which delivers {@link #interval()} down to
-     * about 1 ms of the thread's CPU time in user mode (its time inside system calls is not sampled);
-     * elsewhere, or with {@code -Ddev.stacktrace.perfEvents=false}, by a POSIX CPU-time timer, which
+     * about 1 ms; elsewhere, or with {@code -Ddev.stacktrace.perfEvents=false}, by a POSIX CPU-time timer, which
      * fires on the scheduler tick at the earliest (4 ms at CONFIG_HZ=250), and this says so (start also
      * logs a warning). Wall mode delivers the interval. Before start, the interval asked.
      */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.Stacktrace;
+import dev.stacktrace.internal.capture.NativeSampler;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Set;
@@ -78,8 +79,8 @@ class NativeStacksTest {
                 .findFirst().orElseThrow();
         assertEquals(List.of("threadId", "maxDepth", "showJvm"),
                 List.of(byId.getSignature()).stream().map(MBeanParameterInfo::getName).toList());
-        assertEquals(Set.of("Profiling", "SampleCount", "ErrorCount", "ErrorCounts", "IncompleteCount", "IntervalMillis", "Mode",
-                        "UnsampledThreads", "Version"),
+        assertEquals(Set.of("Profiling", "SampleCount", "ErrorCount", "ErrorCounts", "IncompleteCount", "IntervalMillis",
+                        "EffectiveIntervalMillis", "Mode", "UnsampledThreads", "Version"),
                 Set.copyOf(List.of(info.getAttributes()).stream().map(MBeanAttributeInfo::getName).toList()));
         for (MBeanAttributeInfo a : info.getAttributes()) assertFalse(a.getDescription().equals(a.getName()), a.getName());
     }
@@ -117,6 +118,41 @@ class NativeStacksTest {
         } finally {
             done.countDown();
             waiting.join(10_000);
+        }
+    }
+
+    /**
+     * cpu mode at 1 ms: task-clocks deliver it where the kernel allows them; POSIX timers deliver the
+     * scheduler tick, and the attribute says so over a real JMX connection.
+     */
+    @Test
+    void effectiveIntervalSaysWhatCpuModeDelivers() throws Exception {
+        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+        try {
+            for (String perfEvents : new String[] {"true", "false"}) {
+                System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, perfEvents);
+                server.invoke(name, "startProfilingAll", new Object[] {"cpu", 1.0}, PROFILE_ALL);
+                try {
+                    NativeSampler.Clock clock = NativeSampler.clock();
+                    for (int i = 0; i < 200 && clock.perfThreads() + clock.timerThreads() == 0; i++) {
+                        Thread.sleep(10);
+                        clock = NativeSampler.clock();
+                    }
+                    double expected = clock.timerThreads() > 0 ? Math.max(1.0, clock.tickNanos() / 1e6) : 1.0;
+                    assertEquals(expected, (Double) server.getAttribute(name, "EffectiveIntervalMillis"), 1e-9,
+                            "perfEvents=" + perfEvents + ", " + clock);
+                    if (perfEvents.equals("false")) {
+                        assertEquals(0, clock.perfThreads(), clock.toString());
+                        assertTrue(expected > 1.0 || clock.tickNanos() <= 1_000_000, "timers at 1 ms: " + clock);
+                    }
+                    assertEquals(1.0, (Double) server.getAttribute(name, "IntervalMillis"), 1e-9);
+                } finally {
+                    server.invoke(name, "stopProfiling", null, null);
+                }
+            }
+        } finally {
+            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
+            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
         }
     }
 

@@ -42,9 +42,9 @@ public final class NativeSampler {
      * System property: {@code false} makes cpu mode clock each thread with a POSIX CPU timer (at most
      * one sample per scheduler tick); by default ({@code true}) with a perf_events task-clock where
      * the kernel allows it, which delivers the interval asked down to about 1 ms. A task-clock
-     * overflows only in user mode, so a thread's time inside system calls is not sampled by it, and
-     * it never interrupts a blocking call (InterruptedCallsTest). Never used on Linux 6.16 and 6.17,
-     * which can hang on the way these events are armed.
+     * overflows only in user mode, so it never interrupts a blocking call (InterruptedCallsTest); a
+     * thread's time inside system calls is counted in its next sample. Never used on Linux 6.16 and
+     * 6.17, which can hang on the way these events are armed.
      */
     public static final String PERF_EVENTS_PROPERTY = "dev.stacktrace.perfEvents";
 
