@@ -73,11 +73,17 @@ static int perf_open(int tid, int64_t interval_ns) {
     return (int) syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* Linux 6.16.x and 6.17.x: an hrtimer event that disables itself on overflow can hang the machine. */
+/* Linux 6.16.x and 6.17.x: an hrtimer event that disables itself on overflow can hang the machine.
+   Asked once (-1: not yet). */
+static _Atomic int hangs_on_refresh = -1;
+
 static int kernel_hangs_on_refresh(void) {
+    int known = atomic_load(&hangs_on_refresh);
+    if (known >= 0) return known;
     struct utsname u;
-    if (uname(&u) != 0) return 0;
-    return strncmp(u.release, "6.16.", 5) == 0 || strncmp(u.release, "6.17.", 5) == 0;
+    int hangs = uname(&u) == 0 && (strncmp(u.release, "6.16.", 5) == 0 || strncmp(u.release, "6.17.", 5) == 0);
+    atomic_store(&hangs_on_refresh, hangs);
+    return hangs;
 }
 
 /* A refusal by policy or by a missing feature, not by this thread's circumstances. */

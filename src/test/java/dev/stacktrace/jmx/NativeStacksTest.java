@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.testlib.PerfEventsSetting;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Set;
@@ -127,10 +128,8 @@ class NativeStacksTest {
      */
     @Test
     void effectiveIntervalSaysWhatCpuModeDelivers() throws Exception {
-        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-        try {
-            for (String perfEvents : new String[] {"true", "false"}) {
-                System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, perfEvents);
+        for (String perfEvents : new String[] {"true", "false"}) {
+            PerfEventsSetting.with(perfEvents, () -> {
                 server.invoke(name, "startProfilingAll", new Object[] {"cpu", 1.0}, PROFILE_ALL);
                 try {
                     NativeSampler.Clock clock = NativeSampler.clock();
@@ -149,10 +148,7 @@ class NativeStacksTest {
                 } finally {
                     server.invoke(name, "stopProfiling", null, null);
                 }
-            }
-        } finally {
-            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
+            });
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.testlib.PerfEventsSetting;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -42,22 +43,6 @@ class CpuClockTest {
             if (e.getKey().stream().anyMatch(f -> f.name().contains(marker))) n += e.getValue();
         }
         return n;
-    }
-
-    /** Runs with the perfEvents property set so, then restores it. */
-    private static void withPerfEvents(String value, ThrowingRunnable body) throws Exception {
-        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-        System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, value);
-        try {
-            body.run();
-        } finally {
-            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
-        }
-    }
-
-    private interface ThrowingRunnable {
-        void run() throws Exception;
     }
 
     /** This process's open perf_events file descriptors. */
@@ -99,7 +84,7 @@ class CpuClockTest {
 
     @Test
     void aBusyThreadAtOneMillisecondGetsTheRateAskedOrTheFallbackSaysWhatItGets() throws Exception {
-        withPerfEvents("true", CpuClockTest::oneMillisecond);
+        PerfEventsSetting.with("true", CpuClockTest::oneMillisecond);
     }
 
     private static void oneMillisecond() throws Exception {
@@ -204,36 +189,36 @@ class CpuClockTest {
         spin = true;
         Thread busy = new Thread(() -> busyClock(sink), "busy-timer");
         busy.start();
-        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-        System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, "false");
         try {
-            Profiler p = Profiler.builder().thread(busy).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
-                    .start();
-            assertEquals(Duration.ofNanos(Math.max(1_000_000, NativeSampler.clock().tickNanos())), p.effectiveInterval(),
-                    "known at start, before the thread has its timer");
-            NativeSampler.Clock clock = clocked(1);
-            assertEquals(0, clock.perfThreads(), clock.toString());
-            assertEquals(1, clock.timerThreads(), clock.toString());
-            assertTrue(clock.tickNanos() > 0, clock.toString());
-            assertEquals(Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())), p.effectiveInterval());
-            assertEquals(0, perfFds(), "no perf_events file descriptor with timers only");
-            long cpuStart = THREADS.getThreadCpuTime(busy.getId());
-            long used = awaitCpu(busy, cpuStart, 300_000_000L);
-            p.join();
-            assertTrue(samplesOf(p, "busyClock") > 0, "sampled by its timer in " + used / 1_000_000 + " ms of CPU");
-            assertEquals(p.effectiveInterval(), Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())),
-                    "kept after stop");
+            PerfEventsSetting.with("false", () -> timersOnly(busy));
         } finally {
-            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
             spin = false;
             busy.join();
         }
     }
 
+    private static void timersOnly(Thread busy) throws Exception {
+        Profiler p = Profiler.builder().thread(busy).mode(Profiler.Mode.CPU).interval(Duration.ofMillis(1)).build()
+                .start();
+        assertEquals(Duration.ofNanos(Math.max(1_000_000, NativeSampler.clock().tickNanos())), p.effectiveInterval(),
+                "known at start, before the thread has its timer");
+        NativeSampler.Clock clock = clocked(1);
+        assertEquals(0, clock.perfThreads(), clock.toString());
+        assertEquals(1, clock.timerThreads(), clock.toString());
+        assertTrue(clock.tickNanos() > 0, clock.toString());
+        assertEquals(Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())), p.effectiveInterval());
+        assertEquals(0, perfFds(), "no perf_events file descriptor with timers only");
+        long cpuStart = THREADS.getThreadCpuTime(busy.getId());
+        long used = awaitCpu(busy, cpuStart, 300_000_000L);
+        p.join();
+        assertTrue(samplesOf(p, "busyClock") > 0, "sampled by its timer in " + used / 1_000_000 + " ms of CPU");
+        assertEquals(p.effectiveInterval(), Duration.ofNanos(Math.max(1_000_000, clock.tickNanos())),
+                "kept after stop");
+    }
+
     @Test
     void threadsStartedLaterGetTheirClockAndNoDescriptorOutlivesAStop() throws Exception {
-        withPerfEvents("true", CpuClockTest::restarts);
+        PerfEventsSetting.with("true", CpuClockTest::restarts);
     }
 
     private static void restarts() throws Exception {

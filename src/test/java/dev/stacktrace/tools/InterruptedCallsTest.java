@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.StacktraceException;
 import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.testlib.PerfEventsSetting;
 import dev.stacktrace.testlib.TestNative;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,18 +67,13 @@ class InterruptedCallsTest {
      */
     @Test
     void cpuModeNeverInterruptsABlockedThread() throws Exception {
-        String before = System.getProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-        try {
-            for (String perfEvents : new String[] {"true", "false"}) {  // task-clocks where allowed, then timers
-                System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, perfEvents);
+        for (String perfEvents : new String[] {"true", "false"}) {  // task-clocks where allowed, then timers
+            PerfEventsSetting.with(perfEvents, () -> {
                 long[] eintr = measure(Profiler.Mode.CPU, 1);
                 long total = java.util.Arrays.stream(eintr).sum();
                 assertTrue(total <= 3, total + " EINTR in cpu mode, perfEvents=" + perfEvents + ": "
                         + java.util.Arrays.toString(eintr));
-            }
-        } finally {
-            if (before == null) System.clearProperty(NativeSampler.PERF_EVENTS_PROPERTY);
-            else System.setProperty(NativeSampler.PERF_EVENTS_PROPERTY, before);
+            });
         }
     }
 

@@ -292,9 +292,7 @@ class ProfilerSafetyTest {
      */
     @Test
     void cpuModeTimersLeaveTheUsersSignalQueueRoom() throws Exception {
-        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", "--sigpending=1000:1000", "--"), 120,
-                ManyTimers.class, List.of());
-        assertEquals(0, result.exitCode(), result.output());
+        passesUnderLimit("--sigpending=1000:1000", ManyTimers.class);
     }
 
     /**
@@ -305,10 +303,7 @@ class ProfilerSafetyTest {
      */
     @Test
     void cpuModeSurvivesAFullSignalQueue() throws Exception {
-        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", "--sigpending=300:300", "--"), 120,
-                FullSignalQueue.class, List.of());
-        System.out.print(result.output());
-        assertEquals(0, result.exitCode(), result.output());
+        passesUnderLimit("--sigpending=300:300", FullSignalQueue.class);
     }
 
     public static final class FullSignalQueue {
@@ -355,8 +350,12 @@ class ProfilerSafetyTest {
      */
     @Test
     void cpuModeLeavesTheFileDescriptorTableRoom() throws Exception {
-        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", "--nofile=400:400", "--"), 120,
-                ManyDescriptors.class, List.of());
+        passesUnderLimit("--nofile=400:400", ManyDescriptors.class);
+    }
+
+    /** Runs main in a child JVM under this prlimit option, prints what it said, and wants exit 0. */
+    private static void passesUnderLimit(String limit, Class<?> main) throws Exception {
+        ChildJvm.Result result = ChildJvm.run(List.of("prlimit", limit, "--"), 120, main, List.of());
         System.out.print(result.output());
         assertEquals(0, result.exitCode(), result.output());
     }
