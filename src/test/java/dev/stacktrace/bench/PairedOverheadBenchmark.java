@@ -1,5 +1,6 @@
 package dev.stacktrace.bench;
 
+import dev.stacktrace.testlib.TestNative;
 import dev.stacktrace.tools.Profiler;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -25,7 +26,10 @@ import java.util.Random;
  * <p>Configurations: {@code oursN} (our {@link Profiler}, CPU mode, all threads, N Hz) and
  * {@code asyncN} (async-profiler 4.6 through {@code one.profiler.AsyncProfiler} in this JVM,
  * {@code event=itimer,cstack=vmx}, N Hz; {@code asynccpuN} the same with {@code event=cpu}, its
- * perf_events cpu-clock, which is not held to the scheduler tick as itimer is). Never two profilers at once; the pairs of all
+ * perf_events cpu-clock, which is not held to the scheduler tick as itimer is); {@code floorN} is no
+ * profiler but the floor of a cpu-mode sample: every thread gets a task-clock event at N Hz, armed as
+ * ours are, whose signal's handler only arms it again (src/test/native/bare_clock.cpp), so a
+ * profiler's loss above it is its own walk and bookkeeping. Never two at once; the pairs of all
  * configurations are interleaved, so each sees the same machine. Run through
  * {@code bench/overhead-paired.sh}. Options: {@code --pairs N} (20 per configuration),
  * {@code --block-ms MS} (1000), {@code --settle-ms MS} (100: after a switch, before a block counts),
@@ -87,6 +91,28 @@ public final class PairedOverheadBenchmark {
         }
     }
 
+    /** The floor of a cpu-mode sample: the kernel's part only (bare_clock.cpp), on every thread of the JVM. */
+    private static final class Floor implements Switch {
+        private final long intervalNanos;
+
+        Floor(long intervalNanos) {
+            this.intervalNanos = intervalNanos;
+        }
+
+        public void on() throws Exception {
+            int[] tids;
+            try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+                tids = tasks.mapToInt(t -> Integer.parseInt(t.getFileName().toString())).toArray();
+            }
+            int started = TestNative.stt_bare_clock_start(tids, tids.length, intervalNanos);
+            if (started <= 0) throw new IllegalStateException("no task-clock event could be opened (" + started + ")");
+        }
+
+        public long off() {
+            return TestNative.stt_bare_clock_stop();
+        }
+    }
+
     /** One configuration's pairs: ops/s off and on, samples/s on. */
     private record Pairs(List<double[]> blocks) {}
 
@@ -133,22 +159,40 @@ public final class PairedOverheadBenchmark {
         System.out.printf("%n== Throughput loss with the profiler on, paired blocks in one JVM (%d pairs each; %.0f s; "
                 + "other processes took %.2f cpus on average; load average after: %s) ==%n", pairs, seconds, others,
                 Machine.loadAverage());
-        System.out.printf("%-10s %11s %11s %9s %20s %12s%n", "config", "ops/s off", "ops/s on", "loss", "95% CI",
-                "samples/s");
+        System.out.printf("%-10s %11s %11s %9s %20s %12s %10s%n", "config", "ops/s off", "ops/s on", "loss", "95% CI",
+                "samples/s", "us/sample");
         Map<String, double[]> losses = new LinkedHashMap<>();
+        Map<String, Double> perSample = new LinkedHashMap<>();
         for (var e : results.entrySet()) {
             List<double[]> b = e.getValue();
             double[] loss = b.stream().mapToDouble(x -> 1 - x[1] / x[0]).toArray();
             double mean = mean(loss);
             double half = tQuantile975(loss.length - 1) * sd(loss, mean) / Math.sqrt(loss.length);
             losses.put(e.getKey(), new double[] {mean, mean - half, mean + half});
-            System.out.printf("%-10s %11.1f %11.1f %+8.2f%% [%+6.2f%%, %+6.2f%%] %12.1f%n", e.getKey(),
+            double samplesPerSecond = mean(b.stream().mapToDouble(x -> x[2]).toArray());
+            // the workers' time lost per sample: the loss is of `threads` busy workers' time
+            double micros = samplesPerSecond > 0 ? 1e6 * mean * threads / samplesPerSecond : Double.NaN;
+            perSample.put(e.getKey(), micros);
+            System.out.printf("%-10s %11.1f %11.1f %+8.2f%% [%+6.2f%%, %+6.2f%%] %12.1f %10.1f%n", e.getKey(),
                     mean(b.stream().mapToDouble(x -> x[0]).toArray()), mean(b.stream().mapToDouble(x -> x[1]).toArray()),
-                    100 * mean, 100 * (mean - half), 100 * (mean + half), mean(b.stream().mapToDouble(x -> x[2]).toArray()));
+                    100 * mean, 100 * (mean - half), 100 * (mean + half), samplesPerSecond, micros);
         }
         System.out.println("loss: mean over pairs of 1 - ops/s(on) / ops/s(off); 95% CI: Student's t over the pairs. "
-                + "samples/s: stacks the profiler took per second while on (all threads).");
+                + "samples/s: stacks the profiler took per second while on (all threads; floorN: signals). "
+                + "us/sample: loss x workers / samples/s, the workers' time each sample cost.");
+        aboveFloor(losses, perSample);
         goals(losses);
+    }
+
+    /** Each profiler's loss above the floor at its rate: its own walk and bookkeeping. */
+    private static void aboveFloor(Map<String, double[]> losses, Map<String, Double> perSample) {
+        for (String config : losses.keySet()) {
+            String floor = config.replaceAll("^\\D+", "floor");
+            if (config.startsWith("floor") || !losses.containsKey(floor)) continue;
+            System.out.printf("%s above %s: %+.2f points, %+.1f us a sample (the floor %.1f us)%n", config, floor,
+                    100 * (losses.get(config)[0] - losses.get(floor)[0]), perSample.get(config) - perSample.get(floor),
+                    perSample.get(floor));
+        }
     }
 
     private static void goals(Map<String, double[]> losses) {
@@ -184,12 +228,13 @@ public final class PairedOverheadBenchmark {
     }
 
     private static Switch switchFor(String config) {
-        if (!config.matches("(ours|async|asynccpu)\\d+")) {
+        if (!config.matches("(ours|async|asynccpu|floor)\\d+")) {
             throw new IllegalArgumentException("unknown configuration " + config
-                    + "; use oursN, asyncN or asynccpuN (N in Hz)");
+                    + "; use oursN, asyncN, asynccpuN or floorN (N in Hz)");
         }
         long hz = Long.parseLong(config.replaceAll("^\\D+", ""));
         if (config.startsWith("ours")) return new Ours(Duration.ofNanos(1_000_000_000L / hz));
+        if (config.startsWith("floor")) return new Floor(1_000_000_000L / hz);
         // itimer fires on the scheduler tick; cpu is a perf_events cpu-clock, which delivers the rate
         String event = config.startsWith("asynccpu") ? "cpu" : "itimer";
         return new Async("event=" + event + ",interval=" + (1_000_000 / hz) + "us,cstack=" + asyncCstack);

@@ -46,6 +46,15 @@ public final class TestNative {
     /** Takes back the calling thread's pending signo; returns how many. */
     public static native long stt_drain_signal_queue(int signo);
 
+    /**
+     * See bare_clock.cpp: a task-clock event of intervalNanos on each of the n threads, whose signal's
+     * handler only arms it again (the kernel's part of a cpu-mode sample). Returns the events started, or -errno.
+     */
+    public static native int stt_bare_clock_start(int[] tids, int n, long intervalNanos);
+
+    /** Stops the events of {@link #stt_bare_clock_start}; returns the signals they delivered. */
+    public static native long stt_bare_clock_stop();
+
     public static native int stt_pipe(int[] fds);
 
     public static native long stt_write(int fd, byte[] buf, long len);
