@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up cost of the agent: a hello-world JVM alone, with -javaagent:target/stacktrace.jar
-# (profile=cpu; port=0) and with async-profiler 4.6 as -agentpath (start,event=itimer,cstack=vmx),
+# (profile=cpu; port=0), with async-profiler 4.6 as -agentpath (start,event=itimer,cstack=vmx) and
+# with JNA alone (no agent; one libc call through JNA: the floor of a binding through JNA),
 # interleaved in rounds: wall time and peak RSS, medians and excess over the plain JVM. Then, in fresh
 # JVMs, the first named stack after the library loads and the stacks a Timer at 5 ms delivers in its
 # first second. See docs/PERFORMANCE.md.

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * mode "timer" starts a Timer at 5 ms on the spinning thread as the first use of the library and
  * counts the stacks its callback got in the first second. Mode "stack" also gives the CPU time
  * its thread and the whole JVM spent until the named stack (what a loaded machine does not distort).
+ * Mode "jna" is the floor of any first use through JNA: it calls one libc function by JNA direct
+ * mapping, as the library's binding calls its own, and times that first call the same way.
  */
 public final class FirstStackProbe {
     private static volatile long sink;
@@ -69,6 +71,11 @@ public final class FirstStackProbe {
             System.out.printf("RESULT first_stack_ms=%.1f first_named_stack_ms=%.1f first_frames=%d failures=%d "
                             + "thread_cpu_ms=%.1f process_cpu_ms=%.1f%n", firstNs / 1e6, namedNs / 1e6,
                     first == null ? 0 : first.size(), failures, (threadCpu() - cpu0) / 1e6, (processCpu() - process0) / 1e6);
+        } else if (mode.equals("jna")) {
+            long t0 = System.nanoTime(), cpu0 = threadCpu(), process0 = processCpu();
+            int pid = StartupHello.Libc.getpid();
+            System.out.printf("RESULT jna_first_call_ms=%.1f thread_cpu_ms=%.1f process_cpu_ms=%.1f pid=%d%n",
+                    (System.nanoTime() - t0) / 1e6, (threadCpu() - cpu0) / 1e6, (processCpu() - process0) / 1e6, pid);
         } else {
             AtomicLong stacks = new AtomicLong(), named = new AtomicLong(), firstAt = new AtomicLong(-1);
             long t0 = System.nanoTime();

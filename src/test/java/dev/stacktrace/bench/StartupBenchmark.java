@@ -1,5 +1,6 @@
 package dev.stacktrace.bench;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Start-up cost: a hello-world JVM ({@link StartupHello}) alone, with our agent
  * ({@code profile=cpu}; {@code port=0}) and with async-profiler 4.6 as an agent
- * ({@code -agentpath:libasyncProfiler.so=start,event=itimer,cstack=vmx}), the configurations
+ * ({@code -agentpath:libasyncProfiler.so=start,event=itimer,cstack=vmx}), and with JNA alone (no agent:
+ * the application calls one libc function through JNA, the floor of any binding through it), the configurations
  * interleaved in rounds; wall time and peak RSS (getrusage's maxrss through {@code /usr/bin/time},
  * the same figure as VmHWM) and CPU time (user + system) of each, medians and the excess over the plain JVM. Then, each in fresh
  * JVMs ({@link FirstStackProbe}): the first named stack after the library loads, and the stacks a
@@ -39,7 +41,11 @@ public final class StartupBenchmark {
         Path agentJar = Path.of("target/stacktrace.jar").toAbsolutePath();
         if (!Files.isRegularFile(agentJar)) throw new IllegalStateException(agentJar + " is missing: run mvn package");
         if (asyncLib == null) asyncLib = AsyncProfilerLibrary.extract().toString();
-        String testClasses = Path.of("target/test-classes").toAbsolutePath().toString();
+        // JNA's jar after the application's classes: only the "JNA alone" row loads anything from it
+        String jnaJar = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> Path.of(e).getFileName().toString().matches("jna-\\d.*\\.jar")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("JNA's jar is not on the class path"));
+        String testClasses = Path.of("target/test-classes").toAbsolutePath() + File.pathSeparator + jnaJar;
         List<String> extra = nativeAccessFlag(java);
 
         Map<String, List<String>> configs = new LinkedHashMap<>();
@@ -47,6 +53,7 @@ public final class StartupBenchmark {
         configs.put("agent profile=cpu", List.of("-javaagent:" + agentJar + "=profile=cpu"));
         configs.put("agent port=0", List.of("-javaagent:" + agentJar + "=port=0"));
         configs.put("async-profiler", List.of("-agentpath:" + asyncLib + "=start,event=itimer,cstack=vmx"));
+        configs.put("JNA alone", List.of("-Dstartup.jna=true"));
 
         System.out.printf("StartupBenchmark: %s (java %s), %d cpus, %d runs, application sleeps %d ms; load average "
                 + "before: %s%n", java, System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
@@ -96,14 +103,16 @@ public final class StartupBenchmark {
     /** The first-stack and Timer figures, each in fresh JVMs on the test class path. */
     private static void probe(String java, List<String> extra) throws Exception {
         String classpath = System.getProperty("java.class.path");
-        List<Map<String, Double>> stack = new ArrayList<>(), timer = new ArrayList<>();
+        Map<String, List<Map<String, Double>>> byMode = new LinkedHashMap<>();
+        for (String mode : List.of("stack", "timer", "jna")) byMode.put(mode, new ArrayList<>());
+        List<Map<String, Double>> stack = byMode.get("stack"), timer = byMode.get("timer"), jna = byMode.get("jna");
         for (int round = 0; round < runs; round++) {
-            for (String mode : List.of("stack", "timer")) {
+            for (String mode : byMode.keySet()) {
                 List<String> cmd = new ArrayList<>(List.of(java));
                 cmd.addAll(extra);
                 cmd.addAll(List.of("-cp", classpath, FirstStackProbe.class.getName(), mode));
                 Map<String, Double> f = resultLine(cmd);
-                (mode.equals("stack") ? stack : timer).add(f);
+                byMode.get(mode).add(f);
                 System.out.printf("round %d %-6s %s%n", round + 1, mode, f);
             }
         }
@@ -120,6 +129,11 @@ public final class StartupBenchmark {
                 Stats.median(stack.stream().mapToDouble(m -> m.get("process_cpu_ms")).toArray()));
         System.out.printf("Timer at 5 ms: first stack after %.1f ms, %.0f stacks in its first second >= 180: %s%n",
                 timerFirst, stacks, stacks >= 180 ? "met" : "MISSED");
+        System.out.printf("the floor of a first use through JNA (one libc call by direct mapping, nothing of ours): "
+                        + "%.1f ms (CPU: %.0f ms on its thread, %.0f ms in the JVM)%n",
+                Stats.median(jna.stream().mapToDouble(m -> m.get("jna_first_call_ms")).toArray()),
+                Stats.median(jna.stream().mapToDouble(m -> m.get("thread_cpu_ms")).toArray()),
+                Stats.median(jna.stream().mapToDouble(m -> m.get("process_cpu_ms")).toArray()));
     }
 
     /** Runs a command under /usr/bin/time: its wall time (measured here) and its peak RSS. */
