@@ -49,19 +49,21 @@ static int free_signal() {
     return 0;
 }
 
-// Starts an event of interval_ns on each of the n threads; returns how many run, or -errno when the
-// first cannot be opened. Call stt_bare_clock_stop before starting again.
+// Starts an event of interval_ns on each of the n threads (a thread that ended meanwhile is passed
+// over); returns how many run, or -errno of the last failure when none does. Call
+// stt_bare_clock_stop before starting again.
 int stt_bare_clock_start(const int *tids, int n, long interval_ns) {
     if (events != 0) return -EBUSY;
     if (bare_signo == 0) {
-        bare_signo = free_signal();
-        if (bare_signo == 0) return -EAGAIN;
+        int signo = free_signal();
+        if (signo == 0) return -EAGAIN;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = on_overflow;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(bare_signo, &sa, nullptr) != 0) return -errno;
+        if (sigaction(signo, &sa, nullptr) != 0) return -errno;
+        bare_signo = signo;
         // with the user's signal queue full the kernel sends SIGIO instead, whose default ends the JVM
         struct sigaction io;
         if (sigaction(SIGIO, nullptr, &io) == 0 && io.sa_handler == SIG_DFL) {
@@ -70,6 +72,7 @@ int stt_bare_clock_start(const int *tids, int n, long interval_ns) {
             sigaction(SIGIO, &sa, nullptr);
         }
     }
+    int failure = 0;
     for (int i = 0; i < n && events < MAX_EVENTS; i++) {
         struct perf_event_attr attr;
         memset(&attr, 0, sizeof attr);
@@ -83,12 +86,13 @@ int stt_bare_clock_start(const int *tids, int n, long interval_ns) {
         attr.exclude_hv = 1;
         int fd = (int) syscall(SYS_perf_event_open, &attr, tids[i], -1, -1, PERF_FLAG_FD_CLOEXEC);
         if (fd < 0) {
-            if (events == 0) return -errno;
+            failure = errno;
             continue;
         }
         struct f_owner_ex owner = {F_OWNER_TID, tids[i]};
         if (fcntl(fd, F_SETOWN_EX, &owner) != 0 || fcntl(fd, F_SETSIG, bare_signo) != 0
             || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) != 0) {
+            failure = errno;
             close(fd);
             continue;
         }
@@ -96,7 +100,7 @@ int stt_bare_clock_start(const int *tids, int n, long interval_ns) {
         events++;
         ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
     }
-    return events;
+    return events > 0 ? (int) events : -failure;
 }
 
 // Stops and closes the events; returns the signals they delivered since they started.

@@ -48,7 +48,7 @@ public final class TestNative {
 
     /**
      * See bare_clock.cpp: a task-clock event of intervalNanos on each of the n threads, whose signal's
-     * handler only arms it again (the kernel's part of a cpu-mode sample). Returns the events started, or -errno.
+     * handler only arms it again (the kernel's part of a cpu-mode sample). Returns the events started, or -errno when none.
      */
     public static native int stt_bare_clock_start(int[] tids, int n, long intervalNanos);
 
