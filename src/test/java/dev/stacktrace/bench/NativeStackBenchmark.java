@@ -44,6 +44,9 @@ public final class NativeStackBenchmark {
     private static boolean printStack;
 
     private static final double NO_CAP = Double.POSITIVE_INFINITY;
+    /** Counts what the measuring thread allocates on the Java heap (the column B/call). */
+    private static final com.sun.management.ThreadMXBean ALLOCATED =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /** Keeps results alive so that no call can be optimised away. */
     private static volatile long sink;
@@ -155,7 +158,7 @@ public final class NativeStackBenchmark {
                     String[] values = line.substring(ATTACHED_RESULT.length()).trim().split(" ");
                     for (int i = 0; i < ATTACHED_KEYS.length; i++) {
                         long p50 = Long.parseLong(values[i]);
-                        s.add(new Row(ATTACHED_KEYS[i], ATTACHED_KEYS[i], 0, p50, 0, 0, 0));
+                        s.add(new Row(ATTACHED_KEYS[i], ATTACHED_KEYS[i], 0, p50, 0, 0, 0, 0));
                     }
                 } else {
                     System.out.println(line);
@@ -383,6 +386,8 @@ public final class NativeStackBenchmark {
         final long[] times = new long[calls];
         int n;
         long spentNanos;
+        /** Bytes the calls allocated on the Java heap, in all. */
+        long allocated;
 
         Spec(String key, String label, double capSeconds, Runnable before, IntSupplier call) {
             this.key = key;
@@ -412,9 +417,11 @@ public final class NativeStackBenchmark {
             long blockStart = System.nanoTime();
             for (int k = 0; k < BLOCK && n < times.length; k++) {
                 if (before != null) before.run();
+                long a0 = ALLOCATED.getCurrentThreadAllocatedBytes();
                 long t0 = System.nanoTime();
                 acc += call.getAsInt();
                 times[n++] = System.nanoTime() - t0;
+                allocated += ALLOCATED.getCurrentThreadAllocatedBytes() - a0;
             }
             spentNanos += System.nanoTime() - blockStart;
             sink += acc;
@@ -425,7 +432,7 @@ public final class NativeStackBenchmark {
             Arrays.sort(timed);
             double sum = 0;
             for (long v : timed) sum += v;
-            return new Row(key, label, n, pct(timed, 0.50), pct(timed, 0.99), sum / n, timed[n - 1]);
+            return new Row(key, label, n, pct(timed, 0.50), pct(timed, 0.99), sum / n, timed[n - 1], allocated / n);
         }
     }
 
@@ -452,7 +459,7 @@ public final class NativeStackBenchmark {
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
-    private record Row(String key, String label, int n, long p50, long p99, double mean, long max) {}
+    private record Row(String key, String label, int n, long p50, long p99, double mean, long max, long bytesPerCall) {}
 
     private static final class Scenario {
         final String label;
@@ -473,11 +480,11 @@ public final class NativeStackBenchmark {
 
         void print() {
             double floor = p50("ping");
-            System.out.printf("%-56s %7s %10s %10s %10s %10s %8s%n", "call (" + label + " target)", "n", "p50 us",
-                    "p99 us", "mean us", "max us", "p50/ping");
+            System.out.printf("%-56s %7s %10s %10s %10s %10s %8s %8s%n", "call (" + label + " target)", "n", "p50 us",
+                    "p99 us", "mean us", "max us", "p50/ping", "B/call");
             for (Row r : rows) {
-                System.out.printf("%-56s %7d %10.1f %10.1f %10.1f %10.1f %8.2f%n", r.label, r.n, r.p50 / 1e3,
-                        r.p99 / 1e3, r.mean / 1e3, r.max / 1e3, r.p50 / floor);
+                System.out.printf("%-56s %7d %10.1f %10.1f %10.1f %10.1f %8.2f %8d%n", r.label, r.n, r.p50 / 1e3,
+                        r.p99 / 1e3, r.mean / 1e3, r.max / 1e3, r.p50 / floor, r.bytesPerCall);
             }
         }
     }

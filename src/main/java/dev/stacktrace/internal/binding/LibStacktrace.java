@@ -4,6 +4,7 @@ import com.sun.jna.JNIEnv;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -130,7 +131,7 @@ public final class LibStacktrace {
 
     public static native int st_capture_self(long[] out, int max);
 
-    public static native int st_capture_thread(int tid, long[] out, int max, int timeoutMillis);
+    public static native int st_capture_thread(int tid, Pointer out, int max, int timeoutMillis);
 
     public static native int st_ping_thread(int tid, int timeoutMillis);
 
@@ -145,7 +146,7 @@ public final class LibStacktrace {
 
     public static native int st_vm_init(JNIEnv env, long[] layout, int count);
 
-    public static native int st_capture_mixed(int tid, long[] out, int maxFrames, int timeoutMillis, long[] info);
+    public static native int st_capture_mixed(int tid, Pointer out, int maxFrames, int timeoutMillis, long[] info);
 
     public static native int st_method_info(long methodId, byte[] out, int outLength);
 

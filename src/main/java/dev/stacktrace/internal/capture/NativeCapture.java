@@ -6,6 +6,7 @@ import dev.stacktrace.internal.binding.LibStacktrace;
 import dev.stacktrace.internal.binding.LibraryStatus;
 import dev.stacktrace.internal.jvm.HotSpotLayout;
 import com.sun.jna.JNIEnv;
+import com.sun.jna.Memory;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
@@ -44,6 +45,8 @@ public final class NativeCapture {
     private volatile boolean jvmtiMissing;
     /** Threads that timed out: checked in /proc before they are signalled again. */
     private final Set<Integer> suspects = ConcurrentHashMap.newKeySet();
+    /** Where the native side writes another thread's stack. */
+    private final SpareBuffer buffers = new SpareBuffer();
 
     private NativeCapture(int signal, int timeoutMillis, long handlerAddress) {
         this.signal = signal;
@@ -160,11 +163,15 @@ public final class NativeCapture {
     /** Another thread's frames, taken inside it by the signal handler. */
     public long[] captureThread(int tid, int maxDepth) {
         checkSuspect(tid);
-        long[] frames = new long[Math.max(1, maxDepth)];
-        int n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
-        if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
-        if (n < 0) throw failure(n, tid);
-        return Arrays.copyOf(frames, n);
+        Memory frames = buffers.take((long) Long.BYTES * Math.max(1, maxDepth));
+        try {
+            int n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
+            if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_thread(tid, frames, maxDepth, timeoutMillis);
+            if (n < 0) throw failure(n, tid);
+            return frames.getLongArray(0, n);
+        } finally {
+            buffers.giveBack(frames);
+        }
     }
 
     /**
@@ -234,11 +241,15 @@ public final class NativeCapture {
         String unavailable = javaFramesUnavailable();
         if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "no Java frames: " + unavailable);
         checkSuspect(tid);
-        long[] words = new long[LibStacktrace.MIXED_WORDS * Math.max(1, maxFrames)];
-        int n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
-        if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
-        if (n < 0) throw failure(n, tid);
-        return Arrays.copyOf(words, LibStacktrace.MIXED_WORDS * n);
+        Memory words = buffers.take((long) Long.BYTES * LibStacktrace.MIXED_WORDS * Math.max(1, maxFrames));
+        try {
+            int n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
+            if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
+            if (n < 0) throw failure(n, tid);
+            return words.getLongArray(0, LibStacktrace.MIXED_WORDS * n);
+        } finally {
+            buffers.giveBack(words);
+        }
     }
 
     /** The bare signal round trip to a thread, with a handler that does nothing (the floor). */
@@ -250,7 +261,7 @@ public final class NativeCapture {
 
     /** A thread that timed out before is looked at first, so it fails at once if it still can't answer. */
     private void checkSuspect(int tid) {
-        if (!suspects.contains(tid)) return;
+        if (suspects.isEmpty() || !suspects.contains(tid)) return;  // isEmpty first: no boxing on the common path
         Optional<TaskStatus> status = TaskStatus.read(tid);
         if (status.isEmpty()) {
             suspects.remove(tid);

@@ -32,15 +32,29 @@ public final class JavaMethods {
     static final Method UNKNOWN = new Method("?", "?", null, false, false, new int[0]);
     private static final int MAX_CACHED = 200_000;
     private static final ConcurrentHashMap<Long, Method> CACHE = new ConcurrentHashMap<>();
+    /**
+     * In front of the cache, the methods met lately, one per slot of their id's hash: a stack's frames
+     * are named without boxing an id. Entries are immutable, so threads may race on a slot: each reads
+     * a whole entry, old or new, and checks its id.
+     */
+    private static final int RECENT_BITS = 12;
+    private static final Known[] RECENT = new Known[1 << RECENT_BITS];
+
+    private record Known(long methodId, Method method) {}
 
     private JavaMethods() {}
 
     public static Method of(long methodId) {
-        Method cached = CACHE.get(methodId);
-        if (cached != null) return cached;
-        Method method = lookUp(methodId);
-        if (CACHE.size() >= MAX_CACHED) CACHE.clear();  // a bound, not an eviction policy: refilled on demand
-        CACHE.put(methodId, method);
+        int slot = (int) ((methodId * 0x9E3779B97F4A7C15L) >>> (64 - RECENT_BITS));
+        Known recent = RECENT[slot];
+        if (recent != null && recent.methodId == methodId) return recent.method;
+        Method method = CACHE.get(methodId);
+        if (method == null) {
+            method = lookUp(methodId);
+            if (CACHE.size() >= MAX_CACHED) CACHE.clear();  // a bound, not an eviction policy: refilled on demand
+            CACHE.put(methodId, method);
+        }
+        RECENT[slot] = new Known(methodId, method);
         return method;
     }
 

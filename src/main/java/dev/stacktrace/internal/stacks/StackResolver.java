@@ -72,6 +72,7 @@ public final class StackResolver {
         StackEntry[] all = withoutMisreadFrames(entries(RawStack.mixed(words), own || OTHERS_HIDE_HIDDEN));
         int frames = all.length;
         int from = own ? afterOurMachinery(all) : 0;
+        if (from == 0 && showJvm && frames <= maxDepth) return List.of(all);
         StackEntry[] kept = new StackEntry[Math.max(0, Math.min(maxDepth, frames - from))];
         int n = 0;
         for (int i = from; i < frames && n < kept.length; i++) {
@@ -125,6 +126,8 @@ public final class StackResolver {
                 return new StackEntry(r.address(), r.name(), r.offset(), r.library(), jvm, r.path());
             }
             default -> {
+                StackEntry known = JavaFrameEntries.get(kind, id, bci, pc, hideHidden);
+                if (known != null) return known;
                 JavaMethods.Method m = JavaMethods.of(id);
                 StackEntry.Kind k = switch (kind) {
                     case LibStacktrace.FRAME_INTERPRETED -> StackEntry.Kind.JAVA_INTERPRETED;
@@ -135,8 +138,8 @@ public final class StackResolver {
                 int line = k == StackEntry.Kind.JAVA_NATIVE ? NATIVE_METHOD_LINE : m.lineOf(bci);
                 // hidden frames (lambda forms, lambda proxies, @Hidden methods) count as the JVM's own
                 // where Thread.getStackTrace leaves them out
-                return new StackEntry(pc, m.qualifiedName(), 0, "[java]", m.hidden() && hideHidden, k, m.className(), m.methodName(),
-                        m.fileName(), line);
+                return JavaFrameEntries.put(kind, id, bci, pc, hideHidden, new StackEntry(pc, m.qualifiedName(), 0, "[java]",
+                        m.hidden() && hideHidden, k, m.className(), m.methodName(), m.fileName(), line));
             }
         }
     }
@@ -175,11 +178,19 @@ public final class StackResolver {
     /** The stack without misread frames (see {@link #keptFrames}). */
     private static StackEntry[] withoutMisreadFrames(StackEntry[] stack) {
         int[] kept = keptFrames(stack);
+        if (keepsAll(kept, stack.length)) return stack;
         StackEntry[] out = new StackEntry[kept.length];
         for (int i = 0; i < kept.length; i++) {
             out[i] = kept[i] == MISREAD ? StackEntry.marker(markerName(LibStacktrace.MARK_TRUNCATED)) : stack[kept[i]];
         }
         return out;
+    }
+
+    /** Whether {@code kept} (of {@link #keptFrames}) keeps each of {@code frames} frames as it is. */
+    private static boolean keepsAll(int[] kept, int frames) {
+        if (kept.length != frames) return false;
+        for (int k : kept) if (k == MISREAD) return false;
+        return true;  // indices rise, one per frame
     }
 
     /** The name of a marker frame: why the walk stopped there. */
