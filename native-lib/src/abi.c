@@ -28,6 +28,7 @@ static const struct abi_constant constants[] = {
     ABI(ST_MARK_TRUNCATED), ABI(ST_MARK_UNKNOWN_JAVA),
     ABI(ST_LOOK_CLEAR), ABI(ST_LOOK_BLOCKS), ABI(ST_LOOK_UNSURE),
     {"ST_MIXED_WORDS", MIXED_WORDS},
+    ABI(ST_MIXED_INFO_WORDS),
     ABI(ST_TEXT_SIZE),
     {"ST_FRAME_INFO_SIZE", (int64_t) sizeof(st_frame_info)},
     ABI(ST_PROFILE_CPU), ABI(ST_PROFILE_WALL),

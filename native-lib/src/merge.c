@@ -39,11 +39,6 @@ static int marker_reason(int walk_end) {
          ? ST_MARK_UNKNOWN_JAVA : ST_MARK_TRUNCATED;
 }
 
-static int is_native_method(uintptr_t method) {
-    int32_t flags;
-    return method != 0 && safe_load_i32(method + hotspot.method_access_flags, &flags) && (flags & 0x0100);
-}
-
 static int physical_kind(const struct physical_frame *p);
 
 /* Pins AGCT's virtual frames on the physical ones. Returns how many of AGCT's frames were placed,
@@ -85,7 +80,7 @@ static int merge_with_agct(const struct mixed_sample *s, struct emitter *e) {
 }
 
 static int physical_kind(const struct physical_frame *p) {
-    return is_native_method(p->method) ? ST_FRAME_NATIVE_METHOD
+    return vm_method_is_native(p->method) ? ST_FRAME_NATIVE_METHOD
          : p->type == PHYS_INTERPRETED ? ST_FRAME_INTERPRETED : ST_FRAME_COMPILED;
 }
 

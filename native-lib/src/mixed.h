@@ -25,6 +25,7 @@ struct physical_frame {
     uintptr_t jmid;     /* the method's jmethodID, 0 when unknown */
     int32_t bci;        /* interpreted frames: from the bcp; else -1 */
     int16_t type, segment;
+    int32_t compile_id; /* compiled frames: their nmethod's compile id (never reused), 0 when unknown */
 };
 
 struct native_frame {
@@ -41,6 +42,7 @@ struct mixed_sample {
     int32_t agct_ns, walk_ns;   /* time spent in AsyncGetCallTrace, and in the whole capture */
     int32_t unwind_ns;          /* time spent unwinding native frames below entry frames */
     int32_t gap_segment;        /* > 0: the unwinder lost its way above this segment, which starts at the anchor */
+    int32_t inlining_cached;    /* 1: the virtual frames came from the inlining cache, AGCT was not asked */
     /* pc, sp, fp of the Java frame below a top frame AGCT cannot start from (a stub, a compiled method
        in its prologue), 0 when none: AGCT starts there, and that top frame is not in its answer */
     uintptr_t agct_from[3];

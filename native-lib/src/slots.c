@@ -329,6 +329,7 @@ int capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t
         info[4] = s->mixed.agct_ns;
         info[5] = s->mixed.walk_ns;
         info[6] = s->mixed.unwind_ns;
+        info[7] = s->mixed.inlining_cached;
     }
     release_slot(s, seq);
     return n;

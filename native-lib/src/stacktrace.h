@@ -15,7 +15,7 @@
 
 #include "depth_limits.h"
 
-#define ST_ABI_VERSION 6
+#define ST_ABI_VERSION 7
 
 /* ST_MAX_FRAMES (capacity of one capture) and ST_PROFILE_MAX_FRAMES are in depth_limits.h. */
 
@@ -92,10 +92,11 @@ enum st_marker {
 int st_vm_init(JNIEnv *env, const int64_t *layout, int count);
 
 /* A thread's mixed stack: 5 words a frame (kind, id, bci, pc, sp), innermost first; a stack the walk could
-   not follow to the thread's start ends with an ST_FRAME_MARKER frame. info (7 words, may
+   not follow to the thread's start ends with an ST_FRAME_MARKER frame. info (ST_MIXED_INFO_WORDS words, may
    be NULL): AsyncGetCallTrace's frame count or error, the walk's end code, segments, is-a-Java-thread,
    ns in AsyncGetCallTrace, ns in the whole capture (inside the target thread), ns unwinding native frames below
-   entry frames. */
+   entry frames, 1 if the inlined methods came from the inlining cache (AsyncGetCallTrace not asked). */
+#define ST_MIXED_INFO_WORDS 8
 int st_capture_mixed(int tid, int64_t *out, int max_frames, int timeout_ms, int64_t *info);
 
 /* A jmethodID's "class signature\tmethod name\tsource file\tmodifiers", or -1. Not in a signal handler. */

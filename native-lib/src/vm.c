@@ -149,6 +149,17 @@ uintptr_t vm_nmethod_method(uintptr_t blob) {
     return ok ? method : 0;
 }
 
+int32_t vm_nmethod_compile_id(uintptr_t blob) {
+    int32_t id;
+    if (hotspot.nmethod_compile_id < 0 || !safe_load_i32(blob + hotspot.nmethod_compile_id, &id)) return 0;
+    return id > 0 ? id : 0;
+}
+
+int vm_method_is_native(uintptr_t method) {
+    int32_t flags;
+    return method != 0 && safe_load_i32(method + hotspot.method_access_flags, &flags) && (flags & 0x0100);
+}
+
 uintptr_t vm_method_jmethod_id(uintptr_t method) {
     int ok;
     uintptr_t cm = safe_load(method + hotspot.method_const_method, &ok);

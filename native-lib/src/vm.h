@@ -54,6 +54,7 @@
     X(KIND_NMETHOD, kind_nmethod, int64_t)                   /* the _kind value of an nmethod */ \
     X(NM_METHOD, nmethod_method, int64_t)                    /* nmethod */ \
     X(NM_STATE, nmethod_state, int64_t) \
+    X(NM_COMPILE_ID, nmethod_compile_id, int64_t)            /* nmethod::_compile_id, or -1 */ \
     X(METHOD_CONST, method_const_method, int64_t)            /* Method */ \
     X(METHOD_ACCESS_FLAGS, method_access_flags, int64_t) \
     X(CM_CONSTANTS, const_method_constants, int64_t)         /* ConstMethod */ \
@@ -99,6 +100,10 @@ int vm_blob_frame_size(uintptr_t blob);          /* in words; <= 0 when it has n
 int vm_blob_in_prologue(uintptr_t blob, uintptr_t pc);
 /* The Java method of an nmethod, or 0 (not an nmethod, or no longer alive). */
 uintptr_t vm_nmethod_method(uintptr_t blob);
+/* The compile id of an nmethod (HotSpot never gives one twice), or 0 when unknown. */
+int32_t vm_nmethod_compile_id(uintptr_t blob);
+/* Whether a Method* is a native method. */
+int vm_method_is_native(uintptr_t method);
 /* Method* -> its jmethodID the way AsyncGetCallTrace finds it, or 0. */
 uintptr_t vm_method_jmethod_id(uintptr_t method);
 /* An interpreted frame's bytecode index from its bcp, or -1. */

@@ -7,6 +7,8 @@
  *     their rbp chain, compiled frames by their CodeBlob's frame size) down to an entry frame (the
  *     call stub), below which the unwinder takes over again from the stub's caller; and so on to the
  *     thread's start. This is what puts Java -> JNI -> Java -> JNI in its true order.
+ *     AGCT is not asked when every compiled frame's methods are known from an earlier answer
+ *     (inlining.c).
  *  3. mixed_merge (merge.c, in the requester) pins AGCT's frames on the physical Java frames by method; when
  *     AGCT failed or does not fit, the physical frames alone give the outer method of each frame.
  *
@@ -20,6 +22,7 @@
 #include "vm.h"
 #include "unwind.h"
 #include "safe_access.h"
+#include "inlining.h"
 
 #include <jni.h>
 #include <stdatomic.h>
@@ -202,7 +205,7 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
             uintptr_t method = stack_word(fp + 8 * hotspot.interpreter_method_slot);
             uintptr_t bcp = stack_word(fp + 8 * hotspot.interpreter_bcp_slot);
             *p = (struct physical_frame) {sp, pc, method, 0, vm_interpreted_bci(method, bcp), PHYS_INTERPRETED,
-                                          (int16_t) s->segments};
+                                          (int16_t) s->segments, 0};
             next_pc = stack_word(fp + 8);
             next_fp = stack_word(fp);
             next_sp = stack_word(fp + 8 * hotspot.interpreter_sender_sp_slot);
@@ -213,7 +216,7 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
             int words = vm_blob_frame_size(blob);
             if (!vm_blob_is_nmethod(blob)) {
                 /* A stub (an intrinsic, a runtime or adapter stub): it stays on the stack as a frame. */
-                *p = (struct physical_frame) {sp, pc, blob, 0, -1, PHYS_STUB, (int16_t) s->segments};
+                *p = (struct physical_frame) {sp, pc, blob, 0, -1, PHYS_STUB, (int16_t) s->segments, 0};
                 s->nphysical++;
                 if (words > 0 && !vm_blob_in_prologue(blob, pc)) {
                     next_sp = sp + 8 * (uintptr_t) words;
@@ -233,7 +236,8 @@ static int java_segment(struct mixed_sample *s, const struct stack_bounds *b, ui
                 continue;
             }
             uintptr_t method = vm_nmethod_method(blob);
-            *p = (struct physical_frame) {sp, pc, method, 0, -1, PHYS_COMPILED, (int16_t) s->segments};
+            *p = (struct physical_frame) {sp, pc, method, 0, -1, PHYS_COMPILED, (int16_t) s->segments,
+                                          vm_nmethod_compile_id(blob)};
             if (words <= 0) return WALK_FRAME_SIZE;
             if (top && vm_blob_in_prologue(blob, pc)) {
                 /* its frame is not built yet: the caller is found by its return address */
@@ -359,6 +363,7 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
     s->walk_end = WALK_NOT_JAVA;
     s->segments = s->nphysical = s->nnative = 0;
     s->gap_segment = 0;
+    s->inlining_cached = 0;
     JNIEnv *env = NULL;
     uintptr_t thread = vm_current_java_thread(&env);
     s->java_thread = thread != 0;
@@ -442,7 +447,9 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         call_agct(s, uc, env, 1, MIXED_MAX_VIRTUAL - 1 - INLINED_PER_COMPILED_FRAME);
         return;
     }
+    if (compiled == 0 || inlining_from_cache(s)) return;
     call_agct(s, uc, env, compiled, last_compiled);
+    inlining_remember(s);
 }
 
 /*

@@ -1,5 +1,7 @@
 package dev.stacktrace.bench;
 
+import dev.stacktrace.internal.binding.LibStacktrace;
+
 import dev.stacktrace.StackEntry;
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
@@ -27,7 +29,7 @@ public final class JitStress {
         try (JitChurn churn = JitChurn.start("jit-churn", Duration.ofHours(1))) {
             Thread.sleep(500);  // let it compile something first
             int tid = Stacktrace.nativeThreadId(churn.thread());
-            long[] info = new long[7];
+            long[] info = new long[LibStacktrace.MIXED_INFO_WORDS];
             TreeMap<Long, Integer> agct = new TreeMap<>();
             TreeMap<Long, Integer> ends = new TreeMap<>();
             long[] handlerNs = new long[samples];

@@ -254,14 +254,15 @@ public final class NativeStackBenchmark {
                     () -> capture.captureThread(tid, 100).length));
             specs.add(measure("names", "names: native frames only, with names", NO_CAP,
                     () -> StackResolver.interruptedStack(capture.captureThread(tid, 100), 100, true).size()));
-            long[][] walk = new long[3][calls];
+            long[][] walk = new long[4][calls];
             int[] nwalk = {0};
-            long[] walkInfo = new long[7];
+            long[] walkInfo = new long[LibStacktrace.MIXED_INFO_WORDS];
             specs.add(measure("mixedRaw", "mixed raw: NativeCapture.captureMixed(tid, 100)", NO_CAP, () -> {
                 int n = capture.captureMixed(tid, 100, walkInfo).length;
                 if (nwalk[0] < calls) {
                     walk[0][nwalk[0]] = walkInfo[5];
                     walk[1][nwalk[0]] = walkInfo[4];
+                    walk[3][nwalk[0]] = walkInfo[7];
                     walk[2][nwalk[0]++] = walkInfo[6];
                 }
                 return n;
@@ -328,6 +329,9 @@ public final class NativeStackBenchmark {
             Arrays.sort(v);
             line.append(String.format(" %s %.1f;", names[k], pct(v, 0.5) / 1e3));
         }
+        long cached = 0;
+        for (int i = 0; i < n; i++) cached += walk[3][i];
+        line.append(String.format(" inlined methods from the cache (AsyncGetCallTrace not asked) in %.1f%% of %d", 100.0 * cached / n, n));
         System.out.println(line);
     }
 

@@ -1,5 +1,7 @@
 package dev.stacktrace.bench;
 
+import dev.stacktrace.internal.binding.LibStacktrace;
+
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeCapture;
 import java.util.Arrays;
@@ -28,7 +30,7 @@ public final class OverheadProbe {
         Thread[] workers = OverheadWorkload.startWorkers(1, mix);
         Thread.sleep(3000);  // compiled, steady
         int tid = Stacktrace.nativeThreadId(workers[0]);
-        long[] info = new long[7];
+        long[] info = new long[LibStacktrace.MIXED_INFO_WORDS];
         long[] walk = new long[samples], agct = new long[samples], unwind = new long[samples], ping = new long[samples];
         TreeMap<Long, Integer> ends = new TreeMap<>();
         long frames = 0;

@@ -17,7 +17,7 @@ import java.util.OptionalLong;
  */
 public final class LibStacktrace {
     /** ST_ABI_VERSION in stacktrace.h; every constant below is checked against the library's table when it loads. */
-    public static final int ABI_VERSION = 6;
+    public static final int ABI_VERSION = 7;
     /** ST_MAX_FRAMES. */
     public static final int MAX_FRAMES = 1024;
 
@@ -47,6 +47,9 @@ public final class LibStacktrace {
     public static final int LOOK_UNSURE = 2;
     /** Words per frame of st_capture_mixed: kind, id, bci, pc, sp. */
     public static final int MIXED_WORDS = 5;
+    /** Words of st_capture_mixed's info: AGCT's result, the walk's end, segments, Java thread, ns in AGCT,
+     *  ns in the walk, ns unwinding below entry frames, whether the inlining cache answered for AGCT. */
+    public static final int MIXED_INFO_WORDS = 8;
 
     /** Where the library was loaded from. */
     public static final java.nio.file.Path PATH = NativeLibraryLoader.extract();
@@ -90,7 +93,7 @@ public final class LibStacktrace {
                 Map.entry("ST_MARK_TRUNCATED", (long) MARK_TRUNCATED), Map.entry("ST_MARK_UNKNOWN_JAVA", (long) MARK_UNKNOWN_JAVA),
                 Map.entry("ST_LOOK_CLEAR", (long) LOOK_CLEAR), Map.entry("ST_LOOK_BLOCKS", (long) LOOK_BLOCKS),
                 Map.entry("ST_LOOK_UNSURE", (long) LOOK_UNSURE),
-                Map.entry("ST_MIXED_WORDS", (long) MIXED_WORDS),
+                Map.entry("ST_MIXED_WORDS", (long) MIXED_WORDS), Map.entry("ST_MIXED_INFO_WORDS", (long) MIXED_INFO_WORDS),
                 Map.entry("ST_PROFILE_CPU", (long) PROFILE_CPU), Map.entry("ST_PROFILE_WALL", (long) PROFILE_WALL),
                 Map.entry("ST_PROFILE_MAX_FRAMES", (long) PROFILE_MAX_FRAMES),
                 Map.entry("ST_PROFILE_MAX_INTERVAL_NS", PROFILE_MAX_INTERVAL_NANOS),

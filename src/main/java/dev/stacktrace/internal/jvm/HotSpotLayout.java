@@ -24,7 +24,7 @@ public final class HotSpotLayout {
         JCW_ANCHOR, ENTRY_CW_SLOT, INTERP_METHOD_SLOT, INTERP_BCP_SLOT, INTERP_SENDER_SP_SLOT,
         HEAP_MEMORY, HEAP_SEGMAP, HEAP_LOG2, VS_LOW, VS_HIGH, HEAPBLOCK_SIZE, HEAPBLOCK_USED, GA_LEN, GA_DATA,
         CB_NAME, CB_FRAME_SIZE, CB_FRAME_COMPLETE, CB_FRAME_COMPLETE_BYTES, CB_CODE_BEGIN, CB_CODE_OFFSET, CB_KIND,
-        KIND_NMETHOD, NM_METHOD, NM_STATE, METHOD_CONST, METHOD_ACCESS_FLAGS,
+        KIND_NMETHOD, NM_METHOD, NM_STATE, NM_COMPILE_ID, METHOD_CONST, METHOD_ACCESS_FLAGS,
         CM_CONSTANTS, CM_IDNUM, CM_NAME_INDEX, CM_SIZE, CP_HOLDER, CP_SIZE,
         IK_JMIDS, KLASS_NAME, CP_SOURCE_FILE_INDEX, SYMBOL_LENGTH, SYMBOL_BODY,
         JVM_TEXT_LOW, JVM_TEXT_HIGH, THREAD_OSTHREAD, OSTHREAD_TID,
@@ -122,6 +122,7 @@ public final class HotSpotLayout {
         put(Key.KIND_NMETHOD, vm.intConstant("CodeBlobKind::Nmethod").orElse(1));
         put(Key.NM_METHOD, offset("nmethod", "_method", "CompiledMethod", "_method"));
         put(Key.NM_STATE, offset("nmethod", "_state"));
+        put(Key.NM_COMPILE_ID, optional(vm.offset("nmethod", "_compile_id")));  // without it, no inlining cache
         put(Key.METHOD_CONST, offset("Method", "_constMethod"));
         put(Key.METHOD_ACCESS_FLAGS, offset("Method", "_access_flags"));
         put(Key.CM_CONSTANTS, offset("ConstMethod", "_constants"));
