@@ -90,6 +90,11 @@ final class AddressSpace {
         return l;
     }
 
+    /** The maps addresses are located in now, as a token: another one after every re-read (null before the first). */
+    Object version() {
+        return snapshot;
+    }
+
     /** Memory that cannot hold code where code was looked for: perhaps the snapshot is stale. */
     private static boolean suspect(Mapping m) {
         return !m.executable();

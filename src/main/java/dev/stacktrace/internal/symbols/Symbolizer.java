@@ -32,6 +32,19 @@ public final class Symbolizer {
     private volatile Demangling demangling;
     /** Display names for objects loaded from temporary files (JNA extracts its own as "jna123.tmp"). */
     private final ConcurrentHashMap<String, String> libraryNames = new ConcurrentHashMap<>();
+    /** Replaced whenever the demangler or a library's name changes: names resolved before are stale. */
+    private volatile Object naming = new Object();
+
+    /**
+     * Addresses named lately, one per slot of their hash: a stack taken again and again is named
+     * without looking its frames up. An entry stands while the maps, the demangler and the library
+     * names it was resolved with are still the current ones; entries are immutable, so threads may
+     * race on a slot.
+     */
+    private record Recent(long address, boolean returnAddress, Object maps, Object naming, ResolvedAddress resolved) {}
+
+    private static final int RECENT_BITS = 10;
+    private final Recent[] recent = new Recent[1 << RECENT_BITS];
 
     /** @param demangler maps an Itanium-mangled name ("_Z...") to its readable form; may return null or its input */
     public Symbolizer(UnaryOperator<String> demangler) {
@@ -59,6 +72,7 @@ public final class Symbolizer {
     /** Shows the object mapped from {@code path} as {@code displayName} in every resolved address. */
     public void nameLibrary(String path, String displayName) {
         libraryNames.put(path, displayName);
+        naming = new Object();
     }
 
     private String library(AddressSpace.Located at) {
@@ -68,6 +82,7 @@ public final class Symbolizer {
     public void setDemangler(UnaryOperator<String> demangler) {
         this.demangling = new Demangling(demangler == null ? UnaryOperator.identity() : demangler,
                 new ConcurrentHashMap<>());
+        naming = new Object();
     }
 
     /**
@@ -79,6 +94,23 @@ public final class Symbolizer {
      *                      up; the offset is still reported relative to {@code address}
      */
     public ResolvedAddress resolve(long address, boolean returnAddress) {
+        Object maps = space.version();
+        Object names = naming;
+        int slot = (int) ((address * 0x9E3779B97F4A7C15L) >>> (64 - RECENT_BITS));
+        Recent r = recent[slot];
+        if (r != null && r.address == address && r.returnAddress == returnAddress && r.maps == maps && r.naming == names) {
+            return r.resolved;
+        }
+        ResolvedAddress resolved = lookUp(address, returnAddress);
+        // only names found in a symbol table are kept: a place name may yet become a symbol's (a
+        // library that was half-way loaded when the maps were read)
+        if (maps != null && resolved.hasName()) {
+            recent[slot] = new Recent(address, returnAddress, maps, names, resolved);
+        }
+        return resolved;
+    }
+
+    private ResolvedAddress lookUp(long address, boolean returnAddress) {
         long lookup = returnAddress ? address - 1 : address;
         AddressSpace.Located at = null;
         try {
