@@ -56,8 +56,10 @@ enum walk_end {
     WALK_FRAME_SIZE = -5, WALK_ORDER = -6, WALK_UNWIND = -7, WALK_FULL = -8, WALK_CALL_WRAPPER = -9,
 };
 
-/* In the handler. */
-void mixed_capture(struct mixed_sample *s, ucontext_t *uc);
+/* In the handler. cached_inlining: the methods of compiled frames may come from the inlining cache
+   (inlining.h) instead of AsyncGetCallTrace; the profiler asks AsyncGetCallTrace every time, so
+   that a profile's attribution rests on nothing but its answers. */
+void mixed_capture(struct mixed_sample *s, ucontext_t *uc, int cached_inlining);
 
 /* Frames of the merged stack, 5 words each: kind, id, bci, pc, sp (ST_FRAME_* kinds in stacktrace.h).
    A walk that did not reach the thread's start ends with an ST_FRAME_MARKER frame (max >= 1: never 0 frames). */

@@ -78,7 +78,7 @@ void profiler_sample(ucontext_t *uc, uint64_t weight) {
         if (atomic_compare_exchange_strong(&scratch[i].busy, &free_, 1)) { mine = &scratch[i]; break; }
     }
     if (mine == NULL) { table_count(ST_PROFILE_BUSY, weight); goto out; }
-    mixed_capture(&mine->sample, uc);
+    mixed_capture(&mine->sample, uc, 0);
     int n = mixed_merge(&mine->sample, mine->merged, max_frames);
     /* never dropped: a walk that stopped early is recorded as far as it went, with a marker frame */
     int marked = 0;

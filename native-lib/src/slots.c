@@ -125,7 +125,7 @@ void slots_answer(uintptr_t value, ucontext_t *uc) {
     if (claim(s, seq)) {
         s->handler_start = now_ns();
         if (s->mode == MODE_UNWIND) s->count = unwind_context(uc, 1, s->frames, s->max);
-        else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, uc);
+        else if (s->mode == MODE_MIXED) mixed_capture(&s->mixed, uc, 1);
         s->handler_end = now_ns();
         publish(s, seq);
     }

@@ -7,8 +7,8 @@
  *     their rbp chain, compiled frames by their CodeBlob's frame size) down to an entry frame (the
  *     call stub), below which the unwinder takes over again from the stub's caller; and so on to the
  *     thread's start. This is what puts Java -> JNI -> Java -> JNI in its true order.
- *     AGCT is not asked when every compiled frame's methods are known from an earlier answer
- *     (inlining.c).
+ *     For a stack asked for (not the profiler's samples), AGCT is not asked when every compiled
+ *     frame's methods are known from an earlier answer (inlining.c).
  *  3. mixed_merge (merge.c, in the requester) pins AGCT's frames on the physical Java frames by method; when
  *     AGCT failed or does not fit, the physical frames alone give the outer method of each frame.
  *
@@ -347,16 +347,16 @@ static int64_t clock_ns(void) {
 /* Room for inlined methods per compiled frame when AsyncGetCallTrace's depth is chosen. */
 #define INLINED_PER_COMPILED_FRAME 8
 
-static void walk(struct mixed_sample *s, ucontext_t *uc);
+static void walk(struct mixed_sample *s, ucontext_t *uc, int cached_inlining);
 static void call_agct(struct mixed_sample *s, ucontext_t *uc, JNIEnv *env, int compiled, int last_compiled);
 
-void mixed_capture(struct mixed_sample *s, ucontext_t *uc) {
+void mixed_capture(struct mixed_sample *s, ucontext_t *uc, int cached_inlining) {
     int64_t start = clock_ns();
-    walk(s, uc);
+    walk(s, uc, cached_inlining);
     s->walk_ns = (int32_t) (clock_ns() - start);
 }
 
-static void walk(struct mixed_sample *s, ucontext_t *uc) {
+static void walk(struct mixed_sample *s, ucontext_t *uc, int cached_inlining) {
     s->agct_ns = s->unwind_ns = 0;
     s->agct_frames = s->agct_depth = 0;
     s->agct_from[0] = s->agct_from[1] = s->agct_from[2] = 0;
@@ -447,9 +447,9 @@ static void walk(struct mixed_sample *s, ucontext_t *uc) {
         call_agct(s, uc, env, 1, MIXED_MAX_VIRTUAL - 1 - INLINED_PER_COMPILED_FRAME);
         return;
     }
-    if (compiled == 0 || inlining_from_cache(s)) return;
+    if (compiled == 0 || (cached_inlining && inlining_from_cache(s))) return;
     call_agct(s, uc, env, compiled, last_compiled);
-    inlining_remember(s);
+    if (cached_inlining) inlining_remember(s);
 }
 
 /*

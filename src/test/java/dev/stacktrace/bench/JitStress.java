@@ -33,7 +33,7 @@ public final class JitStress {
             TreeMap<Long, Integer> agct = new TreeMap<>();
             TreeMap<Long, Integer> ends = new TreeMap<>();
             long[] handlerNs = new long[samples];
-            long frames = 0, javaFrames = 0, errors = 0, resolved = 0, resolvedToBottom = 0;
+            long frames = 0, javaFrames = 0, errors = 0, resolved = 0, resolvedToBottom = 0, fromCache = 0;
             long start = System.nanoTime();
             for (int i = 0; i < samples; i++) {
                 long[] words;
@@ -46,6 +46,7 @@ public final class JitStress {
                 agct.merge(info[0] > 0 ? 1L : info[0], 1, Integer::sum);
                 ends.merge(info[1], 1, Integer::sum);
                 handlerNs[i] = info[5];
+                fromCache += info[7];
                 frames += words.length / 5;
                 for (int w = 0; w < words.length; w += 5) if (words[w] >= 1 && words[w] <= 4) javaFrames++;
                 if (resolveEvery > 0 && i % resolveEvery == 0) {
@@ -65,6 +66,8 @@ public final class JitStress {
                     sorted[sorted.length / 2] / 1e3, sorted[(int) (sorted.length * 0.99)] / 1e3, sorted[sorted.length - 1] / 1e3);
             System.out.printf("frames per sample: %.1f (Java %.1f)%n", (double) frames / samples, (double) javaFrames / samples);
             System.out.println("AsyncGetCallTrace result (1 = frames, else its error code): " + agct);
+            System.out.printf("inlined methods from the inlining cache (AsyncGetCallTrace not asked): %.1f%% of samples%n",
+                    100.0 * fromCache / samples);
             System.out.println("walk end (0 = reached the thread's start, <0 = stopped early): " + ends);
             System.out.printf("RESULT samples=%d errors=%d walkedToBottom=%d resolved=%d resolvedToBottom=%d%n",
                     samples, errors, ok, resolved, resolvedToBottom);

@@ -33,9 +33,18 @@ public record EntryShares(long nativeSamples, long javaSamples, long samples) {
 
     /** The {@code top} most sampled stacks that hold neither part's entry frame, with their counts, for a failure's message. */
     public static String neither(Map<List<StackEntry>, Long> stacks, int top) {
+        return mostSampled(stacks, top, s -> !holds(s, AccuracyWorkload.NATIVE_ENTRY) && !holds(s, AccuracyWorkload.JAVA_ENTRY));
+    }
+
+    /** The {@code top} most sampled stacks that hold the entry frame of method {@code entry}, for a failure's message. */
+    public static String holding(Map<List<StackEntry>, Long> stacks, int top, String entry) {
+        return mostSampled(stacks, top, s -> holds(s, entry));
+    }
+
+    private static String mostSampled(Map<List<StackEntry>, Long> stacks, int top, java.util.function.Predicate<List<StackEntry>> which) {
         StringBuilder out = new StringBuilder();
         stacks.entrySet().stream()
-                .filter(e -> !holds(e.getKey(), AccuracyWorkload.NATIVE_ENTRY) && !holds(e.getKey(), AccuracyWorkload.JAVA_ENTRY))
+                .filter(e -> which.test(e.getKey()))
                 .sorted(Map.Entry.<List<StackEntry>, Long>comparingByValue().reversed()).limit(top)
                 .forEach(e -> out.append("\n").append(e.getValue()).append(" samples:\n")
                         .append(dev.stacktrace.Stacktrace.format(e.getKey().subList(0, Math.min(12, e.getKey().size())))));

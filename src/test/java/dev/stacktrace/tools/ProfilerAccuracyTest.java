@@ -103,7 +103,9 @@ class ProfilerAccuracyTest {
             var stacks = p.getStacks();
             long recorded = stacks.values().stream().mapToLong(Long::longValue).sum();
             return new Outcome(truth, EntryShares.ofStacks(stacks, p.sampleCount()), recorded,
-                    p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3));
+                    p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3)
+                    + "\nmost sampled stacks of the native part:" + EntryShares.holding(stacks, 3, AccuracyWorkload.NATIVE_ENTRY)
+                    + "\nmost sampled stacks of the Java part:" + EntryShares.holding(stacks, 3, AccuracyWorkload.JAVA_ENTRY));
         }
     }
 }
