@@ -73,7 +73,7 @@ static void store(uintptr_t pc, int32_t compile_id, int top, const struct agct_f
     atomic_store_explicit(&e->version, v + 2, memory_order_release);
 }
 
-/* A frame AsyncGetCallTrace would name: a Java frame whose method is known. */
+/* A frame AsyncGetCallTrace names: a Java frame, not a stub. */
 static int is_java(const struct physical_frame *p) {
     return p->type != PHYS_STUB;
 }
@@ -114,20 +114,12 @@ int inlining_from_cache(struct mixed_sample *s) {
     return 1;
 }
 
-/* Where frame pi's share of the answer ends (its own method), from index v; -1 if not in the answer. */
-static int share_end(const struct mixed_sample *s, int v, uintptr_t jmid) {
-    for (int j = v; j < s->agct_frames; j++) {
+/* The first of the answer's frames [from, to) whose method is jmid, or -1. */
+static int find_method(const struct mixed_sample *s, int from, int to, uintptr_t jmid) {
+    for (int j = from; j < to; j++) {
         if (s->virtual_frames[j].method_id == jmid) return j;
     }
     return -1;
-}
-
-/* Whether method jmid is among frames [from, to) of the answer. */
-static int holds(const struct mixed_sample *s, int from, int to, uintptr_t jmid) {
-    for (int j = from; j < to; j++) {
-        if (s->virtual_frames[j].method_id == jmid) return 1;
-    }
-    return 0;
 }
 
 void inlining_remember(const struct mixed_sample *s) {
@@ -140,12 +132,12 @@ void inlining_remember(const struct mixed_sample *s) {
         const struct physical_frame *p = &s->physical[pi];
         if (!is_java(p)) continue;
         if (p->jmid == 0) return;
-        int end = share_end(s, v, p->jmid);
+        int end = find_method(s, v, s->agct_frames, p->jmid);  /* where its share ends: its own method */
         if (end < 0) return;  /* past the answer's end */
         if (pending >= 0) {
             const struct physical_frame *q = &s->physical[pending];
             /* the frame before kept its own method in this share: its share was cut short */
-            if (holds(s, v, end, q->jmid)) return;
+            if (find_method(s, v, end, q->jmid) >= 0) return;
             store(q->pc, q->compile_id, pending == 0, &s->virtual_frames[pending_from], pending_end - pending_from + 1);
             pending = -1;
         }
