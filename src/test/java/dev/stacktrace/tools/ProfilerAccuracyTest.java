@@ -27,6 +27,16 @@ import org.junit.jupiter.params.provider.CsvSource;
  * misses intervals (it skips rather than bursts), and the samples it does take are clustered in the
  * stretches when it runs, so they vary more than the bound below.
  *
+ * <p>What the bound holds for is the thread's time in user mode. With perf_event_paranoid at 2 a
+ * task-clock may overflow only in user mode, so in CPU mode a stretch in the kernel (a system call,
+ * a page fault) is counted on the thread's next sample, up to one interval later, which near the end
+ * of a slice is the other part's. The test JVM pre-touches its heap (pom.xml): without that, in a
+ * JVM whose eden had grown into untouched memory, the Java part's allocations took page faults for
+ * 5-16% of its time, and the native part was measured up to 4.5 points over its truth (the Java part
+ * up to 6.6 under). The line printed says how much of the run the kernel had, and the samples
+ * minus the walks are the intervals that overflowed in it. CpuClockTest checks that kernel time is
+ * counted.
+ *
  * <p>Statistics: with N samples a share p has a standard error of at most sqrt(p(1-p)/N); the run
  * aims at 1200 samples (5 points = 3.5 standard errors at p = 0.5) and stops at 30 s if the machine
  * gives the thread too little CPU (CPU timers fire on the scheduler tick: 250 samples per second of the
@@ -43,7 +53,8 @@ class ProfilerAccuracyTest {
     private static final long MAX_RUN_NANOS = Duration.ofSeconds(30).toNanos();
     private static final double TOLERANCE = 0.05;
 
-    private record Outcome(AccuracyWorkload.Split truth, EntryShares measured, long recorded, String errors, String neither) {}
+    private record Outcome(AccuracyWorkload.Split truth, EntryShares measured, long recorded, long walks,
+                           double kernelShare, String errors, String neither) {}
 
     @ParameterizedTest(name = "workload ({0}), {1} mode")
     @CsvSource({"a, CPU", "a, WALL", "b, CPU", "b, WALL"})
@@ -67,10 +78,11 @@ class ProfilerAccuracyTest {
         String figures = String.format(Locale.ROOT,
                 "accuracy (%s) %s mode: native part truth %.3f (cpu %.3f, wall %.3f) measured %.3f; "
                         + "java part truth %.3f (cpu %.3f, wall %.3f) measured %.3f; %d samples taken, %d recorded, "
-                        + "errors %s, %d slices, thread cpu %.2f s of wall %.2f s%s",
+                        + "%d walks, errors %s, %d slices, thread cpu %.2f s of wall %.2f s (%.0f%% in the kernel)%s",
                 workload, mode, nativeTruth, o.truth().nativeCpuShare(), o.truth().nativeWallShare(), m.nativeShare(),
                 javaTruth, o.truth().javaCpuShare(), o.truth().javaWallShare(), m.javaShare(), m.samples(),
-                o.recorded(), o.errors(), o.truth().slices(), o.truth().totalCpu() / 1e9, o.truth().totalWall() / 1e9,
+                o.recorded(), o.walks(), o.errors(), o.truth().slices(), o.truth().totalCpu() / 1e9,
+                o.truth().totalWall() / 1e9, 100 * o.kernelShare(),
                 cpu ? "" : String.format(Locale.ROOT, ", %.0f%% of the %d wall intervals sampled", 100.0 * m.samples()
                         / (o.truth().totalWall() / INTERVAL.toNanos()), o.truth().totalWall() / INTERVAL.toNanos()));
         System.out.println(figures);
@@ -83,6 +95,16 @@ class ProfilerAccuracyTest {
                 () -> assertTrue(Math.abs(m.javaShare() - javaTruth) <= TOLERANCE, "java part: " + report));
     }
 
+    /**
+     * This thread's user-mode and kernel-mode CPU time so far, in clock ticks (/proc/thread-self/stat):
+     * how much of the run the kernel had, whose time lands on the next user-mode sample in CPU mode.
+     */
+    private static long[] userAndKernelTicks() throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
+    }
+
     /** Warms the workload up, then profiles this thread while it runs slices, and measures both. */
     private static Outcome profileOnThisThread(String name, Profiler.Mode mode) throws Exception {
         try (AccuracyWorkload w = AccuracyWorkloads.create(name)) {
@@ -90,6 +112,7 @@ class ProfilerAccuracyTest {
             Profiler p = Profiler.builder().thread(Thread.currentThread()).mode(mode).interval(INTERVAL).build();
             long end = System.nanoTime() + MAX_RUN_NANOS;
             AccuracyWorkload.Split truth;
+            long[] times0 = userAndKernelTicks();
             p.start();
             try {
                 // at least MIN_SLICES slices too: a wall-mode sample of a thread starved of CPU stands for
@@ -100,10 +123,12 @@ class ProfilerAccuracyTest {
             } finally {
                 p.join();
             }
+            long[] times1 = userAndKernelTicks();
+            long user = times1[0] - times0[0], kernel = times1[1] - times0[1];
             var stacks = p.getStacks();
             long recorded = stacks.values().stream().mapToLong(Long::longValue).sum();
-            return new Outcome(truth, EntryShares.ofStacks(stacks, p.sampleCount()), recorded,
-                    p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3)
+            return new Outcome(truth, EntryShares.ofStacks(stacks, p.sampleCount()), recorded, p.walkCount(),
+                    user + kernel > 0 ? (double) kernel / (user + kernel) : 0, p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3)
                     + "\nmost sampled stacks of the native part:" + EntryShares.holding(stacks, 3, AccuracyWorkload.NATIVE_ENTRY)
                     + "\nmost sampled stacks of the Java part:" + EntryShares.holding(stacks, 3, AccuracyWorkload.JAVA_ENTRY));
         }
