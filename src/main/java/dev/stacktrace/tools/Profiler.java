@@ -196,7 +196,9 @@ public final class Profiler implements AutoCloseable {
     /**
      * Samples taken so far (recorded or not), in intervals: a stack walked stands for every interval
      * its thread was due a sample since the last one (in wall mode, ticks that waited behind a queued
-     * one; in cpu mode on a task-clock, CPU time in system calls, where the clock does not fire).
+     * one; in cpu mode on a task-clock, CPU time in the kernel (system calls, page faults), where the
+     * clock does not fire). Such time lands on the thread's next sample, which may be up to an interval
+     * of its code later.
      */
     public long sampleCount() {
         return counters().samples();
