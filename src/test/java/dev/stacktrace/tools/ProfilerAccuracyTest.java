@@ -31,11 +31,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * task-clock may overflow only in user mode, so in CPU mode a stretch in the kernel (a system call,
  * a page fault) is counted on the thread's next sample, up to one interval later, which near the end
  * of a slice is the other part's. The test JVM pre-touches its heap (pom.xml): without that, in a
- * JVM whose eden had grown into untouched memory, the Java part's allocations took page faults for
- * 5-16% of its time, and the native part was measured up to 4.5 points over its truth (the Java part
- * up to 6.6 under). The line printed says how much of the run the kernel had, and the samples
- * minus the walks are the intervals that overflowed in it. CpuClockTest checks that kernel time is
- * counted.
+ * JVM whose eden had grown into untouched memory, the Java part's allocations took page faults (up
+ * to 8.8% of the thread's time in the kernel), and the native part was measured up to 4.5 points
+ * over its truth (the Java part up to 6.6 under). The line printed says how much of the run the
+ * kernel had, and the samples minus the walks are the intervals that overflowed in it.
+ * CpuClockTest checks that kernel time is counted.
  *
  * <p>Statistics: with N samples a share p has a standard error of at most sqrt(p(1-p)/N); the run
  * aims at 1200 samples (5 points = 3.5 standard errors at p = 0.5) and stops at 30 s if the machine
