@@ -54,7 +54,22 @@ class ProfilerAccuracyTest {
     private static final double TOLERANCE = 0.05;
 
     private record Outcome(AccuracyWorkload.Split truth, EntryShares measured, long recorded, long walks,
-                           double kernelShare, String errors, String neither) {}
+                           double kernelShare, String errors, String topStacks) {}
+
+    /** A thread's CPU time so far in user and in kernel mode, in clock ticks (/proc/thread-self/stat). */
+    private record CpuTicks(long user, long kernel) {
+        static CpuTicks ofThisThread() throws java.io.IOException {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");  // from field 3, state
+            return new CpuTicks(Long.parseLong(fields[11]), Long.parseLong(fields[12]));
+        }
+
+        /** The kernel's share of the CPU time since {@code before}: its time lands on the next user-mode sample in CPU mode. */
+        double kernelShareSince(CpuTicks before) {
+            long u = user - before.user, k = kernel - before.kernel;
+            return u + k > 0 ? (double) k / (u + k) : 0;
+        }
+    }
 
     @ParameterizedTest(name = "workload ({0}), {1} mode")
     @CsvSource({"a, CPU", "a, WALL", "b, CPU", "b, WALL"})
@@ -86,23 +101,13 @@ class ProfilerAccuracyTest {
                 cpu ? "" : String.format(Locale.ROOT, ", %.0f%% of the %d wall intervals sampled", 100.0 * m.samples()
                         / (o.truth().totalWall() / INTERVAL.toNanos()), o.truth().totalWall() / INTERVAL.toNanos()));
         System.out.println(figures);
-        String report = figures + "; most sampled stacks in neither part:" + o.neither();
+        String report = figures + "; most sampled stacks in neither part:" + o.topStacks();
 
         assertTrue(m.samples() >= MIN_SAMPLES, "too few samples to judge: " + report);
         assertTrue(nativeTruth > 0.2 && javaTruth > 0.2, "the workload should mix both parts: " + report);
         assertAll(
                 () -> assertTrue(Math.abs(m.nativeShare() - nativeTruth) <= TOLERANCE, "native part: " + report),
                 () -> assertTrue(Math.abs(m.javaShare() - javaTruth) <= TOLERANCE, "java part: " + report));
-    }
-
-    /**
-     * This thread's user-mode and kernel-mode CPU time so far, in clock ticks (/proc/thread-self/stat):
-     * how much of the run the kernel had, whose time lands on the next user-mode sample in CPU mode.
-     */
-    private static long[] userAndKernelTicks() throws java.io.IOException {
-        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
     }
 
     /** Warms the workload up, then profiles this thread while it runs slices, and measures both. */
@@ -112,7 +117,7 @@ class ProfilerAccuracyTest {
             Profiler p = Profiler.builder().thread(Thread.currentThread()).mode(mode).interval(INTERVAL).build();
             long end = System.nanoTime() + MAX_RUN_NANOS;
             AccuracyWorkload.Split truth;
-            long[] times0 = userAndKernelTicks();
+            CpuTicks before = CpuTicks.ofThisThread();
             p.start();
             try {
                 // at least MIN_SLICES slices too: a wall-mode sample of a thread starved of CPU stands for
@@ -123,12 +128,11 @@ class ProfilerAccuracyTest {
             } finally {
                 p.join();
             }
-            long[] times1 = userAndKernelTicks();
-            long user = times1[0] - times0[0], kernel = times1[1] - times0[1];
+            double kernelShare = CpuTicks.ofThisThread().kernelShareSince(before);
             var stacks = p.getStacks();
             long recorded = stacks.values().stream().mapToLong(Long::longValue).sum();
-            return new Outcome(truth, EntryShares.ofStacks(stacks, p.sampleCount()), recorded, p.walkCount(),
-                    user + kernel > 0 ? (double) kernel / (user + kernel) : 0, p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3)
+            return new Outcome(truth, EntryShares.ofStacks(stacks, p.sampleCount()), recorded, p.walkCount(), kernelShare,
+                    p.errorCounts().toString() + ", incomplete " + p.incompleteCount(), EntryShares.neither(stacks, 3)
                     + "\nmost sampled stacks of the native part:" + EntryShares.holding(stacks, 3, AccuracyWorkload.NATIVE_ENTRY)
                     + "\nmost sampled stacks of the Java part:" + EntryShares.holding(stacks, 3, AccuracyWorkload.JAVA_ENTRY));
         }
