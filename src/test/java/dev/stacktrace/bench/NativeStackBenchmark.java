@@ -24,7 +24,9 @@ import java.util.function.IntSupplier;
  * <p>Targets: a Java thread blocked in native code (JNA → stt_recurse_then_read(30, pipe), about
  * 30 native frames above JNA/JIT/libjvm) and one spinning in native code (stt_recurse_then_spin).
  *
- * <p>Run through {@code bench/native-stack.sh}. Options: {@code --warmup N} (default 5000),
+ * <p>Run through {@code bench/native-stack.sh}. Options: {@code --warmup N} (default 20000:
+ * calls per row before timing; Temurin 25 recompiles the naming code after uncommon traps for
+ * several thousand calls more than JDK 17 does, and fewer warm-up calls measure that, not the steady state),
  * {@code --calls N} (20000), {@code --depth N} (recursion depth, 30), {@code --max-seconds S}
  * (per-row time cap for the slow JVM rows, 12), {@code --target blocked|spinning|both|java-spin|all}
  * (default all; both = the two native targets; all adds a Java thread spinning in JIT code, as
@@ -36,7 +38,7 @@ import java.util.function.IntSupplier;
  */
 public final class NativeStackBenchmark {
 
-    private static int warmup = 5_000;
+    private static int warmup = 20_000;
     private static int calls = 20_000;
     private static int depth = 30;
     private static double maxSeconds = 12;
