@@ -58,7 +58,8 @@ public final class Stacktrace {
         NativeCapture capture = NativeCapture.get();
         if (capture.javaFramesUnavailable() == null) {
             int raw = Math.min(MAX_DEPTH, rawDepth(maxDepth, showJvm) + OWN_FRAMES);
-            return StackResolver.mixedStack(capture.captureMixed(NativeThreadIds.current(), raw, null), maxDepth, showJvm, true);
+            return capture.captureMixed(NativeThreadIds.current(), raw,
+                    (words, frames) -> StackResolver.mixedStack(words, frames, maxDepth, showJvm, true));
         }
         return StackResolver.ownStack(capture.captureSelf(rawDepth(maxDepth, showJvm)), maxDepth, showJvm);
     }
@@ -101,8 +102,8 @@ public final class Stacktrace {
         if (nativeTid == NativeThreadIds.current()) return getStack(maxDepth, showJvm);
         NativeCapture capture = NativeCapture.get();
         if (capture.javaFramesUnavailable() == null) {
-            return StackResolver.mixedStack(capture.captureMixed(nativeTid, rawDepth(maxDepth, showJvm), null),
-                    maxDepth, showJvm, false);
+            return capture.captureMixed(nativeTid, rawDepth(maxDepth, showJvm),
+                    (words, frames) -> StackResolver.mixedStack(words, frames, maxDepth, showJvm, false));
         }
         long[] raw = capture.captureThread(nativeTid, rawDepth(maxDepth, showJvm));
         return StackResolver.interruptedStack(raw, maxDepth, showJvm);

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Raw stacks (instruction addresses, innermost first) of threads of this process, with the
@@ -30,6 +31,8 @@ public final class NativeCapture {
     public static final int DEFAULT_TIMEOUT_MILLIS = 100;
     public static final int MAX_DEPTH = LibStacktrace.MAX_FRAMES;
 
+    /** The least a kept copy of a mixed stack holds, so that depths asked for near the default share one. */
+    private static final int MIN_SPARE_FRAMES = 128;
     private static final int ESRCH = 3;
     private static final int EAGAIN = 11;
     private static final int EINVAL = 22;
@@ -47,6 +50,8 @@ public final class NativeCapture {
     private final Set<Integer> suspects = ConcurrentHashMap.newKeySet();
     /** Where the native side writes another thread's stack. */
     private final SpareBuffer buffers = new SpareBuffer();
+    /** The Java copy of a mixed stack that is named at once, kept for the next (one; concurrent callers make their own). */
+    private final AtomicReference<long[]> spareWords = new AtomicReference<>();
 
     private NativeCapture(int signal, int timeoutMillis, long handlerAddress) {
         this.signal = signal;
@@ -238,18 +243,53 @@ public final class NativeCapture {
      * whether the thread is a Java thread.
      */
     public long[] captureMixed(int tid, int maxFrames, long[] info) {
-        String unavailable = javaFramesUnavailable();
-        if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "no Java frames: " + unavailable);
-        checkSuspect(tid);
-        Memory words = buffers.take((long) Long.BYTES * LibStacktrace.MIXED_WORDS * Math.max(1, maxFrames));
+        Memory words = buffers.take(mixedBytes(maxFrames));
         try {
-            int n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
-            if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
-            if (n < 0) throw failure(n, tid);
-            return words.getLongArray(0, LibStacktrace.MIXED_WORDS * n);
+            return words.getLongArray(0, LibStacktrace.MIXED_WORDS * captureMixedInto(words, tid, maxFrames, info));
         } finally {
             buffers.giveBack(words);
         }
+    }
+
+    /** Reads a mixed capture's words in place; they are the capture's only for the duration of the call. */
+    public interface MixedReader<T> {
+        /** {@code words[0 .. frames × MIXED_WORDS)} are the stack, laid out as {@link #captureMixed} returns it. */
+        T read(long[] words, int frames);
+    }
+
+    /**
+     * As {@link #captureMixed(int, int, long[])}, handing the words to {@code reader} in an array kept
+     * from one capture to the next: a stack named at once needs no array of its own.
+     */
+    public <T> T captureMixed(int tid, int maxFrames, MixedReader<T> reader) {
+        Memory buffer = buffers.take(mixedBytes(maxFrames));
+        long[] words = spareWords.getAndSet(null);
+        if (words == null || words.length < LibStacktrace.MIXED_WORDS * maxFrames) {
+            words = new long[LibStacktrace.MIXED_WORDS * Math.max(maxFrames, MIN_SPARE_FRAMES)];
+        }
+        try {
+            int frames = captureMixedInto(buffer, tid, maxFrames, null);
+            buffer.read(0, words, 0, LibStacktrace.MIXED_WORDS * frames);
+            return reader.read(words, frames);
+        } finally {
+            buffers.giveBack(buffer);
+            spareWords.compareAndSet(null, words);
+        }
+    }
+
+    private static long mixedBytes(int maxFrames) {
+        return (long) Long.BYTES * LibStacktrace.MIXED_WORDS * Math.max(1, maxFrames);
+    }
+
+    /** A mixed capture into {@code words}: the number of frames written. */
+    private int captureMixedInto(Memory words, int tid, int maxFrames, long[] info) {
+        String unavailable = javaFramesUnavailable();
+        if (unavailable != null) throw new StacktraceException(Reason.UNSUPPORTED, "no Java frames: " + unavailable);
+        checkSuspect(tid);
+        int n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
+        if (n == -ETIMEDOUT && waitingForCpu(tid)) n = LibStacktrace.st_capture_mixed(tid, words, maxFrames, timeoutMillis, info);
+        if (n < 0) throw failure(n, tid);
+        return n;
     }
 
     /** The bare signal round trip to a thread, with a handler that does nothing (the floor). */

@@ -24,10 +24,17 @@ public final class RawStack {
 
     private final long[] words;
     private final int stride;
+    /** Frames: the first {@code size × stride} words are the stack, the rest of the array is not. */
+    private final int size;
 
     private RawStack(long[] words, int stride) {
+        this(words, stride, words.length / stride);
+    }
+
+    private RawStack(long[] words, int stride, int size) {
         this.words = words;
         this.stride = stride;
+        this.size = size;
     }
 
     /** Addresses only: every frame native, the address its id and pc. */
@@ -38,6 +45,14 @@ public final class RawStack {
     /** A mixed stack of st_capture_mixed. */
     public static RawStack mixed(long[] words) {
         return new RawStack(words, LibStacktrace.MIXED_WORDS);
+    }
+
+    /** The mixed stack of the first {@code frames} frames of {@code words}, an array that may be longer. */
+    public static RawStack mixed(long[] words, int frames) {
+        if (frames < 0 || (long) frames * LibStacktrace.MIXED_WORDS > words.length) {
+            throw new IllegalArgumentException(frames + " frames do not fit in " + words.length + " words");
+        }
+        return new RawStack(words, LibStacktrace.MIXED_WORDS, frames);
     }
 
     /** Receives each stack of a profile table with its sample count. */
@@ -97,11 +112,11 @@ public final class RawStack {
 
     /** Whether this is the stack whose frames are {@code table[from..to)} of a profile table. */
     public boolean isProfileStackAt(long[] table, int from, int to) {
-        return stride == PROFILE_WORDS && Arrays.equals(words, 0, words.length, table, from, to);
+        return stride == PROFILE_WORDS && Arrays.equals(words, 0, size * stride, table, from, to);
     }
 
     public int size() {
-        return words.length / stride;
+        return size;
     }
 
     public int kind(int i) {
@@ -123,11 +138,14 @@ public final class RawStack {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RawStack r && stride == r.stride && Arrays.equals(words, r.words);
+        return o instanceof RawStack r && stride == r.stride && size == r.size
+                && Arrays.equals(words, 0, size * stride, r.words, 0, size * stride);
     }
 
     @Override
     public int hashCode() {
-        return 31 * stride + Arrays.hashCode(words);
+        int h = 31 * stride + size;
+        for (int i = 0; i < size * stride; i++) h = 31 * h + Long.hashCode(words[i]);
+        return h;
     }
 }

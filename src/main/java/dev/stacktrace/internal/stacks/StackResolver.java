@@ -69,7 +69,16 @@ public final class StackResolver {
      * @param own the calling thread's own stack: the frames of the call into us are cut from the top
      */
     public static List<StackEntry> mixedStack(long[] words, int maxDepth, boolean showJvm, boolean own) {
-        StackEntry[] all = withoutMisreadFrames(entries(RawStack.mixed(words), own || OTHERS_HIDE_HIDDEN));
+        return mixedStack(RawStack.mixed(words), maxDepth, showJvm, own);
+    }
+
+    /** As {@link #mixedStack(long[], int, boolean, boolean)}, of the first {@code frames} frames of {@code words}. */
+    public static List<StackEntry> mixedStack(long[] words, int frames, int maxDepth, boolean showJvm, boolean own) {
+        return mixedStack(RawStack.mixed(words, frames), maxDepth, showJvm, own);
+    }
+
+    private static List<StackEntry> mixedStack(RawStack raw, int maxDepth, boolean showJvm, boolean own) {
+        StackEntry[] all = withoutMisreadFrames(entries(raw, own || OTHERS_HIDE_HIDDEN));
         int frames = all.length;
         int from = own ? afterOurMachinery(all) : 0;
         if (from == 0 && showJvm && frames <= maxDepth) return List.of(all);
