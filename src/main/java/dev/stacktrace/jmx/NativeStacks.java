@@ -75,19 +75,21 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
                             new Param("mode", "cpu (running threads, per CPU time) or wall (every thread)"))))
     );
 
-    private static final Map<String, String> ATTRIBUTES = Map.of(
-            "Profiling", "True while a profiling session runs",
-            "SampleCount", "Samples taken in all profiling sessions",
-            "ErrorCount", "Samples not recorded (table full, busy, thread gone), all reasons together",
-            "ErrorCounts", "Samples not recorded, by reason",
-            "IncompleteCount", "Samples recorded with a marker frame: the stack walk stopped early",
-            "UnsampledThreads", "Threads the running profile cannot sample: over 4,096, or no room in the user's "
-                    + "pending-signal queue for their timers",
-            "IntervalMillis", "Sampling interval of the running or last session, in ms",
-            "EffectiveIntervalMillis", "The interval each thread of that session actually gets, in ms: in cpu mode on "
-                    + "POSIX timers (where perf_events are refused), the scheduler tick when it is longer",
-            "Mode", "cpu, wall, or off",
-            "Version", "Version of stacktrace");
+    private static final Map<String, String> ATTRIBUTES = Map.ofEntries(
+            Map.entry("Profiling", "True while a profiling session runs"),
+            Map.entry("SampleCount", "Samples taken in all profiling sessions"),
+            Map.entry("WalkCount", "Stacks walked in all profiling sessions, each one sample or more: SampleCount minus "
+                    + "WalkCount samples were counted on a later stack of their thread (in cpu mode, time in the kernel)"),
+            Map.entry("ErrorCount", "Samples not recorded (table full, busy, thread gone), all reasons together"),
+            Map.entry("ErrorCounts", "Samples not recorded, by reason"),
+            Map.entry("IncompleteCount", "Samples recorded with a marker frame: the stack walk stopped early"),
+            Map.entry("UnsampledThreads", "Threads the running profile cannot sample: over 4,096, or no room in the user's "
+                    + "pending-signal queue for their timers"),
+            Map.entry("IntervalMillis", "Sampling interval of the running or last session, in ms"),
+            Map.entry("EffectiveIntervalMillis", "The interval each thread of that session actually gets, in ms: in cpu "
+                    + "mode on POSIX timers (where perf_events are refused), the scheduler tick when it is longer"),
+            Map.entry("Mode", "cpu, wall, or off"),
+            Map.entry("Version", "Version of stacktrace"));
 
     private final StacktraceService service;
 
@@ -207,6 +209,11 @@ public final class NativeStacks extends StandardMBean implements NativeStacksMXB
     @Override
     public long getSampleCount() {
         return service.sampleCount();
+    }
+
+    @Override
+    public long getWalkCount() {
+        return service.walkCount();
     }
 
     @Override

@@ -43,6 +43,9 @@ public interface NativeStacksMXBean {
 
     long getSampleCount();
 
+    /** Stacks walked, each one sample or more: a sample's interval that ended in the kernel (cpu mode) lands on its thread's next walk. */
+    long getWalkCount();
+
     long getErrorCount();
 
     /** Samples not recorded, by reason. */

@@ -23,10 +23,11 @@ import java.util.function.Supplier;
  * Binds stacktrace's sampling to any Micrometer registry (Spring Boot users bind it to theirs):
  *
  * <ul>
- *   <li>{@code stacktrace.samples} (counter), {@code stacktrace.sample.errors} (counter, tag reason:
+ *   <li>{@code stacktrace.samples} (counter), {@code stacktrace.sample.walks} (counter: stacks walked,
+ *       each one sample or more), {@code stacktrace.sample.errors} (counter, tag reason:
  *       samples not recorded), {@code stacktrace.sample.incomplete} (counter: samples recorded with a
  *       marker frame, the walk having stopped early),
- *       {@code stacktrace.sample.duration} (timer: the time one sample costs in the sampled thread;
+ *       {@code stacktrace.sample.duration} (timer, one count a walk: the time one walk costs in the sampled thread;
  *       {@code stacktrace.sample.duration.max} the longest), {@code stacktrace.profiling.active} (gauge);
  *   <li>{@code stacktrace.symbol.samples} (counter, tags symbol and library): samples in which the
  *       symbol was on top of the stack, for the {@code topSymbols} symbols with the most such samples
@@ -132,15 +133,18 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
     public void bindTo(MeterRegistry registry) {
         FunctionCounter.builder("stacktrace.samples", service, StacktraceService::sampleCount)
                 .description("Stack samples taken").register(registry);
+        FunctionCounter.builder("stacktrace.sample.walks", service, StacktraceService::walkCount)
+                .description("Stacks walked, each one sample or more: samples minus walks were counted on a later "
+                        + "stack of their thread (in cpu mode, time in the kernel)").register(registry);
         for (SampleError reason : SampleError.values()) {
             FunctionCounter.builder("stacktrace.sample.errors", service, s -> s.errorsByReason().getOrDefault(reason, 0L))
                     .description("Samples not recorded, by reason").tag("reason", reason.key()).register(registry);
         }
         FunctionCounter.builder("stacktrace.sample.incomplete", service, StacktraceService::incompleteCount)
                 .description("Samples recorded with a marker frame: the stack walk stopped early").register(registry);
-        FunctionTimer.builder("stacktrace.sample.duration", service, StacktraceService::sampleCount,
+        FunctionTimer.builder("stacktrace.sample.duration", service, StacktraceService::walkCount,
                         s -> s.sampleTime().toNanos(), TimeUnit.NANOSECONDS)
-                .description("Time one sample costs inside the sampled thread").register(registry);
+                .description("Time one stack walk costs inside the sampled thread").register(registry);
         TimeGauge.builder("stacktrace.sample.duration.max", service, TimeUnit.NANOSECONDS,
                         s -> s.maxSampleTime().toNanos())
                 .description("The longest sample").register(registry);

@@ -76,7 +76,7 @@ public final class StacktraceService {
     public static final Duration WINDOW_INTERVAL = Duration.ofMillis(10);
 
     /** Totals of the sessions that have ended: replaced whole and never changed, so readers need no lock. */
-    private record Ended(long samples, Map<SampleError, Long> errors, long incomplete, long nanos, long maxNanos) {}
+    private record Ended(long samples, long walks, Map<SampleError, Long> errors, long incomplete, long nanos, long maxNanos) {}
 
     private volatile Profiler current;
     private volatile Profiler last;
@@ -94,7 +94,7 @@ public final class StacktraceService {
     private StacktraceService() {
         Map<SampleError, Long> none = new EnumMap<>(SampleError.class);
         for (SampleError reason : SampleError.values()) none.put(reason, 0L);
-        ended = new Ended(0, none, 0, 0, 0);
+        ended = new Ended(0, 0, none, 0, 0, 0);
     }
 
     public static StacktraceService get() {
@@ -136,7 +136,7 @@ public final class StacktraceService {
         Ended e = ended;
         Map<SampleError, Long> errors = new EnumMap<>(e.errors());
         p.errorsByReason().forEach((reason, n) -> errors.merge(reason, n, Long::sum));
-        ended = new Ended(e.samples() + p.sampleCount(), errors, e.incomplete() + p.incompleteCount(),
+        ended = new Ended(e.samples() + p.sampleCount(), e.walks() + p.walkCount(), errors, e.incomplete() + p.incompleteCount(),
                 e.nanos() + p.sampleTime().toNanos(),
                 Math.max(e.maxNanos(), p.maxSampleTime().toNanos()));
         last = p;
@@ -215,6 +215,17 @@ public final class StacktraceService {
     public long sampleCount() {
         Profiler live = current;
         return ended.samples() + (live != null ? live.sampleCount() : 0);
+    }
+
+    /**
+     * Stacks walked in all sessions: each is one sample or more. In cpu mode on task-clocks, an
+     * interval that ended in the kernel is counted on the thread's next walk ({@link
+     * Profiler#sampleCount()}), so {@code sampleCount() - walkCount()} says how many samples were
+     * counted on a later stack of their thread than the one they ended in.
+     */
+    public long walkCount() {
+        Profiler live = current;
+        return ended.walks() + (live != null ? live.walkCount() : 0);
     }
 
     /** Threads the running profile could not sample at its last look ({@link Profiler#unsampledThreads()}); 0 when none runs. */

@@ -80,7 +80,7 @@ class NativeStacksTest {
                 .findFirst().orElseThrow();
         assertEquals(List.of("threadId", "maxDepth", "showJvm"),
                 List.of(byId.getSignature()).stream().map(MBeanParameterInfo::getName).toList());
-        assertEquals(Set.of("Profiling", "SampleCount", "ErrorCount", "ErrorCounts", "IncompleteCount", "IntervalMillis",
+        assertEquals(Set.of("Profiling", "SampleCount", "WalkCount", "ErrorCount", "ErrorCounts", "IncompleteCount", "IntervalMillis",
                         "EffectiveIntervalMillis", "Mode", "UnsampledThreads", "Version"),
                 Set.copyOf(List.of(info.getAttributes()).stream().map(MBeanAttributeInfo::getName).toList()));
         for (MBeanAttributeInfo a : info.getAttributes()) assertFalse(a.getDescription().equals(a.getName()), a.getName());
@@ -150,6 +150,44 @@ class NativeStacksTest {
                 }
             });
         }
+    }
+
+    /**
+     * A thread busy in system calls, profiled in cpu mode: walks are counted apart from samples, each
+     * walk one sample or more, and the attributes are the service's own counts.
+     */
+    @Test
+    void walkCountIsTheStacksBehindTheSamples() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            try (java.io.FileOutputStream out = new java.io.FileOutputStream("/dev/null")) {
+                byte[] one = new byte[64];
+                while (!stop.get()) out.write(one);  // a system call each time: time in the kernel
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, "jmx-test-writer");
+        writer.start();
+        dev.stacktrace.service.StacktraceService service = dev.stacktrace.service.StacktraceService.get();
+        long walksBefore = service.walkCount(), samplesBefore = service.sampleCount();
+        try {
+            server.invoke(name, "startProfilingAll", new Object[] {"cpu", 1.0}, PROFILE_ALL);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while ((Long) server.getAttribute(name, "WalkCount") < walksBefore + 100 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        } finally {
+            server.invoke(name, "stopProfiling", null, null);
+            stop.set(true);
+            writer.join(10_000);
+        }
+        long walks = (Long) server.getAttribute(name, "WalkCount");
+        long samples = (Long) server.getAttribute(name, "SampleCount");
+        assertEquals(service.walkCount(), walks);
+        assertEquals(service.sampleCount(), samples);
+        assertTrue(walks - walksBefore >= 100, "walks in the session: " + (walks - walksBefore));
+        assertTrue(samples - samplesBefore >= walks - walksBefore,
+                "every walk is one sample or more: " + (walks - walksBefore) + " walks, " + (samples - samplesBefore) + " samples");
     }
 
     @Test

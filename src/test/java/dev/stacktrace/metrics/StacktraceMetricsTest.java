@@ -94,6 +94,13 @@ class StacktraceMetricsTest {
         }
         assertEquals(List.of(), watch.decreases, "counters never go down");
         assertTrue(watch.maxSeries <= 2, "top=1: one symbol series and [other], not " + watch.maxSeries);
+        // the session has ended: the counts stand still, and the timer counts walks, not samples
+        double walks = registry.get("stacktrace.sample.walks").functionCounter().count();
+        double samples = registry.get("stacktrace.samples").functionCounter().count();
+        assertEquals(service.walkCount(), walks, 0.0);
+        assertTrue(walks > 0 && walks <= samples, walks + " walks, " + samples + " samples");
+        assertEquals(walks, registry.get("stacktrace.sample.duration").functionTimer().count(), 0.0);
+        assertTrue(registry.scrape().contains("stacktrace_sample_walks_total"));
     }
 
     @Test

@@ -131,7 +131,8 @@ class AgentServiceIT {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             String base = "http://127.0.0.1:" + httpPort;
             String metrics = get(http, base + "/metrics", 200);
-            for (String metric : List.of("stacktrace_samples_total", "stacktrace_sample_errors_total{reason=\"table_full\"}",
+            for (String metric : List.of("stacktrace_samples_total", "stacktrace_sample_walks_total",
+                    "stacktrace_sample_errors_total{reason=\"table_full\"}",
                     "stacktrace_sample_duration_seconds_count", "stacktrace_sample_duration_seconds_sum",
                     "stacktrace_profiling_active", "stacktrace_symbol_samples_total{library=\"[other]\",symbol=\"[other]\"}")) {
                 assertTrue(metrics.contains(metric), metric + " in\n" + metrics);
