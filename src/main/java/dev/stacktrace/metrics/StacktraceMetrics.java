@@ -147,7 +147,7 @@ public final class StacktraceMetrics implements MeterBinder, AutoCloseable {
                 .description("Time one stack walk costs inside the sampled thread").register(registry);
         TimeGauge.builder("stacktrace.sample.duration.max", service, TimeUnit.NANOSECONDS,
                         s -> s.maxSampleTime().toNanos())
-                .description("The longest sample").register(registry);
+                .description("The longest stack walk inside a sampled thread").register(registry);
         Gauge.builder("stacktrace.profiling.active", service, s -> s.isProfiling() ? 1 : 0)
                 .description("1 while profiling runs").register(registry);
         Gauge.builder("stacktrace.profiling.unsampled.threads", service, StacktraceService::unsampledThreads)

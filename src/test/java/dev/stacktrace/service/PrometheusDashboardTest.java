@@ -119,7 +119,7 @@ class PrometheusDashboardTest {
         // What the brief for the dashboard names: top symbols, sample rate, errors by reason, cost, active.
         String all = String.join("\n", expressions(dash));
         for (String metric : List.of("stacktrace_symbol_samples_total", "stacktrace_samples_total",
-                "stacktrace_sample_errors_total", "stacktrace_sample_duration_seconds_sum",
+                "stacktrace_sample_walks_total", "stacktrace_sample_errors_total", "stacktrace_sample_duration_seconds_sum",
                 "stacktrace_sample_duration_seconds_count", "stacktrace_sample_duration_max_seconds",
                 "stacktrace_profiling_active", "stacktrace_library_samples_total", "stacktrace_jni_samples_total")) {
             assertTrue(all.contains(metric), "no panel queries " + metric);
@@ -217,6 +217,10 @@ class PrometheusDashboardTest {
 
             // Beyond "not empty": the demo is sampled, profiling is on, every error reason is there.
             assertTrue(single(query(prom, "sum(rate(stacktrace_samples_total[1m]))")) > 0, "sample rate 0");
+            assertTrue(single(query(prom, "sum(rate(stacktrace_sample_walks_total[1m]))")) > 0, "walk rate 0");
+            double carried = single(query(prom,
+                    "sum(rate(stacktrace_samples_total[1m])) - sum(rate(stacktrace_sample_walks_total[1m]))"));
+            assertTrue(carried >= -1e-9, "more walks than samples: " + carried + " a second");
             assertEquals(1.0, single(query(prom, "max(stacktrace_profiling_active)")));
             Set<String> reasons = new LinkedHashSet<>();
             for (Sample s : query(prom, "stacktrace_sample_errors_total")) reasons.add(s.labels().get("reason"));
