@@ -100,13 +100,18 @@ final class AddressSpace {
         return !m.executable();
     }
 
-    /** The first file-backed mapping of the object with this file name (e.g. "libjvm.so"), or null. */
+    /**
+     * The loaded object with this file name (e.g. "libjvm.so") by its code: the first private,
+     * executable mapping of such a file, or null. Other mappings of the same file are not the
+     * loader's: the string tables this class maps to name symbols, or a user's FileChannel map, at a
+     * lower address than the object's own, would give a wrong bias, and so wrong addresses.
+     */
     Located locateLibrary(String fileName) {
         for (int attempt = 0; attempt < 2; attempt++) {
             Snapshot s = attempt == 0 && snapshot != null ? snapshot : reread(snapshot);
             for (int i = 0; i < s.maps.size(); i++) {
                 Mapping m = s.maps.get(i);
-                if (m.fileBacked() && !m.deleted() && m.fileName().equals(fileName)) {
+                if (m.fileBacked() && !m.deleted() && m.executable() && !m.shared() && m.fileName().equals(fileName)) {
                     Located l = bind(m, s.maps);
                     if (l.bias() != ElfObject.NO_BIAS) return l;
                 }

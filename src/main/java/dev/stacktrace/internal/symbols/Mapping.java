@@ -17,6 +17,11 @@ record Mapping(long start, long end, String perms, long fileOffset, String devic
         return perms.length() > 2 && perms.charAt(2) == 'x';
     }
 
+    /** MAP_SHARED: never how the dynamic loader maps an object, but how a FileChannel maps a file (ours included). */
+    boolean shared() {
+        return perms.length() > 3 && perms.charAt(3) == 's';
+    }
+
     /** A regular file (possibly deleted); pseudo names start with '[' and anonymous memory has no path. */
     boolean fileBacked() {
         return path != null && path.startsWith("/");

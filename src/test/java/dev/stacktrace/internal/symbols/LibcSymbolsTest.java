@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +38,27 @@ class LibcSymbolsTest {
         ResolvedAddress inside = symbolizer.resolve(getpid + 5, false);
         assertEquals("getpid", inside.name());
         assertEquals(5, inside.offset());
+    }
+
+    /**
+     * A FileChannel map of libc's first pages (as the symbolizer maps string tables) below the
+     * loader's mappings is not the loaded libc: a symbol's address is still the one dlsym gives.
+     */
+    @Test
+    void aFileMappingOfTheLibraryIsNotTheLoadedObject() throws Exception {
+        long getpid = NativeOracle.address(NativeOracle.libc(), "getpid");
+        Path libc = Path.of(symbolizer.resolve(getpid, false).path());
+        try (FileChannel file = FileChannel.open(libc, StandardOpenOption.READ)) {
+            MappedByteBuffer firstPages = file.map(FileChannel.MapMode.READ_ONLY, 0, 64 * 1024);
+            List<Mapping> libcMaps = ProcessMaps.readSelf().all().stream()
+                    .filter(m -> libc.toString().equals(m.path())).toList();
+            assertTrue(libcMaps.get(0).shared(),
+                    "a file mapping lies below the loaded libc, so a lookup by name meets it first: " + libcMaps);
+            Symbolizer fresh = TestSymbolizers.fresh(0);
+            assertEquals(getpid, fresh.addressOf("libc.so.6", "getpid").orElseThrow());
+            assertEquals("getpid", fresh.resolve(getpid, false).name());
+            assertEquals(0x7f, firstPages.get(0), "libc's ELF header, mapped until the lookups are done");
+        }
     }
 
     @Test
