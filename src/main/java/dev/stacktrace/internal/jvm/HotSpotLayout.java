@@ -200,6 +200,10 @@ public final class HotSpotLayout {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
                 if (!line.endsWith(path)) continue;
+                // the loader's mappings are private; shared ones are FileChannel maps of the file
+                // (the symbolizer's string tables), anywhere in the address space
+                int perms = line.indexOf(' ') + 1;
+                if (perms + 3 < line.length() && line.charAt(perms + 3) == 's') continue;
                 String[] range = line.substring(0, line.indexOf(' ')).split("-");
                 low = Math.min(low, Long.parseUnsignedLong(range[0], 16));
                 high = Math.max(high, Long.parseUnsignedLong(range[1], 16));
