@@ -8,12 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stacktrace.Stacktrace;
 import dev.stacktrace.internal.capture.NativeSampler;
+import dev.stacktrace.service.StacktraceService;
 import dev.stacktrace.testlib.PerfEventsSetting;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanInfo;
 import javax.management.MBeanOperationInfo;
@@ -158,17 +163,17 @@ class NativeStacksTest {
      */
     @Test
     void walkCountIsTheStacksBehindTheSamples() throws Exception {
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
         Thread writer = new Thread(() -> {
-            try (java.io.FileOutputStream out = new java.io.FileOutputStream("/dev/null")) {
+            try (FileOutputStream out = new FileOutputStream("/dev/null")) {
                 byte[] one = new byte[64];
                 while (!stop.get()) out.write(one);  // a system call each time: time in the kernel
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }, "jmx-test-writer");
         writer.start();
-        dev.stacktrace.service.StacktraceService service = dev.stacktrace.service.StacktraceService.get();
+        StacktraceService service = StacktraceService.get();
         long walksBefore = service.walkCount(), samplesBefore = service.sampleCount();
         try {
             server.invoke(name, "startProfilingAll", new Object[] {"cpu", 1.0}, PROFILE_ALL);

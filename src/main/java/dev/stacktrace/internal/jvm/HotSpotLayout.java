@@ -3,6 +3,8 @@ package dev.stacktrace.internal.jvm;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import dev.stacktrace.internal.binding.LibStacktrace;
+import dev.stacktrace.internal.symbols.Mapping;
+import dev.stacktrace.internal.symbols.ProcessMaps;
 import dev.stacktrace.internal.symbols.SymbolValues;
 import dev.stacktrace.internal.symbols.Symbolizer;
 import java.nio.file.Files;
@@ -185,33 +187,25 @@ public final class HotSpotLayout {
     /** Whether /proc/self/maps maps {@code path} with the inode the file has now. */
     private static boolean isMappedFile(Path path) throws java.io.IOException {
         if (!(Files.getAttribute(path, "unix:ino") instanceof Long ino)) return false;
-        String suffix = " " + path;
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            if (!line.endsWith(suffix)) continue;
-            String[] f = line.trim().split("\\s+");
-            return f.length >= 6 && Long.parseLong(f[4]) == ino;
+        for (Mapping m : ProcessMaps.readSelf().all()) {
+            if (!m.deleted() && path.toString().equals(m.path())) return m.inode() == ino;
         }
         return false;
     }
 
+    /**
+     * The span of libjvm's mappings made by the loader. Shared mappings of its file are FileChannel
+     * maps (the symbolizer's string tables), anywhere in the address space: not libjvm's range.
+     */
     private static long[] libjvmRange() throws MissingException {
         String path = VMStructs.libjvmPath().orElseThrow().toString();
         long low = Long.MAX_VALUE, high = 0;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-                if (!line.endsWith(path)) continue;
-                // the loader's mappings are private; shared ones are FileChannel maps of the file
-                // (the symbolizer's string tables), anywhere in the address space
-                int perms = line.indexOf(' ') + 1;
-                if (perms + 3 < line.length() && line.charAt(perms + 3) == 's') continue;
-                String[] range = line.substring(0, line.indexOf(' ')).split("-");
-                low = Math.min(low, Long.parseUnsignedLong(range[0], 16));
-                high = Math.max(high, Long.parseUnsignedLong(range[1], 16));
-            }
-        } catch (java.io.IOException e) {
-            throw new MissingException("cannot read /proc/self/maps: " + e.getMessage());
+        for (Mapping m : ProcessMaps.readSelf().all()) {
+            if (m.deleted() || m.shared() || !path.equals(m.path())) continue;
+            low = Math.min(low, m.start());
+            high = Math.max(high, m.end());
         }
-        if (high == 0) throw new MissingException("libjvm.so is not in /proc/self/maps");
+        if (high == 0) throw new MissingException("libjvm.so is not in /proc/self/maps (or that cannot be read)");
         return new long[] {low, high};
     }
 

@@ -6,8 +6,8 @@ package dev.stacktrace.internal.symbols;
  * @param path the file path (without the " (deleted)" suffix), a pseudo name such as "[vdso]",
  *             or null for anonymous memory
  */
-record Mapping(long start, long end, String perms, long fileOffset, String device, long inode,
-               String path, boolean deleted) {
+public record Mapping(long start, long end, String perms, long fileOffset, String device, long inode,
+                      String path, boolean deleted) {
 
     boolean contains(long address) {
         return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
@@ -18,7 +18,7 @@ record Mapping(long start, long end, String perms, long fileOffset, String devic
     }
 
     /** MAP_SHARED: never how the dynamic loader maps an object, but how a FileChannel maps a file (ours included). */
-    boolean shared() {
+    public boolean shared() {
         return perms.length() > 3 && perms.charAt(3) == 's';
     }
 

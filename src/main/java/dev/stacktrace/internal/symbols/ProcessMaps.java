@@ -11,7 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /** An immutable snapshot of the process's memory mappings, sorted by start address. */
-final class ProcessMaps {
+public final class ProcessMaps {
 
     static final Path SELF_MAPS = Path.of("/proc/self/maps");
     private static final String DELETED = " (deleted)";
@@ -28,7 +28,7 @@ final class ProcessMaps {
     }
 
     /** Reads /proc/self/maps; an unreadable file gives an empty snapshot. */
-    static ProcessMaps readSelf() {
+    public static ProcessMaps readSelf() {
         List<String> lines = new ArrayList<>(1024);
         try (BufferedReader in = Files.newBufferedReader(SELF_MAPS, StandardCharsets.UTF_8)) {
             for (String line; (line = in.readLine()) != null; ) {
@@ -128,7 +128,7 @@ final class ProcessMaps {
         return mappings.length;
     }
 
-    List<Mapping> all() {
+    public List<Mapping> all() {
         return List.of(mappings);
     }
 }
